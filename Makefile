@@ -1,0 +1,49 @@
+# Animated Books: the commands a developer types. `make install` is idempotent and
+# fast when nothing changed; every other target runs it first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A CPU build on these machines. It goes in first and pinned: left to the resolver,
+# torch would come from the registry with several GB of CUDA packages.
+TORCH ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+# Tests never reach a model hub or the internet.
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+
+.PHONY: install test lint render bench bench-gpu clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[job,dev]"
+	touch $@
+
+test: install
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+
+# Render one clip: make render PROMPT="a lighthouse in a storm" [PRESET=draft] [OUT=clip.mp4]
+PROMPT ?= Raskolnikov crosses the Neva bridge at dusk, wind over the water
+PRESET ?= standard
+OUT ?= clip.mp4
+render: install
+	$(BIN)/python -m animate_job render --prompt "$(PROMPT)" --preset $(PRESET) --out $(OUT)
+
+bench: install
+	$(BIN)/python tests/benchmarks/bench_render_cpu.py
+
+# On a machine with a CUDA GPU: full-size architecture, random weights, timing only.
+bench-gpu: install
+	$(BIN)/python tests/benchmarks/bench_render_gpu.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

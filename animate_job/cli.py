@@ -1,0 +1,127 @@
+"""The renderer's command line.
+
+    python -m animate_job render --storyboard scene.json --out clip.mp4 [--preset standard]
+    python -m animate_job render --prompt "a lighthouse in a storm" --out clip.mp4
+
+Exit status: 0 when the clip is written; otherwise one line on stderr and
+2 for bad input, 3 when the model's weights cannot be found, 4 when out of memory,
+1 for anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from infra.contract import Storyboard, describe, one_shot_storyboard, resolve_spec
+from infra.presets import DEFAULT_PRESET, PRESETS
+from infra.settings import load_settings
+
+EXIT_BAD_INPUT, EXIT_NO_MODEL, EXIT_OUT_OF_MEMORY, EXIT_FAILED = 2, 3, 4, 1
+
+
+class BadInput(Exception):
+    """Something the person typed or wrote must change; the message says what."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.command(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(prog="python -m animate_job", description="Animated Books renderer")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    render = commands.add_parser("render", help="render a storyboard into a 15-second MP4")
+    source = render.add_mutually_exclusive_group(required=True)
+    source.add_argument("--storyboard", type=Path, help="storyboard JSON file")
+    source.add_argument("--prompt", help="render one shot from this text instead of a storyboard")
+    render.add_argument("--out", type=Path, required=True, help="where to write the MP4")
+    render.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET)
+    render.add_argument("--model", default=settings.model,
+                        help="tiny, a diffusers model directory, or a hub id (default: %(default)s)")
+    render.add_argument("--motion-adapter", default=settings.motion_adapter,
+                        help="motion adapter directory, .safetensors file or hub id")
+    render.add_argument("--seed", type=int, help="overrides the storyboard's seed")
+    render.add_argument("--style", default="", help="art style, with --prompt")
+    render.add_argument("--width", type=int, help="frame width in pixels (multiple of 8)")
+    render.add_argument("--height", type=int, help="frame height in pixels (multiple of 8)")
+    render.add_argument("--device", choices=["auto", "cpu", "cuda"], default=settings.device)
+    render.set_defaults(command=_render)
+    return parser
+
+
+def _render(args: argparse.Namespace) -> int:
+    # Heavy imports here, so that --help and bad arguments answer at once.
+    from animate_job.models import ModelNotAvailable
+    from animate_job.progress import Progress
+    from animate_job.renderer import Renderer, RenderOutOfMemory, render_clip
+
+    try:
+        storyboard_data = _storyboard_data(args)
+        renderer = Renderer.load(args.model, args.motion_adapter, device=args.device)
+        storyboard = Storyboard.model_validate(storyboard_data, context={"token_counter": renderer.token_counter})
+        spec = resolve_spec(
+            storyboard, args.preset, base_model=args.model, motion_adapter=args.motion_adapter,
+            seed=args.seed, width=args.width, height=args.height,
+        )
+        with _ProgressBar() as bar:
+            files = render_clip(renderer, spec, args.out, Progress(bar.update, min_interval_s=0.1))
+    except BadInput as error:
+        return _fail(EXIT_BAD_INPUT, str(error))
+    except ValidationError as error:
+        return _fail(EXIT_BAD_INPUT, f"invalid storyboard: {describe(error)}")
+    except ModelNotAvailable as error:
+        return _fail(EXIT_NO_MODEL, str(error))
+    except RenderOutOfMemory as error:
+        return _fail(EXIT_OUT_OF_MEMORY, str(error))
+    except ValueError as error:
+        return _fail(EXIT_BAD_INPUT, str(error))
+    except Exception as error:  # one line for the person; a traceback helps nobody at the terminal
+        return _fail(EXIT_FAILED, f"render failed: {type(error).__name__}: {error}")
+    print(f"wrote {files.video} ({spec.width}x{spec.height}, {spec.duration_s:g} s, preset {spec.preset})")
+    return 0
+
+
+def _storyboard_data(args: argparse.Namespace) -> dict:
+    if args.prompt is not None:
+        return one_shot_storyboard(args.prompt, style=args.style, seed=args.seed or 0).model_dump()
+    try:
+        return json.loads(args.storyboard.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"no storyboard file at {args.storyboard}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{args.storyboard} is not UTF-8 text; save it as UTF-8 JSON") from None
+    except json.JSONDecodeError as error:
+        raise BadInput(
+            f"{args.storyboard} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+class _ProgressBar:
+    """A terminal progress bar; silent when stderr is not a terminal."""
+
+    def __enter__(self):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=100, unit="%", bar_format="{desc:<10} {bar} {n:.0f}% {elapsed}<{remaining}",
+                         disable=None)
+        return self
+
+    def update(self, stage: str, progress: float) -> None:
+        self._bar.set_description_str(stage, refresh=False)
+        self._bar.update(progress * 100 - self._bar.n)
+
+    def __exit__(self, *exc_info) -> None:
+        self._bar.close()

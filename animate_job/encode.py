@@ -1,0 +1,117 @@
+"""Writing rendered frames as what a browser plays: H.264 MP4, a poster, a preview.
+
+Uses the ffmpeg binary that imageio-ffmpeg bundles, so no system ffmpeg is needed.
+Every file is written under a temporary name in its final folder and renamed when
+complete: a crash never leaves a half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+from PIL import Image
+
+PREVIEW_WIDTH = 192
+PREVIEW_FPS = 4
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yields a temporary path beside `final`; renames it to `final` if the block succeeds."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.", suffix=f".partial{final.suffix}")
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; a clip is meant to be read by others
+        os.replace(temporary, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def write_mp4(
+    frames: np.ndarray,
+    path: Path,
+    *,
+    fps: int,
+    output_fps: int,
+    duration_s: float,
+    title: str = "",
+) -> None:
+    """Encodes `frames` (N, H, W, 3 uint8) shown at `fps` as an H.264 MP4 of exactly `duration_s`.
+
+    With `output_fps` above `fps`, ffmpeg's motion-compensated interpolation makes
+    the in-between frames. `+faststart` puts the index (moov) before the media
+    (mdat), so a browser starts playing while the file still downloads.
+    """
+    count, height, width, channels = frames.shape
+    if channels != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"frames must be RGB uint8, got {channels} channels of {frames.dtype}")
+    # Hold the last frame a second longer, then cut at the exact duration: interpolation
+    # otherwise ends a few frames short of the last input frame.
+    filters = ["tpad=stop_mode=clone:stop_duration=1"]
+    if output_fps != fps:
+        filters.append(f"minterpolate=fps={output_fps}:mi_mode=mci")
+    with atomic_path(path) as temporary:
+        writer = imageio_ffmpeg.write_frames(
+            str(temporary),
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            quality=None,
+            macro_block_size=8,
+            pix_fmt_out="yuv420p",
+            ffmpeg_log_level="error",
+            output_params=[
+                "-vf", ",".join(filters),
+                "-r", str(output_fps),
+                "-t", f"{duration_s:.3f}",
+                "-crf", "18",
+                "-preset", "veryfast",
+                "-movflags", "+faststart",
+                "-metadata", f"title={title}",
+                "-f", "mp4",
+            ],
+        )
+        writer.send(None)
+        for frame in frames:
+            writer.send(np.ascontiguousarray(frame))
+        writer.close()
+
+
+def write_poster(frame: np.ndarray, path: Path) -> None:
+    """One frame as the JPEG a video player shows before it plays."""
+    with atomic_path(path) as temporary:
+        Image.fromarray(frame).save(temporary, format="JPEG", quality=90)
+
+
+def write_preview(frames: np.ndarray, path: Path, *, fps: int) -> None:
+    """A small animated WebP of the whole clip, for lists and the gallery's hover."""
+    step = max(1, round(fps / PREVIEW_FPS))
+    images = []
+    for frame in frames[::step]:
+        image = Image.fromarray(frame)
+        if image.width > PREVIEW_WIDTH:
+            image = image.resize((PREVIEW_WIDTH, round(image.height * PREVIEW_WIDTH / image.width)), Image.LANCZOS)
+        images.append(image)
+    with atomic_path(path) as temporary:
+        images[0].save(
+            temporary,
+            format="WEBP",
+            save_all=True,
+            append_images=images[1:],
+            duration=round(1000 * step / fps),
+            loop=0,
+            quality=70,
+        )
+
+
+def ffmpeg_version() -> str:
+    return imageio_ffmpeg.get_ffmpeg_version()

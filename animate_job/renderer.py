@@ -1,0 +1,212 @@
+"""The render engine: a render spec becomes frames through AnimateDiff with FreeNoise.
+
+`Renderer` holds one loaded pipeline and renders any number of specs with it, so the
+weights are loaded once per process. `render_clip` then writes the frames as the
+files a clip is made of (animate_job.encode).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import diffusers
+import numpy as np
+import torch
+import transformers
+from diffusers import AnimateDiffPipeline
+
+from animate_job import encode
+from animate_job.models import load_pipeline
+from animate_job.progress import Progress
+from infra.contract import RenderSpec, frame_prompts
+from infra.presets import TINY_MODEL
+from infra.prompt_tokens import TokenCounter, TokenizerCounter
+
+
+class RenderOutOfMemory(Exception):
+    """The device ran out of memory; the message says what to change."""
+
+
+@dataclass
+class RenderedFrames:
+    frames: np.ndarray  # (frames, height, width, 3) uint8, at spec.fps_render
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ClipFiles:
+    video: Path
+    poster: Path
+    preview: Path
+    metadata: Path
+
+
+def pick_device(requested: str = "auto") -> tuple[torch.device, torch.dtype]:
+    """The device to render on and its number format: bf16 on a GPU, fp32 on a CPU."""
+    if requested == "auto":
+        requested = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(requested)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError("--device cuda was asked for, but this machine has no usable CUDA GPU")
+        return device, torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return device, torch.float32
+
+
+class Renderer:
+    """One loaded AnimateDiff pipeline, ready to render specs for that model."""
+
+    def __init__(self, pipeline: AnimateDiffPipeline, *, base_model: str, motion_adapter: str | None,
+                 device: torch.device, load_s: float = 0.0):
+        self.pipeline = pipeline
+        self.base_model = base_model
+        self.motion_adapter = motion_adapter
+        self.device = device
+        self.load_s = load_s
+        self._scheduler_config = dict(pipeline.scheduler.config)
+        pipeline.set_progress_bar_config(disable=True)  # progress goes through our callback
+
+    @classmethod
+    def load(cls, base_model: str, motion_adapter: str | None = None, device: str = "auto") -> Renderer:
+        started = time.perf_counter()
+        torch_device, dtype = pick_device(device)
+        pipeline = load_pipeline(base_model, motion_adapter, device=torch_device, dtype=dtype)
+        return cls(pipeline, base_model=base_model, motion_adapter=motion_adapter, device=torch_device,
+                   load_s=time.perf_counter() - started)
+
+    @property
+    def token_counter(self) -> TokenCounter | None:
+        """The model's own tokenizer, for exact prompt lengths; None for the tiny model,
+        whose byte-level tokenizer counts far more tokens than CLIP's real one."""
+        return None if self.base_model == TINY_MODEL else TokenizerCounter(self.pipeline.tokenizer)
+
+    def render(self, spec: RenderSpec, progress: Progress | None = None) -> RenderedFrames:
+        if (spec.base_model, spec.motion_adapter) != (self.base_model, self.motion_adapter):
+            raise ValueError(
+                f"this renderer holds {self.base_model} + {self.motion_adapter}, "
+                f"the spec asks for {spec.base_model} + {spec.motion_adapter}"
+            )
+        progress = progress or Progress(None)
+        progress.report("loading", 1.0)
+        pipe = self.pipeline
+        scheduler_class = getattr(diffusers, spec.scheduler.name)
+        pipe.scheduler = scheduler_class.from_config(self._scheduler_config, **spec.scheduler.options)
+        pipe.enable_free_noise(context_length=spec.context_length, context_stride=spec.context_stride)
+
+        def step_done(_pipe, step: int, _timestep, callback_kwargs):
+            progress.report("denoising", (step + 1) / spec.steps)
+            return callback_kwargs
+
+        timings = {"load_s": self.load_s}
+        started = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                latents = pipe(
+                    prompt=frame_prompts(spec),
+                    negative_prompt=spec.storyboard.negative_prompt,
+                    num_frames=spec.frames,
+                    width=spec.width,
+                    height=spec.height,
+                    num_inference_steps=spec.steps,
+                    guidance_scale=spec.guidance,
+                    generator=torch.Generator("cpu").manual_seed(spec.seed),
+                    output_type="latent",
+                    callback_on_step_end=step_done,
+                ).frames
+                self._synchronize()
+                timings["denoise_s"] = time.perf_counter() - started
+                progress.report("decoding", 0.0)
+                started = time.perf_counter()
+                video = pipe.decode_latents(latents, decode_chunk_size=spec.decode_chunk_size)
+                frames = pipe.video_processor.postprocess_video(video=video, output_type="np")[0]
+                timings["decode_s"] = time.perf_counter() - started
+        except torch.OutOfMemoryError as error:
+            raise RenderOutOfMemory(
+                f"the {self.device.type.upper()} ran out of memory rendering {spec.width}x{spec.height}: "
+                "try the draft preset, a smaller size, or a GPU with more memory"
+            ) from error
+        progress.report("decoding", 1.0)
+        frames = (np.clip(frames, 0.0, 1.0) * 255).round().astype(np.uint8)
+        return RenderedFrames(frames=frames, timings=timings)
+
+    def _synchronize(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+
+def render_clip(
+    renderer: Renderer,
+    spec: RenderSpec,
+    video_path: Path,
+    progress: Progress | None = None,
+) -> ClipFiles:
+    """Renders `spec` and writes the clip, its poster, preview and metadata beside `video_path`.
+
+    The metadata is written last, so its presence means the clip is complete.
+    """
+    started = time.perf_counter()
+    progress = progress or Progress(None)
+    rendered = renderer.render(spec, progress)
+    progress.report("encoding", 0.0)
+    encode_started = time.perf_counter()
+    files = clip_files(video_path)
+    encode.write_mp4(
+        rendered.frames,
+        files.video,
+        fps=spec.fps_render,
+        output_fps=spec.output_fps,
+        duration_s=spec.duration_s,
+        title=spec.storyboard.title,
+    )
+    encode.write_poster(rendered.frames[len(rendered.frames) // 2], files.poster)
+    encode.write_preview(rendered.frames, files.preview, fps=spec.fps_render)
+    timings = dict(rendered.timings, encode_s=time.perf_counter() - encode_started)
+    timings["render_s"] = time.perf_counter() - started
+    metadata = {
+        "spec": spec.model_dump(mode="json"),
+        "spec_fingerprint": spec.fingerprint(),
+        "model": {"base_model": spec.base_model, "motion_adapter": spec.motion_adapter,
+                  "built_in_demo": spec.base_model == TINY_MODEL},
+        "output": {"frames_rendered": int(rendered.frames.shape[0]), "fps": spec.output_fps,
+                   "duration_s": spec.duration_s, "width": spec.width, "height": spec.height,
+                   "codec": "h264", "pix_fmt": "yuv420p"},
+        "device": {"type": renderer.device.type, "name": _device_name(renderer.device),
+                   "dtype": str(renderer.pipeline.unet.dtype).removeprefix("torch.")},
+        "versions": _versions(),
+        "timings": {name: round(seconds, 3) for name, seconds in timings.items()},
+    }
+    with encode.atomic_path(files.metadata) as temporary:
+        temporary.write_text(json.dumps(metadata, indent=2))
+    progress.report("encoding", 1.0)
+    return files
+
+
+def clip_files(video_path: Path) -> ClipFiles:
+    """Where a clip's files go: clip.mp4, clip.poster.jpg, clip.preview.webp, clip.json."""
+    stem = video_path.with_suffix("")
+    return ClipFiles(
+        video=video_path,
+        poster=stem.with_name(stem.name + ".poster.jpg"),
+        preview=stem.with_name(stem.name + ".preview.webp"),
+        metadata=stem.with_name(stem.name + ".json"),
+    )
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine()
+
+
+def _versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "transformers": transformers.__version__,
+        "ffmpeg": encode.ffmpeg_version(),
+    }

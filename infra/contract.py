@@ -1,0 +1,305 @@
+"""The contract every part agrees on: the storyboard and the render spec.
+
+A storyboard is what a person edits: shots over the 15-second clip. A render spec is
+the storyboard frozen together with every setting the renderer needs, so a clip can
+be made again from its spec alone. Invalid input raises pydantic's ValidationError;
+`field_errors` turns it into one plain sentence per field for people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from infra.presets import (
+    CLIP_SECONDS,
+    DEFAULT_PRESET,
+    PRESETS,
+    RENDER_FPS,
+    TINY_MODEL,
+    TINY_MODEL_SIZE,
+    PresetName,
+    Scheduler,
+)
+from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter, TokenCounter
+
+MAX_SHOTS = 8
+MIN_SHOT_SECONDS = 1.0
+# Frames over which one shot's prompt blends into the next one's (half a second).
+TRANSITION_FRAMES = 4
+MAX_SEED = 2**32 - 1
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+def _no_control_characters(value: str | None) -> str | None:
+    if value is not None and any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise PydanticCustomError("control_characters", "remove the control characters from this text")
+    return value
+
+
+class Shot(BaseModel):
+    """One shot of the clip: from `start_s` until the next shot starts (or the end)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_s: float = Field(ge=0, description="when the shot starts, in seconds from the clip's start")
+    prompt: Text = Field(min_length=1, max_length=1000, description="what the shot shows, in English")
+    camera: Text | None = Field(default=None, max_length=200, description="camera note, e.g. 'slow push in'")
+
+    _plain_text = field_validator("prompt", "camera")(_no_control_characters)
+
+
+class Storyboard(BaseModel):
+    """A clip as a person edits it. Validate with a real tokenizer where one is at hand:
+
+        Storyboard.model_validate(data, context={"token_counter": TokenizerCounter(tok)})
+
+    Without one, prompt lengths are estimated (see infra.prompt_tokens).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Text = Field(min_length=1, max_length=120)
+    book: Text | None = Field(default=None, max_length=200)
+    author: Text | None = Field(default=None, max_length=200)
+    # style and negative_prompt come before shots: the shots' check reads them.
+    style: Text = Field(default="", max_length=300, description="art style added to every shot's prompt")
+    negative_prompt: Text = Field(
+        default="blurry, low quality, deformed, watermark, text, jpeg artifacts", max_length=1000
+    )
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
+
+    _plain_text = field_validator("title", "book", "author", "style", "negative_prompt")(_no_control_characters)
+
+    @field_validator("negative_prompt")
+    @classmethod
+    def _negative_prompt_fits(cls, value: str, info: ValidationInfo) -> str:
+        counter = _token_counter(info)
+        tokens = counter(value)
+        if tokens > MAX_PROMPT_TOKENS:
+            raise _too_long(f"the negative prompt is {tokens} tokens", counter)
+        return value
+
+    @field_validator("shots")
+    @classmethod
+    def _shots_cover_the_clip(cls, shots: list[Shot], info: ValidationInfo) -> list[Shot]:
+        if shots[0].start_s != 0:
+            raise PydanticCustomError(
+                "first_shot_not_at_zero",
+                "the first shot must start at 0 s, it starts at {start} s",
+                {"start": shots[0].start_s, "field": "shots.0.start_s"},
+            )
+        for number, (before, shot) in enumerate(zip(shots, shots[1:]), start=2):
+            if shot.start_s < before.start_s + MIN_SHOT_SECONDS:
+                raise PydanticCustomError(
+                    "shots_out_of_order",
+                    "shot {number} starts at {start} s: each shot must start at least {gap} s "
+                    "after the one before it (shot {before_number} starts at {before_start} s)",
+                    {
+                        "number": number,
+                        "start": shot.start_s,
+                        "gap": MIN_SHOT_SECONDS,
+                        "before_number": number - 1,
+                        "before_start": before.start_s,
+                        "field": f"shots.{number - 1}.start_s",
+                    },
+                )
+        last = shots[-1]
+        if last.start_s > CLIP_SECONDS - MIN_SHOT_SECONDS:
+            raise PydanticCustomError(
+                "shot_after_clip_end",
+                "shot {number} starts at {start} s: the clip is {length} s long, "
+                "so the last shot must start by {latest} s",
+                {
+                    "number": len(shots),
+                    "start": last.start_s,
+                    "length": CLIP_SECONDS,
+                    "latest": CLIP_SECONDS - MIN_SHOT_SECONDS,
+                    "field": f"shots.{len(shots) - 1}.start_s",
+                },
+            )
+        style = info.data.get("style", "")
+        counter = _token_counter(info)
+        for index, shot in enumerate(shots):
+            tokens = counter(compose_prompt(shot, style))
+            if tokens > MAX_PROMPT_TOKENS:
+                raise _too_long(
+                    f"shot {index + 1}'s prompt, with its camera note and the style, is {tokens} tokens",
+                    counter,
+                    field=f"shots.{index}.prompt",
+                )
+        return shots
+
+
+class RenderSpec(BaseModel):
+    """Everything a render needs, frozen when the render is queued and stored with the clip."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    storyboard: Storyboard
+    preset: PresetName
+    width: int = Field(ge=64, le=1024, multiple_of=8)
+    height: int = Field(ge=64, le=1024, multiple_of=8)
+    duration_s: float = CLIP_SECONDS
+    fps_render: int = RENDER_FPS
+    frames: int
+    output_fps: int = Field(ge=1, le=60)
+    steps: int = Field(ge=1, le=100)
+    guidance: float = Field(ge=0, le=30)
+    scheduler: Scheduler
+    context_length: int = 16
+    context_stride: int = Field(ge=1, le=16)
+    decode_chunk_size: int = Field(ge=1, le=128)
+    base_model: str = Field(min_length=1)
+    motion_adapter: str | None = None
+    seed: int = Field(ge=0, le=MAX_SEED)
+
+    @model_validator(mode="after")
+    def _frames_match_duration(self) -> RenderSpec:
+        if self.frames != round(self.duration_s * self.fps_render):
+            raise PydanticCustomError(
+                "frames_mismatch",
+                "frames must be duration_s x fps_render ({expected}), not {frames}",
+                {"expected": round(self.duration_s * self.fps_render), "frames": self.frames},
+            )
+        if self.output_fps % self.fps_render:
+            raise PydanticCustomError(
+                "output_fps", "output_fps must be a multiple of fps_render ({fps})", {"fps": self.fps_render}
+            )
+        return self
+
+    def fingerprint(self) -> str:
+        """A short stable hash: the same spec always makes the same clip."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def resolve_spec(
+    storyboard: Storyboard,
+    preset: str = DEFAULT_PRESET,
+    *,
+    base_model: str = TINY_MODEL,
+    motion_adapter: str | None = None,
+    seed: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+) -> RenderSpec:
+    """Freezes a storyboard with a preset's settings into a render spec."""
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, not '{preset}'")
+    chosen = PRESETS[preset]
+    default_size = TINY_MODEL_SIZE if base_model == TINY_MODEL else (chosen.width, chosen.height)
+    return RenderSpec(
+        storyboard=storyboard,
+        preset=preset,
+        width=width or default_size[0],
+        height=height or default_size[1],
+        frames=round(CLIP_SECONDS * RENDER_FPS),
+        output_fps=chosen.output_fps,
+        steps=chosen.steps,
+        guidance=chosen.guidance,
+        scheduler=chosen.scheduler,
+        context_stride=chosen.context_stride,
+        decode_chunk_size=chosen.decode_chunk_size,
+        base_model=base_model,
+        motion_adapter=motion_adapter,
+        seed=storyboard.seed if seed is None else seed,
+    )
+
+
+def compose_prompt(shot: Shot, style: str) -> str:
+    """The text the encoder reads for a shot: what it shows, the camera, the style."""
+    return ", ".join(part for part in (shot.prompt, shot.camera, style) if part)
+
+
+def frame_prompts(spec: RenderSpec) -> dict[int, str]:
+    """The storyboard as FreeNoise's `{frame_index: prompt}` keyframes.
+
+    FreeNoise blends prompt embeddings linearly between keyframes, so each shot's
+    prompt is held until just before the next shot, then blends over
+    TRANSITION_FRAMES frames; a shot never starts halfway into the previous one.
+    """
+    style = spec.storyboard.style
+    keyframes: dict[int, str] = {}
+    shots = spec.storyboard.shots
+    for index, shot in enumerate(shots):
+        prompt = compose_prompt(shot, style)
+        first = round(shot.start_s * spec.fps_render)
+        keyframes[first] = prompt
+        if index + 1 < len(shots):
+            next_first = round(shots[index + 1].start_s * spec.fps_render)
+            hold_until = next_first - TRANSITION_FRAMES
+            if hold_until > first:
+                keyframes[hold_until] = prompt
+    return keyframes
+
+
+def one_shot_storyboard(prompt: str, *, style: str = "", seed: int = 0) -> Storyboard:
+    """A storyboard of a single shot, for `render --prompt`."""
+    words = prompt.split()
+    title = " ".join(words[:8]) + ("…" if len(words) > 8 else "")
+    return Storyboard(title=title or "untitled", style=style, seed=seed, shots=[Shot(start_s=0, prompt=prompt)])
+
+
+# pydantic's own wording, said the way a person editing a storyboard would say it.
+_PLAIN_MESSAGES = {
+    "missing": "this field is required",
+    "extra_forbidden": "this field is not part of a storyboard; remove it",
+    "string_too_short": "this must not be empty",
+    "string_too_long": "this is too long: at most {max_length} characters",
+    "too_short": "this needs at least {min_length} item(s)",
+    "too_long": "this allows at most {max_length} items; remove some",
+}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    """One plain sentence per invalid field, the field as a dotted path (shots.1.prompt)."""
+    result = []
+    for item in error.errors(include_url=False):
+        context: dict[str, Any] = item.get("ctx") or {}
+        field = context.get("field") or ".".join(str(part) for part in item["loc"]) or "storyboard"
+        plain = _PLAIN_MESSAGES.get(item["type"])
+        message = plain.format(**context) if plain else item["msg"]
+        result.append(FieldError(field=field, message=message))
+    return result
+
+
+def describe(error: ValidationError) -> str:
+    """All of a validation error's problems on one line, for a terminal or a log."""
+    return "; ".join(f"{e.field}: {e.message}" for e in field_errors(error))
+
+
+def _token_counter(info: ValidationInfo) -> TokenCounter:
+    context = info.context or {}
+    return context.get("token_counter") or EstimatedTokenCounter()
+
+
+def _too_long(what: str, counter: TokenCounter, field: str | None = None) -> PydanticCustomError:
+    context: dict[str, Any] = {"what": what, "method": counter.method, "limit": MAX_PROMPT_TOKENS}
+    if field:
+        context["field"] = field
+    return PydanticCustomError(
+        "prompt_too_long",
+        "{what} ({method}); the text encoder reads at most {limit}, so shorten it",
+        context,
+    )

@@ -1,0 +1,94 @@
+"""The tiny pipeline: real diffusers classes, built offline, rendering a whole clip."""
+
+import numpy as np
+import pytest
+from diffusers import AnimateDiffPipeline, MotionAdapter, UNetMotionModel
+
+from animate_job.progress import Progress
+from animate_job.tiny import TINY_VOCAB_SIZE, build_tiny_pipeline, build_tokenizer
+from infra.contract import Shot, Storyboard, resolve_spec
+from infra.prompt_tokens import TokenizerCounter
+
+
+def test_tokenizer_is_built_offline_with_its_whole_vocabulary():
+    tokenizer = build_tokenizer()
+    # A hub tokenizer that could not be fetched degrades to the two special tokens.
+    assert len(tokenizer) == TINY_VOCAB_SIZE == 514
+    assert tokenizer.model_max_length == 77
+    ids = tokenizer("A cat, Раскольников!").input_ids
+    assert ids[0] == tokenizer.bos_token_id and ids[-1] == tokenizer.eos_token_id
+    assert tokenizer.unk_token_id not in ids[1:-1]  # every byte has a token of its own
+    assert tokenizer.decode(ids, skip_special_tokens=True).replace(" ", "") == "acat,раскольников!"
+
+
+def test_tokenizer_counts_are_labelled_counted():
+    counter = TokenizerCounter(build_tokenizer())
+    assert counter.method == "counted"
+    assert counter("abc") == 5  # three bytes plus start and end
+
+
+def test_pipeline_is_real_animatediff_with_the_same_weights_for_the_same_seed():
+    first, second, other = build_tiny_pipeline(0), build_tiny_pipeline(0), build_tiny_pipeline(1)
+    assert isinstance(first, AnimateDiffPipeline)
+    assert isinstance(first.unet, UNetMotionModel) and isinstance(first.motion_adapter, MotionAdapter)
+    weights = [dict(p.unet.named_parameters())["conv_in.weight"] for p in (first, second, other)]
+    assert np.array_equal(weights[0].detach(), weights[1].detach())
+    assert not np.array_equal(weights[0].detach(), weights[2].detach())
+
+
+@pytest.fixture(scope="module")
+def storyboard(request) -> Storyboard:
+    return Storyboard(
+        title="test",
+        style="ink drawing",
+        seed=5,
+        shots=[Shot(start_s=0, prompt="a bridge over a river"), Shot(start_s=7.5, prompt="a tower at night")],
+    )
+
+
+@pytest.fixture(scope="module")
+def frames_seed_5(tiny_renderer, storyboard):
+    return tiny_renderer.render(resolve_spec(storyboard)).frames
+
+
+def test_a_whole_clip_is_120_frames_at_the_tiny_size(frames_seed_5):
+    assert frames_seed_5.shape == (120, 64, 64, 3)
+    assert frames_seed_5.dtype == np.uint8
+    assert frames_seed_5.std() > 1  # not a blank clip
+
+
+def test_same_spec_gives_the_same_frames(tiny_renderer, storyboard, frames_seed_5):
+    again = tiny_renderer.render(resolve_spec(storyboard)).frames
+    assert np.array_equal(again, frames_seed_5)
+
+
+def test_another_seed_gives_other_frames(tiny_renderer, storyboard, frames_seed_5):
+    other = tiny_renderer.render(resolve_spec(storyboard, seed=6)).frames
+    assert np.abs(other.astype(int) - frames_seed_5.astype(int)).mean() > 1
+
+
+def test_the_shots_prompts_reach_the_frames(tiny_renderer, storyboard, frames_seed_5):
+    changed = storyboard.model_copy(update={"shots": [storyboard.shots[0], Shot(start_s=7.5, prompt="a red fox")]})
+    frames = tiny_renderer.render(resolve_spec(changed)).frames
+    difference = np.abs(frames.astype(int) - frames_seed_5.astype(int)).mean(axis=(1, 2, 3))
+    # The first shot is held until just before the second starts: only the end changes.
+    assert difference[:50].max() < difference[64:].min()
+
+
+def test_a_size_can_be_asked_for(tiny_renderer, storyboard):
+    frames = tiny_renderer.render(resolve_spec(storyboard, preset="draft", width=96, height=64)).frames
+    assert frames.shape == (120, 64, 96, 3)
+
+
+def test_progress_is_reported_from_the_steps(tiny_renderer, storyboard):
+    seen = []
+    tiny_renderer.render(resolve_spec(storyboard), Progress(lambda s, v: seen.append((s, v)), min_interval_s=0))
+    stages = [stage for stage, _ in seen]
+    assert stages[0] == "loading" and stages[-1] == "decoding"
+    assert stages.count("denoising") == 4  # one report per step of the standard preset
+    assert [v for _, v in seen] == sorted(v for _, v in seen)
+
+
+def test_a_spec_for_another_model_is_refused(tiny_renderer, storyboard):
+    with pytest.raises(ValueError, match="this renderer holds tiny"):
+        tiny_renderer.render(resolve_spec(storyboard, base_model="/models/other"))

@@ -1,0 +1,223 @@
+import copy
+
+import pytest
+from pydantic import ValidationError
+
+from infra.contract import (
+    TRANSITION_FRAMES,
+    RenderSpec,
+    Storyboard,
+    describe,
+    field_errors,
+    frame_prompts,
+    one_shot_storyboard,
+    resolve_spec,
+)
+from infra.presets import PRESETS, TINY_MODEL_SIZE
+from infra.prompt_tokens import EstimatedTokenCounter
+
+
+def errors_for(data: dict, **context) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        Storyboard.model_validate(data, context=context or None)
+    return {error.field: error.message for error in field_errors(caught.value)}
+
+
+def with_shots(data: dict, *shots: dict) -> dict:
+    data = copy.deepcopy(data)
+    data["shots"] = list(shots)
+    return data
+
+
+def test_the_example_storyboard_is_valid(storyboard_data):
+    storyboard = Storyboard.model_validate(storyboard_data)
+    assert [shot.start_s for shot in storyboard.shots] == [0, 5, 10]
+    assert storyboard.seed == 1866
+
+
+def test_first_shot_must_start_at_zero(storyboard_data):
+    data = with_shots(storyboard_data, {"start_s": 2, "prompt": "a bridge"})
+    assert errors_for(data) == {"shots.0.start_s": "the first shot must start at 0 s, it starts at 2.0 s"}
+
+
+def test_shots_must_start_in_order_at_least_a_second_apart(storyboard_data):
+    data = with_shots(
+        storyboard_data,
+        {"start_s": 0, "prompt": "a bridge"},
+        {"start_s": 6, "prompt": "a river"},
+        {"start_s": 6.5, "prompt": "a dome"},
+    )
+    message = errors_for(data)["shots.2.start_s"]
+    assert "shot 3 starts at 6.5 s" in message and "at least 1.0 s after" in message
+
+
+def test_a_shot_going_back_in_time_is_rejected(storyboard_data):
+    data = with_shots(storyboard_data, {"start_s": 0, "prompt": "a"}, {"start_s": 8, "prompt": "b"},
+                      {"start_s": 3, "prompt": "c"})
+    assert "shots.2.start_s" in errors_for(data)
+
+
+def test_last_shot_must_leave_time_before_the_end(storyboard_data):
+    data = with_shots(storyboard_data, {"start_s": 0, "prompt": "a"}, {"start_s": 14.5, "prompt": "b"})
+    assert "the last shot must start by 14.0 s" in errors_for(data)["shots.1.start_s"]
+
+
+def test_negative_start_time_is_rejected(storyboard_data):
+    data = with_shots(storyboard_data, {"start_s": -1, "prompt": "a"})
+    assert "greater than or equal to 0" in errors_for(data)["shots.0.start_s"]
+
+
+@pytest.mark.parametrize("count, field, words", [(0, "shots", "at least 1"), (9, "shots", "at most 8")])
+def test_between_one_and_eight_shots(storyboard_data, count, field, words):
+    shots = [{"start_s": float(i), "prompt": f"shot {i}"} for i in range(count)]
+    assert words in errors_for(with_shots(storyboard_data, *shots))[field]
+
+
+@pytest.mark.parametrize("prompt", ["", "   "])
+def test_empty_prompt_is_rejected(storyboard_data, prompt):
+    data = with_shots(storyboard_data, {"start_s": 0, "prompt": prompt})
+    assert errors_for(data) == {"shots.0.prompt": "this must not be empty"}
+
+
+def test_prompt_over_77_tokens_names_the_shot_and_the_method(storyboard_data):
+    long_prompt = " ".join(["lantern"] * 40)
+    data = with_shots(storyboard_data, {"start_s": 0, "prompt": "a bridge"}, {"start_s": 5, "prompt": long_prompt})
+    message = errors_for(data)["shots.1.prompt"]
+    assert "shot 2's prompt" in message and "(estimated)" in message and "at most 77" in message
+
+
+def test_style_counts_towards_every_prompt(storyboard_data):
+    prompt = " ".join(["cat"] * 40)  # fits alone, not with a long style
+    assert Storyboard.model_validate(with_shots(storyboard_data, {"start_s": 0, "prompt": prompt}))
+    data = with_shots(storyboard_data, {"start_s": 0, "prompt": prompt})
+    data["style"] = " ".join(["dog"] * 40)
+    assert "shots.0.prompt" in errors_for(data)
+
+
+def test_a_real_tokenizer_counts_instead_of_the_estimate(storyboard_data):
+    class CountsWords:
+        method = "counted"
+
+        def __call__(self, text):
+            return len(text.split()) + 2
+
+    prompt = " ".join(["extraordinarily"] * 30)  # 30 words, estimated at 4 tokens each
+    data = with_shots(storyboard_data, {"start_s": 0, "prompt": prompt})
+    data["style"] = ""
+    assert "(estimated)" in errors_for(data)["shots.0.prompt"]
+    assert Storyboard.model_validate(data, context={"token_counter": CountsWords()})
+
+
+def test_negative_prompt_must_fit_too(storyboard_data):
+    data = copy.deepcopy(storyboard_data)
+    data["negative_prompt"] = ", ".join(["blurry"] * 60)
+    assert "negative prompt" in errors_for(data)["negative_prompt"]
+
+
+def test_control_characters_are_rejected(storyboard_data):
+    data = copy.deepcopy(storyboard_data)
+    data["title"] = "a title\x00with a null"
+    assert errors_for(data) == {"title": "remove the control characters from this text"}
+
+
+def test_unknown_fields_and_wrong_types_are_named(storyboard_data):
+    data = copy.deepcopy(storyboard_data)
+    data["colour"] = "red"
+    data["seed"] = "lucky"
+    errors = errors_for(data)
+    assert errors["colour"] == "this field is not part of a storyboard; remove it"
+    assert "valid integer" in errors["seed"]
+
+
+def test_missing_title_is_required(storyboard_data):
+    del storyboard_data["title"]
+    assert errors_for(storyboard_data) == {"title": "this field is required"}
+
+
+def test_describe_puts_every_problem_on_one_line(storyboard_data):
+    storyboard_data["title"] = ""
+    storyboard_data["shots"][0]["start_s"] = 1
+    with pytest.raises(ValidationError) as caught:
+        Storyboard.model_validate(storyboard_data)
+    line = describe(caught.value)
+    assert "\n" not in line
+    assert line.startswith("title: this must not be empty; shots.0.start_s:")
+
+
+def test_estimate_grows_with_text_and_counts_start_and_end():
+    estimate = EstimatedTokenCounter()
+    assert estimate("") == 2
+    assert estimate("a cat") == 4
+    assert estimate("a cat on a bridge") < estimate("a cat on a bridge at dusk, oil painting")
+    assert estimate("Раскольников") == len("Раскольников".encode()) + 2
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_resolve_into_specs(storyboard_data, name):
+    storyboard = Storyboard.model_validate(storyboard_data)
+    spec = resolve_spec(storyboard, name, base_model="/models/sd15-animatediff")
+    preset = PRESETS[name]
+    assert (spec.width, spec.height, spec.steps, spec.guidance) == (preset.width, preset.height, preset.steps,
+                                                                     preset.guidance)
+    assert spec.frames == 120 and spec.duration_s == 15.0 and spec.fps_render == 8
+    assert spec.output_fps == preset.output_fps
+    assert spec.seed == storyboard.seed
+
+
+def test_standard_is_the_default_preset_and_tiny_renders_at_its_own_size(storyboard_data):
+    spec = resolve_spec(Storyboard.model_validate(storyboard_data))
+    assert spec.preset == "standard"
+    assert (spec.width, spec.height) == TINY_MODEL_SIZE
+    real = resolve_spec(Storyboard.model_validate(storyboard_data), base_model="/models/x")
+    assert (real.width, real.height) == (512, 512)
+
+
+def test_an_asked_size_and_seed_win(storyboard_data):
+    spec = resolve_spec(Storyboard.model_validate(storyboard_data), seed=7, width=96, height=128)
+    assert (spec.width, spec.height, spec.seed) == (96, 128, 7)
+
+
+def test_unknown_preset_says_which_exist(storyboard_data):
+    with pytest.raises(ValueError, match="preset must be one of draft, standard, high, not 'ultra'"):
+        resolve_spec(Storyboard.model_validate(storyboard_data), "ultra")
+
+
+def test_sizes_must_be_multiples_of_eight(storyboard_data):
+    with pytest.raises(ValidationError, match="multiple of 8"):
+        resolve_spec(Storyboard.model_validate(storyboard_data), width=100)
+
+
+def test_spec_is_frozen_and_its_frames_follow_the_duration(storyboard_data):
+    spec = resolve_spec(Storyboard.model_validate(storyboard_data))
+    with pytest.raises(ValidationError):
+        spec.steps = 50
+    data = spec.model_dump()
+    data["frames"] = 100
+    with pytest.raises(ValidationError, match="frames must be duration_s x fps_render"):
+        RenderSpec.model_validate(data)
+
+
+def test_spec_round_trips_through_json_with_the_same_fingerprint(storyboard_data):
+    spec = resolve_spec(Storyboard.model_validate(storyboard_data))
+    again = RenderSpec.model_validate_json(spec.model_dump_json())
+    assert again == spec and again.fingerprint() == spec.fingerprint()
+    assert resolve_spec(spec.storyboard, seed=1).fingerprint() != spec.fingerprint()
+
+
+def test_shots_become_held_keyframes_with_short_transitions(storyboard_data):
+    spec = resolve_spec(Storyboard.model_validate(storyboard_data))
+    keyframes = frame_prompts(spec)
+    style = storyboard_data["style"]
+    first, second, third = storyboard_data["shots"]
+    assert sorted(keyframes) == [0, 40 - TRANSITION_FRAMES, 40, 80 - TRANSITION_FRAMES, 80]
+    assert keyframes[0] == keyframes[36] == f"{first['prompt']}, {first['camera']}, {style}"
+    assert keyframes[40] == f"{second['prompt']}, {second['camera']}, {style}"
+    assert keyframes[80].startswith(third["prompt"])
+    assert max(keyframes) < spec.frames
+
+
+def test_one_shot_storyboard_from_a_prompt():
+    storyboard = one_shot_storyboard("a lighthouse in a storm at night with huge waves", style="ink", seed=3)
+    assert storyboard.title == "a lighthouse in a storm at night with…"
+    assert [(s.start_s, s.prompt) for s in storyboard.shots] == [(0, "a lighthouse in a storm at night with huge waves")]
+    assert (storyboard.style, storyboard.seed) == ("ink", 3)
