@@ -7,6 +7,6 @@ import sys
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
-from animate_job.cli import main  # noqa: E402  (after the environment above)
+from animate_job.cli import main
 
 sys.exit(main())

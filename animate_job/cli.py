@@ -44,10 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--prompt", help="render one shot from this text instead of a storyboard")
     render.add_argument("--out", type=Path, required=True, help="where to write the MP4")
     render.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET)
-    render.add_argument("--model", default=settings.model,
-                        help="tiny, a diffusers model directory, or a hub id (default: %(default)s)")
-    render.add_argument("--motion-adapter", default=settings.motion_adapter,
-                        help="motion adapter directory, .safetensors file or hub id")
+    render.add_argument(
+        "--model", default=settings.model, help="tiny, a diffusers model directory, or a hub id (default: %(default)s)"
+    )
+    render.add_argument(
+        "--motion-adapter",
+        default=settings.motion_adapter,
+        help="motion adapter directory, .safetensors file or hub id",
+    )
     render.add_argument("--seed", type=int, help="overrides the storyboard's seed")
     render.add_argument("--style", default="", help="art style, with --prompt")
     render.add_argument("--width", type=int, help="frame width in pixels (multiple of 8)")
@@ -68,15 +72,21 @@ def _render(args: argparse.Namespace) -> int:
         renderer = Renderer.load(args.model, args.motion_adapter, device=args.device)
         storyboard = Storyboard.model_validate(storyboard_data, context={"token_counter": renderer.token_counter})
         spec = resolve_spec(
-            storyboard, args.preset, base_model=args.model, motion_adapter=args.motion_adapter,
-            seed=args.seed, width=args.width, height=args.height,
+            storyboard,
+            args.preset,
+            base_model=args.model,
+            motion_adapter=args.motion_adapter,
+            seed=args.seed,
+            width=args.width,
+            height=args.height,
         )
         with _ProgressBar() as bar:
             files = render_clip(renderer, spec, args.out, Progress(bar.update, min_interval_s=0.1))
     except BadInput as error:
         return _fail(EXIT_BAD_INPUT, str(error))
     except ValidationError as error:
-        return _fail(EXIT_BAD_INPUT, f"invalid storyboard: {describe(error)}")
+        what = "storyboard" if error.title == "Storyboard" else "render settings"
+        return _fail(EXIT_BAD_INPUT, f"invalid {what}: {describe(error)}")
     except ModelNotAvailable as error:
         return _fail(EXIT_NO_MODEL, str(error))
     except RenderOutOfMemory as error:
@@ -115,8 +125,9 @@ class _ProgressBar:
     def __enter__(self):
         from tqdm import tqdm
 
-        self._bar = tqdm(total=100, unit="%", bar_format="{desc:<10} {bar} {n:.0f}% {elapsed}<{remaining}",
-                         disable=None)
+        self._bar = tqdm(
+            total=100, unit="%", bar_format="{desc:<10} {bar} {n:.0f}% {elapsed}<{remaining}", disable=None
+        )
         return self
 
     def update(self, stage: str, progress: float) -> None:

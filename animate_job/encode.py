@@ -51,7 +51,7 @@ def write_mp4(
     the in-between frames. `+faststart` puts the index (moov) before the media
     (mdat), so a browser starts playing while the file still downloads.
     """
-    count, height, width, channels = frames.shape
+    _, height, width, channels = frames.shape
     if channels != 3 or frames.dtype != np.uint8:
         raise ValueError(f"frames must be RGB uint8, got {channels} channels of {frames.dtype}")
     # Hold the last frame a second longer, then cut at the exact duration: interpolation
@@ -70,14 +70,22 @@ def write_mp4(
             pix_fmt_out="yuv420p",
             ffmpeg_log_level="error",
             output_params=[
-                "-vf", ",".join(filters),
-                "-r", str(output_fps),
-                "-t", f"{duration_s:.3f}",
-                "-crf", "18",
-                "-preset", "veryfast",
-                "-movflags", "+faststart",
-                "-metadata", f"title={title}",
-                "-f", "mp4",
+                "-vf",
+                ",".join(filters),
+                "-r",
+                str(output_fps),
+                "-t",
+                f"{duration_s:.3f}",
+                "-crf",
+                "18",
+                "-preset",
+                "veryfast",
+                "-movflags",
+                "+faststart",
+                "-metadata",
+                f"title={title}",
+                "-f",
+                "mp4",
             ],
         )
         writer.send(None)

@@ -45,17 +45,15 @@ def load_pipeline(
 ) -> AnimateDiffPipeline:
     """Builds the AnimateDiff pipeline for a base model and motion adapter, on `device`."""
     if base_model == TINY_MODEL:
-        pipeline = build_tiny_pipeline()
-    else:
-        adapter = _load_motion_adapter(motion_adapter, dtype) if motion_adapter else None
-        if adapter is None and not _carries_motion_adapter(base_model):
-            raise ModelNotAvailable(
-                f"'{base_model}' has no motion adapter of its own: name one with --motion-adapter "
-                "or ANIMBOOKS_MOTION_ADAPTER (a directory, a .safetensors file or a hub id)"
-            )
-        extra = {"motion_adapter": adapter} if adapter is not None else {}
-        pipeline = _from_pretrained(AnimateDiffPipeline, base_model, torch_dtype=dtype, **extra)
-    return pipeline.to(device=device, dtype=dtype)
+        return build_tiny_pipeline().to(device=device, dtype=dtype)
+    adapter = _load_motion_adapter(motion_adapter, dtype) if motion_adapter else None
+    if adapter is None and not _carries_motion_adapter(base_model):
+        raise ModelNotAvailable(
+            f"'{base_model}' has no motion adapter of its own: name one with --motion-adapter "
+            "or ANIMBOOKS_MOTION_ADAPTER (a directory, a .safetensors file or a hub id)"
+        )
+    extra = {"motion_adapter": adapter} if adapter is not None else {}
+    return _from_pretrained(AnimateDiffPipeline, base_model, dtype=dtype, **extra).to(device)
 
 
 def _load_motion_adapter(source: str, dtype: torch.dtype) -> MotionAdapter:
@@ -64,7 +62,7 @@ def _load_motion_adapter(source: str, dtype: torch.dtype) -> MotionAdapter:
         return _adapter_from_file(Path(source), dtype)
     if hub_file and not Path(source).exists():
         return _adapter_from_file(_download(hub_file["repo"], hub_file["file"]), dtype)
-    return _from_pretrained(MotionAdapter, source, torch_dtype=dtype)
+    return _from_pretrained(MotionAdapter, source, dtype=dtype)
 
 
 def _adapter_from_file(path: Path, dtype: torch.dtype) -> MotionAdapter:

@@ -60,8 +60,15 @@ def pick_device(requested: str = "auto") -> tuple[torch.device, torch.dtype]:
 class Renderer:
     """One loaded AnimateDiff pipeline, ready to render specs for that model."""
 
-    def __init__(self, pipeline: AnimateDiffPipeline, *, base_model: str, motion_adapter: str | None,
-                 device: torch.device, load_s: float = 0.0):
+    def __init__(
+        self,
+        pipeline: AnimateDiffPipeline,
+        *,
+        base_model: str,
+        motion_adapter: str | None,
+        device: torch.device,
+        load_s: float = 0.0,
+    ):
         self.pipeline = pipeline
         self.base_model = base_model
         self.motion_adapter = motion_adapter
@@ -75,8 +82,13 @@ class Renderer:
         started = time.perf_counter()
         torch_device, dtype = pick_device(device)
         pipeline = load_pipeline(base_model, motion_adapter, device=torch_device, dtype=dtype)
-        return cls(pipeline, base_model=base_model, motion_adapter=motion_adapter, device=torch_device,
-                   load_s=time.perf_counter() - started)
+        return cls(
+            pipeline,
+            base_model=base_model,
+            motion_adapter=motion_adapter,
+            device=torch_device,
+            load_s=time.perf_counter() - started,
+        )
 
     @property
     def token_counter(self) -> TokenCounter | None:
@@ -169,13 +181,25 @@ def render_clip(
     metadata = {
         "spec": spec.model_dump(mode="json"),
         "spec_fingerprint": spec.fingerprint(),
-        "model": {"base_model": spec.base_model, "motion_adapter": spec.motion_adapter,
-                  "built_in_demo": spec.base_model == TINY_MODEL},
-        "output": {"frames_rendered": int(rendered.frames.shape[0]), "fps": spec.output_fps,
-                   "duration_s": spec.duration_s, "width": spec.width, "height": spec.height,
-                   "codec": "h264", "pix_fmt": "yuv420p"},
-        "device": {"type": renderer.device.type, "name": _device_name(renderer.device),
-                   "dtype": str(renderer.pipeline.unet.dtype).removeprefix("torch.")},
+        "model": {
+            "base_model": spec.base_model,
+            "motion_adapter": spec.motion_adapter,
+            "built_in_demo": spec.base_model == TINY_MODEL,
+        },
+        "output": {
+            "frames_rendered": int(rendered.frames.shape[0]),
+            "fps": spec.output_fps,
+            "duration_s": spec.duration_s,
+            "width": spec.width,
+            "height": spec.height,
+            "codec": "h264",
+            "pix_fmt": "yuv420p",
+        },
+        "device": {
+            "type": renderer.device.type,
+            "name": _device_name(renderer.device),
+            "dtype": str(renderer.pipeline.unet.dtype).removeprefix("torch."),
+        },
         "versions": _versions(),
         "timings": {name: round(seconds, 3) for name, seconds in timings.items()},
     }

@@ -9,6 +9,7 @@ be made again from its spec alone. Invalid input raises pydantic's ValidationErr
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from typing import Annotated, Any
 
@@ -104,7 +105,22 @@ class Storyboard(BaseModel):
                 "the first shot must start at 0 s, it starts at {start} s",
                 {"start": shots[0].start_s, "field": "shots.0.start_s"},
             )
-        for number, (before, shot) in enumerate(zip(shots, shots[1:]), start=2):
+        latest = CLIP_SECONDS - MIN_SHOT_SECONDS
+        for index, shot in enumerate(shots):
+            if shot.start_s > latest:
+                raise PydanticCustomError(
+                    "shot_after_clip_end",
+                    "shot {number} starts at {start} s: the clip is {length} s long, "
+                    "so every shot must start by {latest} s",
+                    {
+                        "number": index + 1,
+                        "start": shot.start_s,
+                        "length": CLIP_SECONDS,
+                        "latest": latest,
+                        "field": f"shots.{index}.start_s",
+                    },
+                )
+        for number, (before, shot) in enumerate(itertools.pairwise(shots), start=2):
             if shot.start_s < before.start_s + MIN_SHOT_SECONDS:
                 raise PydanticCustomError(
                     "shots_out_of_order",
@@ -119,20 +135,6 @@ class Storyboard(BaseModel):
                         "field": f"shots.{number - 1}.start_s",
                     },
                 )
-        last = shots[-1]
-        if last.start_s > CLIP_SECONDS - MIN_SHOT_SECONDS:
-            raise PydanticCustomError(
-                "shot_after_clip_end",
-                "shot {number} starts at {start} s: the clip is {length} s long, "
-                "so the last shot must start by {latest} s",
-                {
-                    "number": len(shots),
-                    "start": last.start_s,
-                    "length": CLIP_SECONDS,
-                    "latest": CLIP_SECONDS - MIN_SHOT_SECONDS,
-                    "field": f"shots.{len(shots) - 1}.start_s",
-                },
-            )
         style = info.data.get("style", "")
         counter = _token_counter(info)
         for index, shot in enumerate(shots):
@@ -264,6 +266,9 @@ _PLAIN_MESSAGES = {
     "string_too_long": "this is too long: at most {max_length} characters",
     "too_short": "this needs at least {min_length} item(s)",
     "too_long": "this allows at most {max_length} items; remove some",
+    "greater_than_equal": "this must be at least {ge}",
+    "less_than_equal": "this must be at most {le}",
+    "multiple_of": "this must be a multiple of {multiple_of}",
 }
 
 

@@ -52,19 +52,20 @@ def test_shots_must_start_in_order_at_least_a_second_apart(storyboard_data):
 
 
 def test_a_shot_going_back_in_time_is_rejected(storyboard_data):
-    data = with_shots(storyboard_data, {"start_s": 0, "prompt": "a"}, {"start_s": 8, "prompt": "b"},
-                      {"start_s": 3, "prompt": "c"})
+    data = with_shots(
+        storyboard_data, {"start_s": 0, "prompt": "a"}, {"start_s": 8, "prompt": "b"}, {"start_s": 3, "prompt": "c"}
+    )
     assert "shots.2.start_s" in errors_for(data)
 
 
 def test_last_shot_must_leave_time_before_the_end(storyboard_data):
     data = with_shots(storyboard_data, {"start_s": 0, "prompt": "a"}, {"start_s": 14.5, "prompt": "b"})
-    assert "the last shot must start by 14.0 s" in errors_for(data)["shots.1.start_s"]
+    assert "every shot must start by 14.0 s" in errors_for(data)["shots.1.start_s"]
 
 
 def test_negative_start_time_is_rejected(storyboard_data):
     data = with_shots(storyboard_data, {"start_s": -1, "prompt": "a"})
-    assert "greater than or equal to 0" in errors_for(data)["shots.0.start_s"]
+    assert errors_for(data)["shots.0.start_s"] == "this must be at least 0.0"
 
 
 @pytest.mark.parametrize("count, field, words", [(0, "shots", "at least 1"), (9, "shots", "at most 8")])
@@ -157,8 +158,12 @@ def test_presets_resolve_into_specs(storyboard_data, name):
     storyboard = Storyboard.model_validate(storyboard_data)
     spec = resolve_spec(storyboard, name, base_model="/models/sd15-animatediff")
     preset = PRESETS[name]
-    assert (spec.width, spec.height, spec.steps, spec.guidance) == (preset.width, preset.height, preset.steps,
-                                                                     preset.guidance)
+    assert (spec.width, spec.height, spec.steps, spec.guidance) == (
+        preset.width,
+        preset.height,
+        preset.steps,
+        preset.guidance,
+    )
     assert spec.frames == 120 and spec.duration_s == 15.0 and spec.fps_render == 8
     assert spec.output_fps == preset.output_fps
     assert spec.seed == storyboard.seed
@@ -183,7 +188,7 @@ def test_unknown_preset_says_which_exist(storyboard_data):
 
 
 def test_sizes_must_be_multiples_of_eight(storyboard_data):
-    with pytest.raises(ValidationError, match="multiple of 8"):
+    with pytest.raises(ValidationError, match="multiple_of"):
         resolve_spec(Storyboard.model_validate(storyboard_data), width=100)
 
 
@@ -219,5 +224,7 @@ def test_shots_become_held_keyframes_with_short_transitions(storyboard_data):
 def test_one_shot_storyboard_from_a_prompt():
     storyboard = one_shot_storyboard("a lighthouse in a storm at night with huge waves", style="ink", seed=3)
     assert storyboard.title == "a lighthouse in a storm at night with…"
-    assert [(s.start_s, s.prompt) for s in storyboard.shots] == [(0, "a lighthouse in a storm at night with huge waves")]
+    assert [(s.start_s, s.prompt) for s in storyboard.shots] == [
+        (0, "a lighthouse in a storm at night with huge waves")
+    ]
     assert (storyboard.style, storyboard.seed) == ("ink", 3)

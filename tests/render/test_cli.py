@@ -1,0 +1,167 @@
+"""`python -m animate_job render`: as a subprocess end to end, and in-process for each failure."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from animate_job.cli import EXIT_BAD_INPUT, EXIT_NO_MODEL, main
+from tests.conftest import EXAMPLE_STORYBOARD, ROOT
+from tests.media import probe, top_level_boxes
+
+
+def test_renders_a_storyboard_into_a_playable_15_second_clip(tmp_path):
+    out = tmp_path / "renders" / "neva.mp4"
+    result = subprocess.run(
+        [sys.executable, "-m", "animate_job", "render", "--storyboard", str(EXAMPLE_STORYBOARD), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=240,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out}" in result.stdout
+    info = probe(out)
+    assert (info["codec"], info["pix_fmt"], info["fps"]) == ("h264", "yuv420p", 8)
+    assert info["duration_s"] == pytest.approx(15.0, abs=1e-6) and info["frames"] == 120
+    boxes = top_level_boxes(out)
+    assert boxes.index("moov") < boxes.index("mdat")
+    with Image.open(tmp_path / "renders" / "neva.poster.jpg") as poster:
+        assert poster.size == (64, 64)
+    assert (tmp_path / "renders" / "neva.preview.webp").stat().st_size > 0
+    metadata = json.loads((tmp_path / "renders" / "neva.json").read_text())
+    assert metadata["output"]["frames_rendered"] == 120
+    assert metadata["spec"]["storyboard"]["title"] == "Raskolnikov crosses the Neva at dusk"
+    assert metadata["spec"]["seed"] == 1866 and metadata["model"]["built_in_demo"] is True
+    assert {"torch", "diffusers", "transformers", "ffmpeg"} <= metadata["versions"].keys()
+    assert metadata["timings"]["denoise_s"] > 0
+    # Only finished files under their final names: no partial files left behind.
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "neva.json",
+        "neva.mp4",
+        "neva.poster.jpg",
+        "neva.preview.webp",
+    ]
+
+
+def test_a_failing_process_prints_one_line_and_exits_non_zero(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "animate_job",
+            "render",
+            "--prompt",
+            "a cat",
+            "--model",
+            "stable-diffusion-v1-5/stable-diffusion-v1-5",
+            "--out",
+            str(tmp_path / "a.mp4"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == EXIT_NO_MODEL
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: "), result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_prompt_shortcut_with_preset_and_seed(tmp_path):
+    out = tmp_path / "storm.mp4"
+    code = main(
+        [
+            "render",
+            "--prompt",
+            "a lighthouse in a storm",
+            "--preset",
+            "draft",
+            "--seed",
+            "9",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 0
+    metadata = json.loads(out.with_suffix(".json").read_text())
+    assert metadata["spec"]["preset"] == "draft" and metadata["spec"]["seed"] == 9
+    assert metadata["spec"]["steps"] == 2
+    assert metadata["spec"]["storyboard"]["shots"][0]["prompt"] == "a lighthouse in a storm"
+
+
+def run_failing(capsys, *arguments) -> tuple[int, str]:
+    code = main(["render", *arguments])
+    error = capsys.readouterr().err.strip()
+    assert "Traceback" not in error
+    assert len(error.splitlines()) == 1, error
+    return code, error
+
+
+def test_missing_storyboard_file(tmp_path, capsys):
+    code, error = run_failing(capsys, "--storyboard", str(tmp_path / "nope.json"), "--out", str(tmp_path / "a.mp4"))
+    assert code == EXIT_BAD_INPUT and error == f"error: no storyboard file at {tmp_path / 'nope.json'}"
+
+
+def test_storyboard_that_is_not_json(tmp_path, capsys):
+    path = tmp_path / "scene.json"
+    path.write_text('{"title": "x",\n "shots": [}')
+    code, error = run_failing(capsys, "--storyboard", str(path), "--out", str(tmp_path / "a.mp4"))
+    assert code == EXIT_BAD_INPUT and "is not valid JSON" in error and "line 2" in error
+
+
+def test_invalid_storyboard_names_the_field(tmp_path, capsys, storyboard_data):
+    storyboard_data["shots"][1]["start_s"] = 20
+    path = tmp_path / "scene.json"
+    path.write_text(json.dumps(storyboard_data))
+    code, error = run_failing(capsys, "--storyboard", str(path), "--out", str(tmp_path / "a.mp4"))
+    assert code == EXIT_BAD_INPUT
+    assert error.startswith("error: invalid storyboard: shots.1.start_s: shot 2 starts at 20.0 s")
+    assert not (tmp_path / "a.mp4").exists()
+
+
+def test_size_not_a_multiple_of_eight(tmp_path, capsys):
+    code, error = run_failing(capsys, "--prompt", "a cat", "--width", "100", "--out", str(tmp_path / "a.mp4"))
+    assert code == EXIT_BAD_INPUT and error == "error: invalid render settings: width: this must be a multiple of 8"
+
+
+def test_missing_model_directory(tmp_path, capsys):
+    code, error = run_failing(
+        capsys, "--prompt", "a cat", "--model", str(tmp_path / "sd15"), "--out", str(tmp_path / "a.mp4")
+    )
+    assert code == EXIT_NO_MODEL and f"no model directory at {tmp_path / 'sd15'}" in error
+
+
+def test_hub_id_while_offline(tmp_path, capsys):
+    code, error = run_failing(
+        capsys,
+        "--prompt",
+        "a cat",
+        "--model",
+        "someone/sd15-not-cached",
+        "--motion-adapter",
+        "someone/adapter",
+        "--out",
+        str(tmp_path / "a.mp4"),
+    )
+    assert code == EXIT_NO_MODEL and "HF_HUB_OFFLINE=1" in error
+
+
+def test_model_comes_from_the_environment(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ANIMBOOKS_MODEL", str(tmp_path / "from-env"))
+    code, error = run_failing(capsys, "--prompt", "a cat", "--out", str(tmp_path / "a.mp4"))
+    assert code == EXIT_NO_MODEL and "from-env" in error
+
+
+def test_a_bad_preset_is_refused_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["render", "--prompt", "a cat", "--preset", "ultra", "--out", str(tmp_path / "a.mp4")])
+    assert caught.value.code == EXIT_BAD_INPUT
+    assert "invalid choice: 'ultra'" in capsys.readouterr().err
