@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # A CPU build on these machines. It goes in first and pinned: left to the resolver,
-# torch would come from the registry with several GB of CUDA packages.
+# torch would come from the registry with several GB of CUDA packages. Elsewhere add
+# the CPU wheel index: make install TORCH="torch==2.13.0 --index-url <pytorch cpu index>"
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
@@ -19,7 +20,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e ".[job,dev]"
 	touch $@
 
@@ -31,12 +32,14 @@ lint: install
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 
-# Render one clip: make render PROMPT="a lighthouse in a storm" [PRESET=draft] [OUT=clip.mp4]
+# Render one clip: make render [PROMPT="a lighthouse in a storm" | STORYBOARD=file.json]
+#                              [PRESET=draft|standard|high] [OUT=clip.mp4]
 PROMPT ?= Raskolnikov crosses the Neva bridge at dusk, wind over the water
 PRESET ?= standard
 OUT ?= clip.mp4
+SOURCE = $(if $(STORYBOARD),--storyboard "$(STORYBOARD)",--prompt "$(PROMPT)")
 render: install
-	$(BIN)/python -m animate_job render --prompt "$(PROMPT)" --preset $(PRESET) --out $(OUT)
+	$(BIN)/python -m animate_job render $(SOURCE) --preset $(PRESET) --out "$(OUT)"
 
 bench: install
 	$(BIN)/python tests/benchmarks/bench_render_cpu.py

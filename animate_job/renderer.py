@@ -136,7 +136,9 @@ class Renderer:
                 video = pipe.decode_latents(latents, decode_chunk_size=spec.decode_chunk_size)
                 frames = pipe.video_processor.postprocess_video(video=video, output_type="np")[0]
                 timings["decode_s"] = time.perf_counter() - started
-        except torch.OutOfMemoryError as error:
+        except (torch.OutOfMemoryError, MemoryError, RuntimeError) as error:
+            if not _is_out_of_memory(error):
+                raise
             raise RenderOutOfMemory(
                 f"the {self.device.type.upper()} ran out of memory rendering {spec.width}x{spec.height}: "
                 "try the draft preset, a smaller size, or a GPU with more memory"
@@ -218,6 +220,11 @@ def clip_files(video_path: Path) -> ClipFiles:
         preview=stem.with_name(stem.name + ".preview.webp"),
         metadata=stem.with_name(stem.name + ".json"),
     )
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    # CUDA raises OutOfMemoryError; the CPU allocator raises a plain RuntimeError.
+    return isinstance(error, (torch.OutOfMemoryError, MemoryError)) or "not enough memory" in str(error)
 
 
 def _device_name(device: torch.device) -> str:

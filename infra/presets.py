@@ -5,6 +5,9 @@ Diffusion 1.5 with the AnimateDiff-Lightning motion adapter, which is distilled 
 few steps without classifier-free guidance and wants an Euler scheduler with
 "trailing" timesteps. To use the original AnimateDiff v1-5 adapters instead, use a
 preset with the DDIM scheduler, about 25 steps and guidance near 7.5.
+
+At guidance 1.0 diffusers runs no classifier-free guidance, so the negative prompt
+has no effect; it takes effect only in presets with guidance above 1.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import sys
 import pytest
 from PIL import Image
 
-from animate_job.cli import EXIT_BAD_INPUT, EXIT_NO_MODEL, main
+from animate_job.cli import EXIT_BAD_INPUT, EXIT_NO_MODEL, EXIT_OUT_OF_MEMORY, main
 from tests.conftest import EXAMPLE_STORYBOARD, ROOT
 from tests.media import probe, top_level_boxes
 
@@ -165,3 +165,15 @@ def test_a_bad_preset_is_refused_by_the_parser(tmp_path, capsys):
         main(["render", "--prompt", "a cat", "--preset", "ultra", "--out", str(tmp_path / "a.mp4")])
     assert caught.value.code == EXIT_BAD_INPUT
     assert "invalid choice: 'ultra'" in capsys.readouterr().err
+
+
+def test_out_of_memory_exits_4_with_advice(tmp_path, capsys, monkeypatch):
+    from animate_job.renderer import Renderer, RenderOutOfMemory
+
+    def out_of_memory(self, spec, progress=None):
+        raise RenderOutOfMemory("the CUDA ran out of memory rendering 512x512: try the draft preset")
+
+    monkeypatch.setattr(Renderer, "render", out_of_memory)
+    code, error = run_failing(capsys, "--prompt", "a cat", "--out", str(tmp_path / "a.mp4"))
+    assert code == EXIT_OUT_OF_MEMORY and "try the draft preset" in error
+    assert list(tmp_path.iterdir()) == []

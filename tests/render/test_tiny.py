@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+import torch
 from diffusers import AnimateDiffPipeline, MotionAdapter, UNetMotionModel
 
 from animate_job.progress import Progress
+from animate_job.renderer import RenderOutOfMemory
 from animate_job.tiny import TINY_VOCAB_SIZE, build_tiny_pipeline, build_tokenizer
 from infra.contract import Shot, Storyboard, resolve_spec
 from infra.prompt_tokens import TokenizerCounter
@@ -92,3 +94,29 @@ def test_progress_is_reported_from_the_steps(tiny_renderer, storyboard):
 def test_a_spec_for_another_model_is_refused(tiny_renderer, storyboard):
     with pytest.raises(ValueError, match="this renderer holds tiny"):
         tiny_renderer.render(resolve_spec(storyboard, base_model="/models/other"))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        torch.OutOfMemoryError("CUDA out of memory"),
+        RuntimeError("DefaultCPUAllocator: not enough memory"),
+        MemoryError(),
+    ],
+)
+def test_running_out_of_memory_says_what_to_change(tiny_renderer, storyboard, monkeypatch, error):
+    def out_of_memory(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(AnimateDiffPipeline, "__call__", out_of_memory)
+    with pytest.raises(RenderOutOfMemory, match="ran out of memory rendering 64x64: try the draft preset"):
+        tiny_renderer.render(resolve_spec(storyboard))
+
+
+def test_other_failures_are_not_called_out_of_memory(tiny_renderer, storyboard, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("shape mismatch")
+
+    monkeypatch.setattr(AnimateDiffPipeline, "__call__", broken)
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        tiny_renderer.render(resolve_spec(storyboard))
