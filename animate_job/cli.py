@@ -126,7 +126,11 @@ class _ProgressBar:
         from tqdm import tqdm
 
         self._bar = tqdm(
-            total=100, unit="%", bar_format="{desc:<10} {bar} {n:.0f}% {elapsed}<{remaining}", disable=None
+            desc="loading",
+            total=100,
+            unit="%",
+            bar_format="{desc:<10} {bar} {n:.0f}% {elapsed}<{remaining}",
+            disable=None,
         )
         return self
 

@@ -212,13 +212,13 @@ def render_clip(
 
 
 def clip_files(video_path: Path) -> ClipFiles:
-    """Where a clip's files go: clip.mp4, clip.poster.jpg, clip.preview.webp, clip.json."""
+    """Where a clip's files go: clip.mp4, clip.poster.jpg, clip.preview.webp, clip.metadata.json."""
     stem = video_path.with_suffix("")
     return ClipFiles(
         video=video_path,
         poster=stem.with_name(stem.name + ".poster.jpg"),
         preview=stem.with_name(stem.name + ".preview.webp"),
-        metadata=stem.with_name(stem.name + ".json"),
+        metadata=stem.with_name(stem.name + ".metadata.json"),
     )
 
 

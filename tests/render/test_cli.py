@@ -13,6 +13,7 @@ from tests.conftest import EXAMPLE_STORYBOARD, ROOT
 from tests.media import probe, top_level_boxes
 
 
+@pytest.mark.slow
 def test_renders_a_storyboard_into_a_playable_15_second_clip(tmp_path):
     out = tmp_path / "renders" / "neva.mp4"
     result = subprocess.run(
@@ -33,7 +34,7 @@ def test_renders_a_storyboard_into_a_playable_15_second_clip(tmp_path):
     with Image.open(tmp_path / "renders" / "neva.poster.jpg") as poster:
         assert poster.size == (64, 64)
     assert (tmp_path / "renders" / "neva.preview.webp").stat().st_size > 0
-    metadata = json.loads((tmp_path / "renders" / "neva.json").read_text())
+    metadata = json.loads((tmp_path / "renders" / "neva.metadata.json").read_text())
     assert metadata["output"]["frames_rendered"] == 120
     assert metadata["spec"]["storyboard"]["title"] == "Raskolnikov crosses the Neva at dusk"
     assert metadata["spec"]["seed"] == 1866 and metadata["model"]["built_in_demo"] is True
@@ -41,13 +42,14 @@ def test_renders_a_storyboard_into_a_playable_15_second_clip(tmp_path):
     assert metadata["timings"]["denoise_s"] > 0
     # Only finished files under their final names: no partial files left behind.
     assert sorted(p.name for p in out.parent.iterdir()) == [
-        "neva.json",
+        "neva.metadata.json",
         "neva.mp4",
         "neva.poster.jpg",
         "neva.preview.webp",
     ]
 
 
+@pytest.mark.slow
 def test_a_failing_process_prints_one_line_and_exits_non_zero(tmp_path):
     result = subprocess.run(
         [
@@ -91,7 +93,7 @@ def test_prompt_shortcut_with_preset_and_seed(tmp_path):
         ]
     )
     assert code == 0
-    metadata = json.loads(out.with_suffix(".json").read_text())
+    metadata = json.loads(out.with_name("storm.metadata.json").read_text())
     assert metadata["spec"]["preset"] == "draft" and metadata["spec"]["seed"] == 9
     assert metadata["spec"]["steps"] == 2
     assert metadata["spec"]["storyboard"]["shots"][0]["prompt"] == "a lighthouse in a storm"

@@ -77,9 +77,11 @@ def test_the_shots_prompts_reach_the_frames(tiny_renderer, storyboard, frames_se
     assert difference[:50].max() < difference[64:].min()
 
 
-def test_a_size_can_be_asked_for(tiny_renderer, storyboard):
+def test_a_size_can_be_asked_for(tiny_renderer, storyboard, frames_seed_5):
     frames = tiny_renderer.render(resolve_spec(storyboard, preset="draft", width=96, height=64)).frames
     assert frames.shape == (120, 64, 96, 3)
+    # Another preset's FreeNoise stride and scheduler leave nothing behind in the pipeline.
+    assert np.array_equal(tiny_renderer.render(resolve_spec(storyboard)).frames, frames_seed_5)
 
 
 def test_progress_is_reported_from_the_steps(tiny_renderer, storyboard):

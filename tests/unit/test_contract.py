@@ -130,6 +130,17 @@ def test_unknown_fields_and_wrong_types_are_named(storyboard_data):
     assert "valid integer" in errors["seed"]
 
 
+@pytest.mark.parametrize("seed, message", [(-1, "this must be at least 0"), (2**32, "this must be at most 4294967295")])
+def test_seed_must_fit_in_32_bits(storyboard_data, seed, message):
+    storyboard_data["seed"] = seed
+    assert errors_for(storyboard_data) == {"seed": message}
+
+
+def test_camera_note_has_a_length_limit(storyboard_data):
+    storyboard_data["shots"][0]["camera"] = "slow pan " * 30
+    assert errors_for(storyboard_data) == {"shots.0.camera": "this is too long: at most 200 characters"}
+
+
 def test_missing_title_is_required(storyboard_data):
     del storyboard_data["title"]
     assert errors_for(storyboard_data) == {"title": "this field is required"}
