@@ -136,7 +136,7 @@ class Renderer:
                 video = pipe.decode_latents(latents, decode_chunk_size=spec.decode_chunk_size)
                 frames = pipe.video_processor.postprocess_video(video=video, output_type="np")[0]
                 timings["decode_s"] = time.perf_counter() - started
-        except (torch.OutOfMemoryError, MemoryError, RuntimeError) as error:
+        except (MemoryError, RuntimeError) as error:  # torch.OutOfMemoryError is a RuntimeError
             if not _is_out_of_memory(error):
                 raise
             raise RenderOutOfMemory(
