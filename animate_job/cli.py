@@ -3,15 +3,18 @@
     python -m animate_job render --storyboard scene.json --out clip.mp4 [--preset standard]
     python -m animate_job render --prompt "a lighthouse in a storm" --out clip.mp4
 
-Exit status: 0 when the clip is written; otherwise one line on stderr and
+    python -m animate_job run RENDER_ID    # the render job: spec from the records, clip to storage
+
+Exit status of render: 0 when the clip is written; otherwise one line on stderr and
 2 for bad input, 3 when the model's weights cannot be found, 4 when out of memory,
-1 for anything else.
+1 for anything else. Exit status of run: see animate_job.run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -58,7 +61,26 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--height", type=int, help="frame height in pixels (multiple of 8)")
     render.add_argument("--device", choices=["auto", "cpu", "cuda"], default=settings.device)
     render.set_defaults(command=_render)
+
+    run = commands.add_parser("run", help="make a queued render from the records (the render job)")
+    run.add_argument("render_id")
+    run.add_argument(
+        "--attempt",
+        type=int,
+        default=int(os.environ.get("ANIMBOOKS_RENDER_ATTEMPT", "1")),
+        help="which delivery of this request this is (default: $ANIMBOOKS_RENDER_ATTEMPT or 1)",
+    )
+    run.set_defaults(command=_run)
     return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from animate_job.run import run_render
+    from infra import json_logging
+    from infra.bootstrap import bootstrap
+
+    json_logging.configure()
+    return run_render(args.render_id, bootstrap(), attempt=args.attempt)
 
 
 def _render(args: argparse.Namespace) -> int:

@@ -43,6 +43,10 @@ class ClipFiles:
     poster: Path
     preview: Path
     metadata: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def paths(self) -> dict[str, Path]:
+        return {"video": self.video, "poster": self.poster, "preview": self.preview, "metadata": self.metadata}
 
 
 def pick_device(requested: str = "auto") -> tuple[torch.device, torch.dtype]:
@@ -208,6 +212,7 @@ def render_clip(
     with encode.atomic_path(files.metadata) as temporary:
         temporary.write_text(json.dumps(metadata, indent=2))
     progress.report("encoding", 1.0)
+    files.timings = metadata["timings"]
     return files
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.presets import TINY_MODEL
@@ -18,6 +20,24 @@ class Settings(BaseSettings):
     motion_adapter: str | None = None
     #: Where to render: "auto" takes a CUDA GPU when there is one.
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    #: Records, queue, clips and usage events on one machine live here.
+    data_dir: Path = Path(".data")
+    #: Deliveries of one render request before it is marked failed.
+    max_attempts: int = Field(default=2, ge=1, le=10)
+    #: Renders one user may start per UTC day.
+    daily_render_quota: int = Field(default=20, ge=0)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "animbooks.sqlite3"
+
+    @property
+    def storage_root(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def usage_path(self) -> Path:
+        return self.data_dir / "usage.duckdb"
 
 
 def load_settings() -> Settings:

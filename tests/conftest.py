@@ -25,3 +25,33 @@ def tiny_renderer():
     from animate_job.renderer import Renderer
 
     return Renderer.load("tiny", device="cpu")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from infra.settings import Settings
+
+    return Settings(data_dir=tmp_path / "data", device="cpu")
+
+
+@pytest.fixture
+def adapters(settings):
+    """The embedded stack (SQLite, a folder, DuckDB) under a temporary data folder."""
+    from infra.bootstrap import bootstrap
+
+    return bootstrap(settings)
+
+
+@pytest.fixture
+def make_render(adapters, storyboard_data):
+    """Creates a queued render of the example storyboard for a user."""
+    from infra.contract import Storyboard, resolve_spec
+    from infra.records import Render
+
+    def make(user_id: str = "reader-1", **spec_changes) -> Render:
+        spec = resolve_spec(Storyboard.model_validate(storyboard_data), **spec_changes)
+        render = Render(user_id=user_id, spec=spec)
+        adapters.records.create_render(render)
+        return render
+
+    return make

@@ -1,0 +1,128 @@
+"""The records port: users, scenes and renders, and a render's status transitions.
+
+A render moves queued -> running -> succeeded | failed. Every transition is one
+conditional write, so two workers (or two deliveries of one request) can never both
+start, finish or fail the same render: the loser's write changes nothing and says so.
+SQLite is the embedded adapter (infra.records_sqlite); Firestore the cloud one.
+"""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from infra.contract import RenderSpec, Storyboard
+
+RenderState = Literal["queued", "running", "succeeded", "failed"]
+SceneState = Literal["asking", "ready"]
+FINISHED: tuple[RenderState, ...] = ("succeeded", "failed")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Question(BaseModel):
+    id: str
+    text: str
+
+
+class Scene(BaseModel):
+    """A scene as the person wrote it, and where the dialogue about it stands."""
+
+    id: str = Field(default_factory=new_id)
+    user_id: str
+    text: str
+    book: str | None = None
+    author: str | None = None
+    passage: str | None = None
+    state: SceneState = "asking"
+    questions: list[Question] = Field(default_factory=list)
+    answers: dict[str, str] = Field(default_factory=dict)
+    rounds: int = 0
+    storyboard: Storyboard | None = None
+    engine: str = ""
+    notice: str | None = None
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)
+
+
+class Render(BaseModel):
+    """One render of a frozen spec, and its status."""
+
+    id: str = Field(default_factory=new_id)
+    user_id: str
+    scene_id: str | None = None
+    spec: RenderSpec
+    state: RenderState = "queued"
+    progress: float = 0.0
+    stage: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    artifacts: dict[str, str] = Field(default_factory=dict)  # name -> storage key
+    timings: dict[str, float] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=now)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class Records(abc.ABC):
+    """Where users, scenes and renders are kept."""
+
+    @abc.abstractmethod
+    def ensure_user(self, user_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def save_scene(self, scene: Scene) -> None:
+        """Creates or replaces a scene whole."""
+
+    @abc.abstractmethod
+    def get_scene(self, scene_id: str) -> Scene | None: ...
+
+    @abc.abstractmethod
+    def add_dialogue_turn(self, scene_id: str, role: str, content: dict[str, Any]) -> None: ...
+
+    @abc.abstractmethod
+    def dialogue_turns(self, scene_id: str) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    def create_render(self, render: Render) -> None: ...
+
+    @abc.abstractmethod
+    def get_render(self, render_id: str) -> Render | None: ...
+
+    @abc.abstractmethod
+    def list_renders(self, user_id: str, limit: int = 50) -> list[Render]:
+        """A user's renders, newest first."""
+
+    @abc.abstractmethod
+    def count_renders_since(self, user_id: str, since: datetime) -> int: ...
+
+    @abc.abstractmethod
+    def count_renders(self, state: RenderState) -> int: ...
+
+    @abc.abstractmethod
+    def mark_running(self, render_id: str, attempt: int) -> bool:
+        """queued -> running, or a running render taken over by a later attempt."""
+
+    @abc.abstractmethod
+    def report_progress(self, render_id: str, stage: str, progress: float) -> bool: ...
+
+    @abc.abstractmethod
+    def mark_succeeded(self, render_id: str, artifacts: dict[str, str], timings: dict[str, float]) -> bool: ...
+
+    @abc.abstractmethod
+    def mark_failed(self, render_id: str, error: str) -> bool:
+        """Any unfinished render -> failed, with a reason a person can act on."""
+
+    @abc.abstractmethod
+    def requeue(self, render_id: str, note: str | None = None) -> bool:
+        """running -> queued, for another attempt."""

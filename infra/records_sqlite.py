@@ -1,0 +1,220 @@
+"""Records in one SQLite file: the embedded twin of Firestore.
+
+WAL mode lets the web process read while a render subprocess writes; each thread
+keeps its own connection. The render queue (infra.queue_sqlite) lives in the same
+file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from infra.records import Records, Render, RenderState, Scene, now
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scenes (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scenes_by_user ON scenes(user_id, updated_at);
+CREATE TABLE IF NOT EXISTS dialogue_turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    scene_id TEXT NOT NULL REFERENCES scenes(id),
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS renders (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    scene_id TEXT,
+    spec TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+    progress REAL NOT NULL DEFAULT 0,
+    stage TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    artifacts TEXT NOT NULL DEFAULT '{}',
+    timings TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS renders_by_user ON renders(user_id, created_at);
+CREATE INDEX IF NOT EXISTS renders_by_state ON renders(state);
+CREATE TABLE IF NOT EXISTS render_queue (
+    render_id TEXT PRIMARY KEY REFERENCES renders(id),
+    enqueued_at TEXT NOT NULL,
+    claimed_at TEXT,
+    deliveries INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+_UNFINISHED = "('queued', 'running')"
+
+
+class SqliteDatabase:
+    """One SQLite file, a connection per thread, the schema created on first use."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._schema_lock = threading.Lock()
+        self._schema_ready = False
+
+    def connect(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # autocommit: each statement is its own transaction unless one is begun explicitly
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+            with self._schema_lock:
+                if not self._schema_ready:
+                    connection.executescript(SCHEMA)
+                    self._schema_ready = True
+        return connection
+
+
+class SqliteRecords(Records):
+    def __init__(self, database: SqliteDatabase):
+        self._db = database
+
+    def _execute(self, sql: str, parameters: tuple | dict = ()) -> sqlite3.Cursor:
+        return self._db.connect().execute(sql, parameters)
+
+    def ensure_user(self, user_id: str) -> None:
+        self._execute("INSERT OR IGNORE INTO users (id, created_at) VALUES (?, ?)", (user_id, _iso(now())))
+
+    def save_scene(self, scene: Scene) -> None:
+        self.ensure_user(scene.user_id)
+        self._execute(
+            "INSERT INTO scenes (id, user_id, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+            (scene.id, scene.user_id, scene.model_dump_json(), _iso(scene.updated_at)),
+        )
+
+    def get_scene(self, scene_id: str) -> Scene | None:
+        row = self._execute("SELECT data FROM scenes WHERE id = ?", (scene_id,)).fetchone()
+        return Scene.model_validate_json(row["data"]) if row else None
+
+    def add_dialogue_turn(self, scene_id: str, role: str, content: dict[str, Any]) -> None:
+        self._execute(
+            "INSERT INTO dialogue_turns (scene_id, role, content, created_at) VALUES (?, ?, ?, ?)",
+            (scene_id, role, json.dumps(content, ensure_ascii=False), _iso(now())),
+        )
+
+    def dialogue_turns(self, scene_id: str) -> list[dict[str, Any]]:
+        rows = self._execute(
+            "SELECT role, content, created_at FROM dialogue_turns WHERE scene_id = ? ORDER BY id", (scene_id,)
+        )
+        return [{"role": r["role"], "content": json.loads(r["content"]), "created_at": r["created_at"]} for r in rows]
+
+    def create_render(self, render: Render) -> None:
+        self.ensure_user(render.user_id)
+        self._execute(
+            "INSERT INTO renders (id, user_id, scene_id, spec, state, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                render.id,
+                render.user_id,
+                render.scene_id,
+                render.spec.model_dump_json(),
+                render.state,
+                _iso(render.created_at),
+            ),
+        )
+
+    def get_render(self, render_id: str) -> Render | None:
+        row = self._execute("SELECT * FROM renders WHERE id = ?", (render_id,)).fetchone()
+        return _render(row) if row else None
+
+    def list_renders(self, user_id: str, limit: int = 50) -> list[Render]:
+        rows = self._execute(
+            "SELECT * FROM renders WHERE user_id = ? ORDER BY created_at DESC LIMIT ?", (user_id, limit)
+        )
+        return [_render(row) for row in rows]
+
+    def count_renders_since(self, user_id: str, since: datetime) -> int:
+        row = self._execute(
+            "SELECT COUNT(*) FROM renders WHERE user_id = ? AND created_at >= ?", (user_id, _iso(since))
+        ).fetchone()
+        return row[0]
+
+    def count_renders(self, state: RenderState) -> int:
+        return self._execute("SELECT COUNT(*) FROM renders WHERE state = ?", (state,)).fetchone()[0]
+
+    def mark_running(self, render_id: str, attempt: int) -> bool:
+        return self._changed(
+            "UPDATE renders SET state = 'running', attempts = :attempt, progress = 0, stage = 'loading', "
+            "started_at = :now, error = NULL "
+            "WHERE id = :id AND (state = 'queued' OR (state = 'running' AND attempts < :attempt))",
+            {"id": render_id, "attempt": attempt, "now": _iso(now())},
+        )
+
+    def report_progress(self, render_id: str, stage: str, progress: float) -> bool:
+        return self._changed(
+            "UPDATE renders SET stage = ?, progress = MAX(progress, ?) WHERE id = ? AND state = 'running'",
+            (stage, progress, render_id),
+        )
+
+    def mark_succeeded(self, render_id: str, artifacts: dict[str, str], timings: dict[str, float]) -> bool:
+        return self._changed(
+            "UPDATE renders SET state = 'succeeded', progress = 1, stage = NULL, error = NULL, "
+            "artifacts = ?, timings = ?, finished_at = ? WHERE id = ? AND state = 'running'",
+            (json.dumps(artifacts), json.dumps(timings), _iso(now()), render_id),
+        )
+
+    def mark_failed(self, render_id: str, error: str) -> bool:
+        return self._changed(
+            f"UPDATE renders SET state = 'failed', stage = NULL, error = ?, finished_at = ? "
+            f"WHERE id = ? AND state IN {_UNFINISHED}",
+            (error, _iso(now()), render_id),
+        )
+
+    def requeue(self, render_id: str, note: str | None = None) -> bool:
+        return self._changed(
+            "UPDATE renders SET state = 'queued', progress = 0, stage = NULL, error = ? "
+            "WHERE id = ? AND state = 'running'",
+            (note, render_id),
+        )
+
+    def _changed(self, sql: str, parameters: tuple | dict) -> bool:
+        return self._execute(sql, parameters).rowcount == 1
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def _render(row: sqlite3.Row) -> Render:
+    return Render(
+        id=row["id"],
+        user_id=row["user_id"],
+        scene_id=row["scene_id"],
+        spec=row["spec"] and json.loads(row["spec"]),
+        state=row["state"],
+        progress=row["progress"],
+        stage=row["stage"],
+        error=row["error"],
+        attempts=row["attempts"],
+        artifacts=json.loads(row["artifacts"]),
+        timings=json.loads(row["timings"]),
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )

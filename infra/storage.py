@@ -1,0 +1,52 @@
+"""The storage port: where a render's files are kept and how a browser gets them.
+
+Keys are relative paths such as "renders/<id>/clip.mp4". Locally they are files
+under the data folder, served by the website itself; on Google Cloud, objects in a
+bucket reached through signed URLs.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+
+
+class Storage(abc.ABC):
+    @abc.abstractmethod
+    def put_file(self, key: str, source: Path, content_type: str) -> None:
+        """Stores a file under `key`; readers see the whole file or nothing."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None: ...
+
+
+class LocalStorage(Storage):
+    """Files under one folder."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path_for(self, key: str) -> Path:
+        """The file behind a key; refuses keys that would leave the folder."""
+        relative = PurePosixPath(key)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ValueError(f"invalid storage key: {key!r}")
+        return self.root.joinpath(*relative.parts)
+
+    def put_file(self, key: str, source: Path, content_type: str) -> None:
+        target = self.path_for(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+
+    def exists(self, key: str) -> bool:
+        return self.path_for(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self.path_for(key).unlink(missing_ok=True)

@@ -1,0 +1,56 @@
+"""The durable render queue in SQLite: atomic claims, redelivery, recovery."""
+
+import threading
+
+from infra.bootstrap import bootstrap
+
+
+def test_oldest_request_is_claimed_first_and_only_once(adapters, make_render):
+    first, second = make_render(), make_render()
+    queue = adapters.queue
+    queue.submit(first.id)
+    queue.submit(second.id)
+    queue.submit(first.id)  # submitting twice is one request
+    assert queue.depth() == 2
+    delivery = queue.claim()
+    assert (delivery.render_id, delivery.attempt) == (first.id, 1)
+    assert queue.claim().render_id == second.id
+    assert queue.claim() is None
+
+
+def test_a_released_request_is_delivered_again_as_the_next_attempt(adapters, make_render):
+    render = make_render()
+    adapters.queue.submit(render.id)
+    adapters.queue.release(adapters.queue.claim().render_id)
+    again = adapters.queue.claim()
+    assert (again.render_id, again.attempt) == (render.id, 2)
+    adapters.queue.acknowledge(render.id)
+    assert adapters.queue.depth() == 0 and adapters.queue.claim() is None
+
+
+def test_concurrent_claims_never_share_a_request(settings, make_render, adapters):
+    ids = [make_render().id for _ in range(30)]
+    for render_id in ids:
+        adapters.queue.submit(render_id)
+    claimed: list[str] = []
+
+    def claim_all():
+        queue = bootstrap(settings).queue  # its own connections, as another worker would have
+        while delivery := queue.claim():
+            claimed.append(delivery.render_id)
+
+    threads = [threading.Thread(target=claim_all) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == sorted(ids)
+
+
+def test_recover_releases_what_a_dead_worker_held(adapters, make_render):
+    render = make_render()
+    adapters.queue.submit(render.id)
+    adapters.queue.claim()
+    assert adapters.queue.claim() is None
+    assert adapters.queue.recover() == [render.id]
+    assert adapters.queue.claim().render_id == render.id

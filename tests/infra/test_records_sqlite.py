@@ -1,0 +1,90 @@
+"""Render status transitions and scenes in the SQLite records."""
+
+from datetime import timedelta
+
+from infra.records import Question, Scene, now
+
+
+def test_a_render_is_stored_whole(adapters, make_render):
+    render = make_render()
+    stored = adapters.records.get_render(render.id)
+    assert stored.spec == render.spec
+    assert (stored.state, stored.progress, stored.attempts) == ("queued", 0.0, 0)
+
+
+def test_only_one_attempt_starts_a_queued_render(adapters, make_render):
+    render = make_render()
+    records = adapters.records
+    assert records.mark_running(render.id, attempt=1)
+    assert not records.mark_running(render.id, attempt=1)  # a second delivery of the same attempt
+    assert records.mark_running(render.id, attempt=2)  # a retry takes over a dead attempt
+    assert records.get_render(render.id).attempts == 2
+    assert not records.mark_running(render.id, attempt=1)  # an old attempt cannot come back
+
+
+def test_progress_only_while_running_and_never_backwards(adapters, make_render):
+    render = make_render()
+    records = adapters.records
+    assert not records.report_progress(render.id, "denoising", 0.5)
+    records.mark_running(render.id, 1)
+    assert records.report_progress(render.id, "denoising", 0.5)
+    records.report_progress(render.id, "denoising", 0.3)
+    stored = records.get_render(render.id)
+    assert (stored.stage, stored.progress) == ("denoising", 0.5)
+
+
+def test_success_only_from_running_and_final(adapters, make_render):
+    render = make_render()
+    records = adapters.records
+    assert not records.mark_succeeded(render.id, {"video": "k"}, {})
+    records.mark_running(render.id, 1)
+    assert records.mark_succeeded(render.id, {"video": "renders/x/clip.mp4"}, {"render_s": 1.5})
+    assert not records.mark_failed(render.id, "too late")
+    assert not records.mark_running(render.id, 2)
+    stored = records.get_render(render.id)
+    assert (stored.state, stored.progress, stored.error) == ("succeeded", 1.0, None)
+    assert stored.artifacts == {"video": "renders/x/clip.mp4"} and stored.timings == {"render_s": 1.5}
+    assert stored.finished_at >= stored.started_at
+
+
+def test_failure_keeps_its_reason_and_is_final(adapters, make_render):
+    render = make_render()
+    records = adapters.records
+    assert records.mark_failed(render.id, "the model's weights are missing")
+    assert not records.mark_running(render.id, 2)
+    stored = records.get_render(render.id)
+    assert (stored.state, stored.error) == ("failed", "the model's weights are missing")
+
+
+def test_requeue_puts_a_running_render_back(adapters, make_render):
+    render = make_render()
+    records = adapters.records
+    assert not records.requeue(render.id)  # not running
+    records.mark_running(render.id, 1)
+    records.report_progress(render.id, "denoising", 0.4)
+    assert records.requeue(render.id, note="attempt 1 failed")
+    stored = records.get_render(render.id)
+    assert (stored.state, stored.progress, stored.error) == ("queued", 0.0, "attempt 1 failed")
+
+
+def test_a_users_renders_newest_first_and_counts(adapters, make_render):
+    first, second = make_render("a"), make_render("a")
+    make_render("b")
+    assert [r.id for r in adapters.records.list_renders("a")] == [second.id, first.id]
+    assert adapters.records.count_renders_since("a", now() - timedelta(hours=1)) == 2
+    assert adapters.records.count_renders_since("a", now() + timedelta(hours=1)) == 0
+    assert adapters.records.count_renders("queued") == 3
+
+
+def test_scene_round_trip_and_dialogue_turns(adapters):
+    scene = Scene(user_id="u", text="Раскольников на мосту", questions=[Question(id="mood", text="Which mood?")])
+    adapters.records.save_scene(scene)
+    scene.answers = {"mood": "gloomy"}
+    scene.state = "ready"
+    adapters.records.save_scene(scene)
+    stored = adapters.records.get_scene(scene.id)
+    assert stored == scene
+    adapters.records.add_dialogue_turn(scene.id, "user", {"answers": {"mood": "gloomy"}})
+    turns = adapters.records.dialogue_turns(scene.id)
+    assert [(t["role"], t["content"]) for t in turns] == [("user", {"answers": {"mood": "gloomy"}})]
+    assert adapters.records.get_scene("missing") is None
