@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install test lint render bench bench-gpu clean
+.PHONY: install run test lint render bench bench-gpu clean
 
 install: $(STAMP)
 
@@ -21,8 +21,17 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[job,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[job,web,dev]"
 	touch $@
+
+# The whole product on this machine: the website, its local render worker, SQLite,
+# a folder for clips, DuckDB for usage. No account, no key, no network.
+PORT ?= 8080
+run: export ANIMBOOKS_DATA_DIR ?= $(CURDIR)/.data
+run: install
+	@echo "Animated Books: http://127.0.0.1:$(PORT)  (data in $(ANIMBOOKS_DATA_DIR); Ctrl-C stops it)"
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --graceful-timeout 5 \
+		'frontend_service:create_app()'
 
 test: install
 	$(BIN)/python -m ruff check .

@@ -1,1 +1,70 @@
-"""The website and its JSON API (Flask). Arrives with the web issue; it never imports torch."""
+"""The website and its JSON API (Flask). It never imports torch or diffusers."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from frontend_service.dialogue.offline import OfflineEngine
+from frontend_service.flow import SceneFlow
+from infra.bootstrap import Adapters, bootstrap
+
+
+def create_app(test_config: dict | None = None, adapters: Adapters | None = None) -> Flask:
+    """The app factory. `adapters` come built (tests pass their own); by default the
+    embedded stack from the environment's settings."""
+    app = Flask(__name__)
+    adapters = adapters or bootstrap()
+    settings = adapters.settings
+    app.config.from_mapping(
+        SECRET_KEY=_secret_key(settings.data_dir),
+        MAX_CONTENT_LENGTH=64 * 1024,  # a scene is at most a few KB of JSON
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,  # the embedded default serves plain http on 127.0.0.1
+        FORCE_HTTPS=False,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        DIALOGUE_RATE_LIMIT="30 per minute",
+        RENDER_RATE_LIMIT="10 per minute",
+        START_WORKER=True,
+    )
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.extensions["adapters"] = adapters
+    app.extensions["flow"] = SceneFlow(adapters, OfflineEngine())
+
+    from frontend_service.middleware import metrics, request_log, security
+
+    request_log.init(app)
+    security.init(app)
+    metrics.init(app)
+
+    from frontend_service import api, errors, pages
+
+    app.register_blueprint(errors.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    if app.config["START_WORKER"]:
+        from infra.local_worker import LocalWorker
+
+        worker = LocalWorker(adapters)
+        if worker.start():
+            app.extensions["worker"] = worker
+    return app
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Signs session cookies; kept in the data folder so sessions survive a restart."""
+    path = Path(data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

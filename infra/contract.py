@@ -14,6 +14,7 @@ import json
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -43,13 +44,15 @@ MIN_SHOT_SECONDS = 1.0
 TRANSITION_FRAMES = 4
 MAX_SEED = 2**32 - 1
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 
-
-def _no_control_characters(value: str | None) -> str | None:
-    if value is not None and any(ord(c) < 32 and c not in "\n\t" for c in value):
+def _no_control_characters(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
         raise PydanticCustomError("control_characters", "remove the control characters from this text")
     return value
+
+
+#: Text a person typed: trimmed, and free of control characters (newlines and tabs are fine).
+Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_no_control_characters)]
 
 
 class Shot(BaseModel):
@@ -60,8 +63,6 @@ class Shot(BaseModel):
     start_s: float = Field(ge=0, description="when the shot starts, in seconds from the clip's start")
     prompt: Text = Field(min_length=1, max_length=1000, description="what the shot shows, in English")
     camera: Text | None = Field(default=None, max_length=200, description="camera note, e.g. 'slow push in'")
-
-    _plain_text = field_validator("prompt", "camera")(_no_control_characters)
 
 
 class Storyboard(BaseModel):
@@ -84,8 +85,6 @@ class Storyboard(BaseModel):
     )
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
-
-    _plain_text = field_validator("title", "book", "author", "style", "negative_prompt")(_no_control_characters)
 
     @field_validator("negative_prompt")
     @classmethod
@@ -283,7 +282,10 @@ def field_errors(error: ValidationError) -> list[FieldError]:
     for item in error.errors(include_url=False):
         context: dict[str, Any] = item.get("ctx") or {}
         field = context.get("field") or ".".join(str(part) for part in item["loc"]) or "storyboard"
-        plain = _PLAIN_MESSAGES.get(item["type"])
+        kind = item["type"]
+        if kind in ("too_long", "too_short") and isinstance(item.get("input"), str):
+            kind = f"string_{kind}"  # constraints applied after a validator lose their string wording
+        plain = _PLAIN_MESSAGES.get(kind)
         message = plain.format(**context) if plain else item["msg"]
         result.append(FieldError(field=field, message=message))
     return result

@@ -55,3 +55,37 @@ def make_render(adapters, storyboard_data):
         return render
 
     return make
+
+
+@pytest.fixture
+def app(adapters):
+    """The website over the embedded stack in a temporary folder, without its background worker
+    (tests run the worker's steps themselves)."""
+    from frontend_service import create_app
+
+    return create_app({"TESTING": True, "START_WORKER": False}, adapters)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class ApiClient:
+    """A script's view of the JSON API: a session cookie and the CSRF header on every change."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = client.get("/api/session").get_json()["csrf_token"]
+
+    def __getattr__(self, method):
+        def call(path, **kwargs):
+            headers = {"X-CSRFToken": self.token, **kwargs.pop("headers", {})}
+            return getattr(self.client, method)(path, headers=headers, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def api(client):
+    return ApiClient(client)

@@ -1,0 +1,153 @@
+"""The JSON API. The site's pages use it too, and a script can drive the whole flow:
+
+GET  /api/session                      -> {user, csrf_token}; every change sends X-CSRFToken
+POST /api/scenes                       -> 201 scene: questions, or the storyboard
+POST /api/scenes/<id>/answers          -> scene
+POST /api/scenes/<id>/finish           -> scene with its storyboard
+PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field errors
+POST /api/scenes/<id>/renders          -> 202 {render_id}
+GET  /api/renders/<id>                 -> status, then video_url, poster_url, download_url
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_wtf.csrf import generate_csrf
+from pydantic import BaseModel, Field
+
+from frontend_service.errors import ApiError
+from frontend_service.flow import Answers, NewScene, RenderRequest, SceneFlow
+from frontend_service.middleware.security import limiter
+from frontend_service.users import current_user
+from infra.contract import Text
+from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
+from infra.records import Render, Scene
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class PromptTexts(BaseModel):
+    texts: list[Text] = Field(max_length=20)
+
+
+def _flow() -> SceneFlow:
+    return current_app.extensions["flow"]
+
+
+def _body(model: type[Model]) -> Model:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "Send a JSON object in the request body (Content-Type: application/json).")
+    return model.model_validate(data)
+
+
+def _dialogue_limit() -> str:
+    return current_app.config["DIALOGUE_RATE_LIMIT"]
+
+
+def _render_limit() -> str:
+    return current_app.config["RENDER_RATE_LIMIT"]
+
+
+def scene_json(scene: Scene) -> dict:
+    return {
+        "id": scene.id,
+        "state": scene.state,
+        "questions": [question.model_dump() for question in scene.questions],
+        "storyboard": scene.storyboard and scene.storyboard.model_dump(mode="json"),
+        "engine": scene.engine,
+        "notice": scene.notice,
+    }
+
+
+def render_json(render: Render) -> dict:
+    result = {
+        "id": render.id,
+        "scene_id": render.scene_id,
+        "title": render.spec.storyboard.title,
+        "state": render.state,
+        "progress": round(render.progress, 3),
+        "stage": render.stage,
+        "preset": render.spec.preset,
+        "created_at": render.created_at.isoformat(),
+    }
+    if render.error:
+        result["error"] = render.error
+    if render.state == "succeeded":
+        result |= {
+            "video_url": url_for("pages.render_file", render_id=render.id, name="video"),
+            "poster_url": url_for("pages.render_file", render_id=render.id, name="poster"),
+            "preview_url": url_for("pages.render_file", render_id=render.id, name="preview"),
+            "download_url": url_for("pages.download", render_id=render.id),
+            "duration_s": render.spec.duration_s,
+        }
+    return result
+
+
+@bp.get("/session")
+def session_info():
+    return {"user": current_user(), "csrf_token": generate_csrf()}
+
+
+@bp.post("/scenes")
+@limiter.limit(_dialogue_limit)
+def create_scene():
+    scene = _flow().create_scene(current_user(), _body(NewScene))
+    return scene_json(scene), 201
+
+
+@bp.get("/scenes/<scene_id>")
+def get_scene(scene_id: str):
+    return scene_json(_flow().scene(current_user(), scene_id))
+
+
+@bp.post("/scenes/<scene_id>/answers")
+@limiter.limit(_dialogue_limit)
+def answer(scene_id: str):
+    return scene_json(_flow().answer(current_user(), scene_id, _body(Answers)))
+
+
+@bp.post("/scenes/<scene_id>/finish")
+@limiter.limit(_dialogue_limit)
+def finish(scene_id: str):
+    return scene_json(_flow().finish(current_user(), scene_id))
+
+
+@bp.put("/scenes/<scene_id>/storyboard")
+def save_storyboard(scene_id: str):
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "Send the storyboard as a JSON object.")
+    storyboard = _flow().save_storyboard(current_user(), scene_id, data)
+    return {"storyboard": storyboard.model_dump(mode="json")}
+
+
+@bp.post("/scenes/<scene_id>/renders")
+@limiter.limit(_render_limit)
+def start_render(scene_id: str):
+    data = request.get_json(silent=True)
+    request_model = RenderRequest.model_validate(data if isinstance(data, dict) else {})
+    render = _flow().start_render(current_user(), scene_id, request_model)
+    return {"render_id": render.id}, 202
+
+
+@bp.get("/renders/<render_id>")
+def get_render(render_id: str):
+    return render_json(_flow().render(current_user(), render_id))
+
+
+@bp.get("/renders")
+def list_renders():
+    adapters = current_app.extensions["adapters"]
+    return jsonify(items=[render_json(render) for render in adapters.records.list_renders(current_user())])
+
+
+@bp.post("/prompt-tokens")
+def prompt_tokens():
+    """Estimated CLIP tokens per text, for the storyboard editor's live counter."""
+    counter = EstimatedTokenCounter()
+    texts = _body(PromptTexts).texts
+    return {"counts": [counter(text) for text in texts], "limit": MAX_PROMPT_TOKENS, "method": counter.method}

@@ -1,0 +1,91 @@
+"""Every error answered in words a person can act on: JSON under /api, a page elsewhere.
+
+Bad input is a 4xx that names what to change; nothing unexpected ever shows a stack
+trace (it is logged, and the person gets a short apology with a 500).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from frontend_service.flow import NotFound, NotReady, QuotaExceeded
+from infra.contract import field_errors
+from infra.records import now
+
+bp = Blueprint("errors", __name__)
+log = logging.getLogger(__name__)
+
+_HTTP_MESSAGES = {
+    400: "The request could not be read; check what was sent.",
+    404: "There is nothing here.",
+    405: "This address does not accept that method.",
+    413: "The request is too large: a scene is at most 4,000 characters.",
+    415: "Send JSON with Content-Type: application/json.",
+    429: "Too many requests: wait a minute and try again.",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str, fields: list[dict] | None = None):
+    if request.path.startswith("/api/"):
+        error = {"code": code, "message": message}
+        if fields:
+            error["fields"] = fields
+        return jsonify(error=error), status
+    return render_template("error.html", status=status, message=message), status
+
+
+@bp.app_errorhandler(ApiError)
+def _api_error(error: ApiError):
+    return error_response(error.status, error.code, error.message)
+
+
+@bp.app_errorhandler(ValidationError)
+def _invalid(error: ValidationError):
+    fields = [item.model_dump() for item in field_errors(error)]
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return error_response(422, "invalid", f"Please correct: {summary}", fields)
+
+
+@bp.app_errorhandler(NotFound)
+def _not_found(error: NotFound):
+    return error_response(404, "not_found", f"{str(error).capitalize()}.")
+
+
+@bp.app_errorhandler(NotReady)
+def _not_ready(error: NotReady):
+    return error_response(409, "not_ready", f"{str(error)[:1].upper()}{str(error)[1:]}.")
+
+
+@bp.app_errorhandler(QuotaExceeded)
+def _quota(error: QuotaExceeded):
+    response, status = error_response(429, "quota", str(error))
+    response.headers["Retry-After"] = str(max(1, int((error.resets_at - now()).total_seconds())))
+    return response, status
+
+
+@bp.app_errorhandler(CSRFError)
+def _csrf(error: CSRFError):
+    return error_response(400, "csrf", "The session token is missing or out of date: reload the page and try again.")
+
+
+@bp.app_errorhandler(HTTPException)
+def _http(error: HTTPException):
+    message = _HTTP_MESSAGES.get(error.code, error.description or error.name)
+    return error_response(error.code or 500, error.name.lower().replace(" ", "_"), message)
+
+
+@bp.app_errorhandler(Exception)
+def _unexpected(error: Exception):
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500, "internal", "Something went wrong on our side. Please try again in a moment.")

@@ -1,0 +1,155 @@
+"""The scene-to-clip flow, as the website's API and pages use it.
+
+A scene is written, the dialogue engine asks about it, the person answers or skips,
+edits the storyboard, and starts a render of it. Everything here works on records
+through the adapters; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from pydantic import BaseModel, Field
+
+from frontend_service.dialogue.engine import MAX_QUESTIONS, MAX_ROUNDS, DialogueEngine, DialogueStep
+from infra.bootstrap import Adapters
+from infra.contract import Storyboard, Text, resolve_spec
+from infra.presets import DEFAULT_PRESET, PresetName
+from infra.records import Render, Scene, now
+from infra.usage import UsageEvent
+
+MAX_SCENE_CHARS = 4000
+
+
+class NewScene(BaseModel):
+    text: Text = Field(min_length=1, max_length=MAX_SCENE_CHARS)
+    book: Text | None = Field(default=None, max_length=200)
+    author: Text | None = Field(default=None, max_length=200)
+    passage: Text | None = Field(default=None, max_length=MAX_SCENE_CHARS)
+
+
+class Answers(BaseModel):
+    answers: dict[str, Text] = Field(max_length=MAX_QUESTIONS * MAX_ROUNDS)
+
+
+class RenderRequest(BaseModel):
+    preset: PresetName = DEFAULT_PRESET
+
+
+class NotFound(Exception):
+    """No such scene or render for this person (others' are not shown either)."""
+
+
+class NotReady(Exception):
+    """The step asked for cannot happen yet; the message says what comes first."""
+
+
+class QuotaExceeded(Exception):
+    def __init__(self, limit: int, resets_at: datetime):
+        self.limit, self.resets_at = limit, resets_at
+        hours, rest = divmod(int((resets_at - now()).total_seconds()), 3600)
+        super().__init__(
+            f"You have started {limit} renders today, the daily limit. It resets at 00:00 UTC, "
+            f"in {hours} h {rest // 60} min."
+        )
+
+
+class SceneFlow:
+    def __init__(self, adapters: Adapters, engine: DialogueEngine):
+        self._adapters = adapters
+        self._records = adapters.records
+        self._engine = engine
+
+    def create_scene(self, user_id: str, request: NewScene) -> Scene:
+        scene = Scene(user_id=user_id, **request.model_dump())
+        self._records.save_scene(scene)  # the scene exists before any turn refers to it
+        self._records.add_dialogue_turn(scene.id, "user", {"scene": request.model_dump()})
+        return self._advance(scene)
+
+    def answer(self, user_id: str, scene_id: str, request: Answers) -> Scene:
+        scene = self.scene(user_id, scene_id)
+        if scene.state == "ready":
+            raise NotReady("this scene already has its storyboard; edit the storyboard instead")
+        asked = {question.id for question in scene.questions}
+        unknown = sorted(set(request.answers) - asked)
+        if unknown:
+            raise NotReady(f"there is no question {', '.join(unknown)} for this scene; answer {', '.join(asked)}")
+        scene.answers.update({key: value for key, value in request.answers.items() if value})
+        scene.rounds += 1
+        self._records.add_dialogue_turn(scene.id, "user", {"answers": request.answers})
+        return self._advance(scene)
+
+    def finish(self, user_id: str, scene_id: str) -> Scene:
+        scene = self.scene(user_id, scene_id)
+        if scene.state == "ready":
+            return scene
+        return self._advance(scene, finish=True)
+
+    def save_storyboard(self, user_id: str, scene_id: str, data: object) -> Storyboard:
+        """Validates and stores an edited storyboard; raises ValidationError, storing nothing."""
+        scene = self.scene(user_id, scene_id)
+        storyboard = Storyboard.model_validate(data)
+        scene.storyboard, scene.state, scene.updated_at = storyboard, "ready", now()
+        self._records.save_scene(scene)
+        return storyboard
+
+    def start_render(self, user_id: str, scene_id: str, request: RenderRequest) -> Render:
+        scene = self.scene(user_id, scene_id)
+        if scene.storyboard is None:
+            raise NotReady("this scene has no storyboard yet: answer the questions or skip to the storyboard first")
+        settings = self._adapters.settings
+        midnight = datetime.combine(now().date(), time(), tzinfo=now().tzinfo)
+        if self._records.count_renders_since(user_id, midnight) >= settings.daily_render_quota:
+            raise QuotaExceeded(settings.daily_render_quota, midnight + timedelta(days=1))
+        spec = resolve_spec(
+            scene.storyboard, request.preset, base_model=settings.model, motion_adapter=settings.motion_adapter
+        )
+        render = Render(user_id=user_id, scene_id=scene.id, spec=spec)
+        self._records.create_render(render)
+        self._adapters.queue.submit(render.id)
+        return render
+
+    def scene(self, user_id: str, scene_id: str) -> Scene:
+        scene = self._records.get_scene(scene_id)
+        if scene is None or scene.user_id != user_id:
+            raise NotFound("no such scene")
+        return scene
+
+    def render(self, user_id: str, render_id: str) -> Render:
+        render = self._records.get_render(render_id)
+        if render is None or render.user_id != user_id:
+            raise NotFound("no such render")
+        return render
+
+    def _advance(self, scene: Scene, finish: bool = False) -> Scene:
+        step = self._engine.next_step(scene, finish=finish or scene.rounds >= MAX_ROUNDS)
+        self._apply(scene, step)
+        self._records.save_scene(scene)
+        self._records.add_dialogue_turn(
+            scene.id,
+            "engine",
+            {
+                "questions": [q.model_dump() for q in step.questions],
+                "storyboard": step.storyboard and step.storyboard.model_dump(mode="json"),
+            },
+        )
+        self._adapters.usage.record(
+            UsageEvent(
+                kind="dialogue_turn",
+                user_id=scene.user_id,
+                scene_id=scene.id,
+                model=step.model,
+                tokens_in=step.tokens_in,
+                tokens_out=step.tokens_out,
+                status="ok",
+                attributes={"engine": self._engine.name},
+            )
+        )
+        return scene
+
+    def _apply(self, scene: Scene, step: DialogueStep) -> None:
+        scene.engine, scene.notice, scene.updated_at = self._engine.name, step.notice, now()
+        if step.storyboard is not None:
+            scene.storyboard, scene.state, scene.questions = step.storyboard, "ready", []
+        else:
+            scene.questions, scene.state = step.questions, "asking"

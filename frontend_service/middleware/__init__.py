@@ -1,0 +1,1 @@
+"""Request middleware, each module with an `init(app)`."""

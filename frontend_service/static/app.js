@@ -1,0 +1,205 @@
+"use strict";
+// Drives the JSON API from the pages. Text reaches the page only through textContent.
+
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
+
+async function api(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await response.json(); } catch (_) { /* not JSON: keep null */ }
+  if (!response.ok) {
+    const error = new Error((data && data.error && data.error.message) || `The server answered ${response.status}.`);
+    error.fields = (data && data.error && data.error.fields) || [];
+    throw error;
+  }
+  return data;
+}
+
+function showErrors(form, error) {
+  form.querySelectorAll(".error").forEach((node) => { node.textContent = ""; });
+  let placed = false;
+  for (const { field, message } of error.fields || []) {
+    const shot = /^shots\.(\d+)\.(\w+)$/.exec(field);
+    let node = null;
+    if (shot) {
+      const item = form.querySelectorAll("li.shot")[Number(shot[1])];
+      node = item && item.querySelector(`[data-shot-field="${shot[2]}"]`);
+    } else {
+      node = form.querySelector(`[data-field="${field.split(".")[0]}"]`);
+    }
+    if (node) { node.textContent = message; placed = true; }
+  }
+  if (!placed) form.querySelector('[data-field="form"]').textContent = error.message;
+}
+
+function valueOrNull(form, name) {
+  const value = form.elements[name].value.trim();
+  return value === "" ? null : value;
+}
+
+function setUpNewScene(form) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const scene = await api("POST", "/api/scenes", {
+        text: form.elements.text.value, book: valueOrNull(form, "book"),
+        author: valueOrNull(form, "author"), passage: valueOrNull(form, "passage"),
+      });
+      window.location.assign(`/scenes/${scene.id}`);
+    } catch (error) { showErrors(form, error); }
+  });
+}
+
+function setUpAnswers(form, sceneId) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answers = {};
+    form.querySelectorAll("textarea").forEach((area) => { answers[area.name] = area.value; });
+    try {
+      await api("POST", `/api/scenes/${sceneId}/answers`, { answers });
+      window.location.reload();
+    } catch (error) { showErrors(form, error); }
+  });
+  document.getElementById("skip").addEventListener("click", async () => {
+    try {
+      await api("POST", `/api/scenes/${sceneId}/finish`);
+      window.location.reload();
+    } catch (error) { showErrors(form, error); }
+  });
+}
+
+function setUpStoryboard(form, data) {
+  const list = document.getElementById("shots");
+  const template = document.getElementById("shot-template");
+  const storyboard = data.storyboard;
+  form.elements.title.value = storyboard.title;
+  form.elements.style.value = storyboard.style;
+  form.elements.negative_prompt.value = storyboard.negative_prompt;
+  form.elements.seed.value = storyboard.seed;
+
+  const addShot = (shot) => {
+    const item = template.content.firstElementChild.cloneNode(true);
+    item.querySelector('[name="start_s"]').value = shot.start_s;
+    item.querySelector('[name="camera"]').value = shot.camera || "";
+    item.querySelector('[name="prompt"]').value = shot.prompt;
+    item.querySelector(".remove-shot").addEventListener("click", () => { item.remove(); countTokens(); });
+    list.appendChild(item);
+  };
+  storyboard.shots.forEach(addShot);
+  document.getElementById("add-shot").addEventListener("click", () => {
+    if (list.children.length >= data.max_shots) return;
+    const last = list.lastElementChild;
+    const start = last ? Math.min(14, Number(last.querySelector('[name="start_s"]').value) + 2) : 0;
+    addShot({ start_s: start, prompt: "", camera: "" });
+  });
+
+  const read = () => ({
+    title: form.elements.title.value,
+    book: storyboard.book,
+    author: storyboard.author,
+    style: form.elements.style.value,
+    negative_prompt: form.elements.negative_prompt.value,
+    seed: Number(form.elements.seed.value),
+    shots: Array.from(list.children).map((item) => ({
+      start_s: Number(item.querySelector('[name="start_s"]').value),
+      prompt: item.querySelector('[name="prompt"]').value,
+      camera: item.querySelector('[name="camera"]').value.trim() || null,
+    })),
+  });
+
+  let timer = null;
+  const countTokens = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const current = read();
+      const texts = current.shots.map((s) => [s.prompt, s.camera, current.style].filter(Boolean).join(", "));
+      try {
+        const result = await api("POST", "/api/prompt-tokens", { texts });
+        Array.from(list.children).forEach((item, index) => {
+          const node = item.querySelector(".tokens");
+          const count = result.counts[index];
+          node.textContent = `${count} / ${result.limit} tokens (${result.method}), with the camera and the style`;
+          node.classList.toggle("over", count > result.limit);
+        });
+      } catch (_) { /* the counter is a help; saving reports the real problem */ }
+    }, 250);
+  };
+  form.addEventListener("input", countTokens);
+  countTokens();
+
+  const save = async () => {
+    try {
+      await api("PUT", `/api/scenes/${data.id}/storyboard`, read());
+      showErrors(form, { fields: [], message: "" });
+      form.querySelector(".saved").textContent = "Saved.";
+      return true;
+    } catch (error) { showErrors(form, error); return false; }
+  };
+  document.getElementById("save").addEventListener("click", save);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!(await save())) return;
+    try {
+      const result = await api("POST", `/api/scenes/${data.id}/renders`, { preset: form.elements.preset.value });
+      window.location.assign(`/renders/${result.render_id}`);
+    } catch (error) { showErrors(form, error); }
+  });
+}
+
+function setUpRender(data) {
+  const progress = document.querySelector("#progress progress");
+  const stage = document.querySelector("#progress .stage");
+  const eta = document.querySelector("#progress .eta");
+  const started = Date.now();
+  const poll = async () => {
+    let render;
+    try { render = await api("GET", `/api/renders/${data.id}`); } catch (_) { setTimeout(poll, 3000); return; }
+    progress.value = render.progress;
+    stage.textContent = render.stage || render.state;
+    if (render.state === "running" && render.progress > 0.05) {
+      const elapsed = (Date.now() - started) / 1000;
+      eta.textContent = `about ${Math.ceil((elapsed / render.progress) * (1 - render.progress))} s left`;
+    }
+    if (render.state === "succeeded") {
+      document.getElementById("progress").hidden = true;
+      const video = document.querySelector("#result video");
+      video.poster = render.poster_url;
+      video.src = render.video_url;
+      document.getElementById("download").href = render.download_url;
+      document.getElementById("result").hidden = false;
+    } else if (render.state === "failed") {
+      document.getElementById("progress").hidden = true;
+      document.querySelector("#failure .error").textContent = `The render failed: ${render.error}`;
+      document.getElementById("failure").hidden = false;
+    } else {
+      setTimeout(poll, 1000);
+    }
+  };
+  document.getElementById("retry").addEventListener("click", async () => {
+    try {
+      const result = await api("POST", `/api/scenes/${data.scene_id}/renders`, { preset: data.preset });
+      window.location.assign(`/renders/${result.render_id}`);
+    } catch (error) { document.querySelector("#failure .error").textContent = error.message; }
+  });
+  poll();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const newScene = document.getElementById("new-scene");
+  if (newScene) setUpNewScene(newScene);
+  const sceneData = document.getElementById("scene-data");
+  if (sceneData) {
+    const data = JSON.parse(sceneData.textContent);
+    const answers = document.getElementById("answers");
+    if (answers) setUpAnswers(answers, data.id);
+    const storyboard = document.getElementById("storyboard");
+    if (storyboard) setUpStoryboard(storyboard, data);
+  }
+  const renderData = document.getElementById("render-data");
+  if (renderData) setUpRender(JSON.parse(renderData.textContent));
+});

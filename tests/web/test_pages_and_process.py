@@ -1,0 +1,63 @@
+"""Pages render; the web process stays free of torch; a restart loses no render."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from frontend_service import create_app
+from tests.conftest import ROOT
+
+
+def test_each_page_renders(api, client, make_render):
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    render = make_render(user_id=client.get("/api/session").get_json()["user"])
+    for path, words in [
+        ("/", "Write a scene from a book"),
+        (f"/scenes/{scene['id']}", "A few questions"),
+        ("/renders", render.spec.storyboard.title),
+        (f"/renders/{render.id}", "Download the clip"),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert words in response.get_data(as_text=True), path
+
+
+def test_the_demo_model_is_labelled_as_such(client):
+    assert "random weights" in client.get("/").get_data(as_text=True)
+
+
+def test_the_web_process_never_imports_torch():
+    check = (
+        "import sys, tempfile\n"
+        "from pathlib import Path\n"
+        "from frontend_service import create_app\n"
+        "from infra.bootstrap import bootstrap\n"
+        "from infra.settings import Settings\n"
+        "app = create_app({'TESTING': True, 'START_WORKER': False}, "
+        "bootstrap(Settings(data_dir=Path(tempfile.mkdtemp()))))\n"
+        "client = app.test_client()\n"
+        "assert client.get('/').status_code == 200\n"
+        "print(sorted({'torch', 'diffusers', 'transformers'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_a_render_queued_before_a_restart_completes_after_it(adapters, api):
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    api.post(f"/api/scenes/{scene['id']}/finish")
+    render_id = api.post(f"/api/scenes/{scene['id']}/renders", json={"preset": "draft"}).get_json()["render_id"]
+    # The app above never started its worker: as if stopped with the render queued. Start again:
+    restarted = create_app({"TESTING": True}, adapters)
+    worker = restarted.extensions["worker"]
+    try:
+        deadline = time.monotonic() + 180
+        while adapters.records.get_render(render_id).state not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline, "the render did not finish after the restart"
+            time.sleep(0.5)
+    finally:
+        worker.stop()
+    assert adapters.records.get_render(render_id).state == "succeeded"
