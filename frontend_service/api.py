@@ -13,24 +13,29 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from frontend_service.api_models import (
+    RenderList,
+    RenderOut,
+    RenderStarted,
+    SceneOut,
+    SessionOut,
+    StoryboardOut,
+    TokenCounts,
+)
 from frontend_service.errors import ApiError
-from frontend_service.flow import Answers, NewScene, RenderRequest, SceneFlow
+from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
 from frontend_service.middleware.security import limiter
+from frontend_service.openapi import openapi_document
 from frontend_service.users import current_user
-from infra.contract import Text
 from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.records import Render, Scene
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 Model = TypeVar("Model", bound=BaseModel)
-
-
-class PromptTexts(BaseModel):
-    texts: list[Text] = Field(max_length=20)
 
 
 def _flow() -> SceneFlow:
@@ -52,44 +57,46 @@ def _render_limit() -> str:
     return current_app.config["RENDER_RATE_LIMIT"]
 
 
+def _json(model: BaseModel) -> dict:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
 def scene_json(scene: Scene) -> dict:
-    return {
-        "id": scene.id,
-        "state": scene.state,
-        "questions": [question.model_dump() for question in scene.questions],
-        "storyboard": scene.storyboard and scene.storyboard.model_dump(mode="json"),
-        "engine": scene.engine,
-        "notice": scene.notice,
-    }
+    out = SceneOut(
+        id=scene.id,
+        state=scene.state,
+        questions=scene.questions,
+        storyboard=scene.storyboard,
+        engine=scene.engine,
+        notice=scene.notice,
+    )
+    return out.model_dump(mode="json")  # storyboard: null is part of the answer
 
 
-def render_json(render: Render) -> dict:
-    result = {
-        "id": render.id,
-        "scene_id": render.scene_id,
-        "title": render.spec.storyboard.title,
-        "state": render.state,
-        "progress": round(render.progress, 3),
-        "stage": render.stage,
-        "preset": render.spec.preset,
-        "created_at": render.created_at.isoformat(),
-    }
-    if render.error:
-        result["error"] = render.error
+def render_out(render: Render) -> RenderOut:
+    out = RenderOut(
+        id=render.id,
+        scene_id=render.scene_id,
+        title=render.spec.storyboard.title,
+        state=render.state,
+        progress=round(render.progress, 3),
+        stage=render.stage,
+        preset=render.spec.preset,
+        created_at=render.created_at.isoformat(),
+        error=render.error,
+    )
     if render.state == "succeeded":
-        result |= {
-            "video_url": url_for("pages.render_file", render_id=render.id, name="video"),
-            "poster_url": url_for("pages.render_file", render_id=render.id, name="poster"),
-            "preview_url": url_for("pages.render_file", render_id=render.id, name="preview"),
-            "download_url": url_for("pages.download", render_id=render.id),
-            "duration_s": render.spec.duration_s,
-        }
-    return result
+        out.video_url = url_for("pages.render_file", render_id=render.id, name="video")
+        out.poster_url = url_for("pages.render_file", render_id=render.id, name="poster")
+        out.preview_url = url_for("pages.render_file", render_id=render.id, name="preview")
+        out.download_url = url_for("pages.download", render_id=render.id)
+        out.duration_s = render.spec.duration_s
+    return out
 
 
 @bp.get("/session")
 def session_info():
-    return {"user": current_user(), "csrf_token": generate_csrf()}
+    return _json(SessionOut(user=current_user(), csrf_token=generate_csrf()))
 
 
 @bp.post("/scenes")
@@ -122,7 +129,7 @@ def save_storyboard(scene_id: str):
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "Send the storyboard as a JSON object.")
     storyboard = _flow().save_storyboard(current_user(), scene_id, data)
-    return {"storyboard": storyboard.model_dump(mode="json")}
+    return _json(StoryboardOut(storyboard=storyboard))
 
 
 @bp.post("/scenes/<scene_id>/renders")
@@ -131,18 +138,18 @@ def start_render(scene_id: str):
     data = request.get_json(silent=True)
     request_model = RenderRequest.model_validate(data if isinstance(data, dict) else {})
     render = _flow().start_render(current_user(), scene_id, request_model)
-    return {"render_id": render.id}, 202
+    return _json(RenderStarted(render_id=render.id)), 202
 
 
 @bp.get("/renders/<render_id>")
 def get_render(render_id: str):
-    return render_json(_flow().render(current_user(), render_id))
+    return _json(render_out(_flow().render(current_user(), render_id)))
 
 
 @bp.get("/renders")
 def list_renders():
     adapters = current_app.extensions["adapters"]
-    return jsonify(items=[render_json(render) for render in adapters.records.list_renders(current_user())])
+    return _json(RenderList(items=[render_out(render) for render in adapters.records.list_renders(current_user())]))
 
 
 @bp.post("/prompt-tokens")
@@ -150,4 +157,9 @@ def prompt_tokens():
     """Estimated CLIP tokens per text, for the storyboard editor's live counter."""
     counter = EstimatedTokenCounter()
     texts = _body(PromptTexts).texts
-    return {"counts": [counter(text) for text in texts], "limit": MAX_PROMPT_TOKENS, "method": counter.method}
+    return _json(TokenCounts(counts=[counter(text) for text in texts], limit=MAX_PROMPT_TOKENS, method=counter.method))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return openapi_document()

@@ -36,6 +36,10 @@ class RenderRequest(BaseModel):
     preset: PresetName = DEFAULT_PRESET
 
 
+class PromptTexts(BaseModel):
+    texts: list[Text] = Field(max_length=20)
+
+
 class NotFound(Exception):
     """No such scene or render for this person (others' are not shown either)."""
 

@@ -1,0 +1,97 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the same pydantic models the
+handlers use. OPERATIONS lists every route under /api; a test holds it to the app's
+URL map, so an undocumented route fails the build."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from frontend_service.api_models import (
+    ErrorOut,
+    RenderList,
+    RenderOut,
+    RenderStarted,
+    SceneOut,
+    SessionOut,
+    StoryboardOut,
+    TokenCounts,
+)
+from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest
+from infra.contract import Storyboard
+
+# (method, path, summary, request body, {status: response body}); errors are added below.
+OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[BaseModel]]]] = [
+    ("get", "/api/session", "The session's user and its CSRF token", None, {200: SessionOut}),
+    ("post", "/api/scenes", "Write a scene; the dialogue asks or drafts", NewScene, {201: SceneOut}),
+    ("get", "/api/scenes/{scene_id}", "A scene and where its dialogue stands", None, {200: SceneOut}),
+    ("post", "/api/scenes/{scene_id}/answers", "Answer the questions", Answers, {200: SceneOut}),
+    ("post", "/api/scenes/{scene_id}/finish", "Skip the questions: make the storyboard", None, {200: SceneOut}),
+    ("put", "/api/scenes/{scene_id}/storyboard", "Store an edited storyboard", Storyboard, {200: StoryboardOut}),
+    ("post", "/api/scenes/{scene_id}/renders", "Render the storyboard", RenderRequest, {202: RenderStarted}),
+    ("get", "/api/renders", "The session's renders, newest first", None, {200: RenderList}),
+    ("get", "/api/renders/{render_id}", "A render's status and, when done, its files", None, {200: RenderOut}),
+    ("post", "/api/prompt-tokens", "Estimated CLIP tokens per prompt", PromptTexts, {200: TokenCounts}),
+    ("get", "/api/openapi.json", "This document", None, {}),
+]
+ERRORS = {
+    400: "unreadable request or missing CSRF token",
+    404: "no such scene or render",
+    409: "a step that must wait for another",
+    413: "request too large",
+    422: "invalid input, with per-field errors",
+    429: "rate limit or daily quota",
+}
+SCHEMA_REF = "#/components/schemas/{model}"
+
+
+@cache
+def openapi_document() -> dict:
+    # Request bodies as they are validated, responses as they are serialised.
+    pairs = {(request, "validation") for *_, request, _ in OPERATIONS if request}
+    pairs |= {(model, "serialization") for *_, responses in OPERATIONS for model in responses.values()}
+    pairs.add((ErrorOut, "serialization"))
+    refs, definitions = models_json_schema(sorted(pairs, key=lambda p: (p[0].__name__, p[1])), ref_template=SCHEMA_REF)
+
+    def ref(model: type[BaseModel], mode: str = "serialization") -> dict:
+        return refs[(model, mode)]
+
+    paths: dict[str, dict] = {}
+    for method, path, summary, request, responses in OPERATIONS:
+        operation: dict = {"summary": summary, "responses": {}}
+        parameters = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        if parameters:
+            operation["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in parameters
+            ]
+        if request:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": ref(request, "validation")}},
+            }
+        for status, model in responses.items():
+            operation["responses"][str(status)] = {
+                "description": summary,
+                "content": {"application/json": {"schema": ref(model)}},
+            }
+        if not responses:
+            operation["responses"]["200"] = {"description": summary}
+        if method != "get" or parameters:
+            for status, description in ERRORS.items():
+                operation["responses"][str(status)] = {
+                    "description": description,
+                    "content": {"application/json": {"schema": ref(ErrorOut)}},
+                }
+        paths.setdefault(path, {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Animated Books API",
+            "version": "1",
+            "description": "Every state-changing call sends the X-CSRFToken header from GET /api/session.",
+        },
+        "paths": paths,
+        "components": {"schemas": definitions["$defs"]},
+    }
