@@ -13,9 +13,20 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint render bench bench-gpu clean
+.PHONY: install run test lint render bench bench-gpu translations clean
 
-install: $(STAMP)
+# The Russian (and any other) UI catalogues, compiled from their .po sources.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard frontend_service/translations/*/LC_MESSAGES/messages.po))
+
+install: $(STAMP) $(CATALOGUES)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+# After changing UI text: refresh the catalogues, then translate the new entries.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o frontend_service/translations/messages.pot .
+	$(BIN)/pybabel update --no-location -i frontend_service/translations/messages.pot -d frontend_service/translations
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -35,11 +35,13 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     app.extensions["adapters"] = adapters
     app.extensions["flow"] = SceneFlow(adapters, OfflineEngine())
 
+    from frontend_service import i18n
     from frontend_service.middleware import metrics, request_log, security
 
     request_log.init(app)
     security.init(app)
     metrics.init(app)
+    i18n.init(app)
 
     from frontend_service import api, errors, pages
 

@@ -3,6 +3,12 @@
 
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
 
+// The page's language: its strings come from the server's catalogue, in a JSON block.
+let strings = {};
+function t(key, values = {}) {
+  return (strings[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
 async function api(method, url, body) {
   const response = await fetch(url, {
     method,
@@ -13,7 +19,7 @@ async function api(method, url, body) {
   let data = null;
   try { data = await response.json(); } catch (_) { /* not JSON: keep null */ }
   if (!response.ok) {
-    const error = new Error((data && data.error && data.error.message) || `The server answered ${response.status}.`);
+    const error = new Error((data && data.error && data.error.message) || t("server", { status: response.status }));
     error.fields = (data && data.error && data.error.fields) || [];
     throw error;
   }
@@ -123,7 +129,8 @@ function setUpStoryboard(form, data) {
         Array.from(list.children).forEach((item, index) => {
           const node = item.querySelector(".tokens");
           const count = result.counts[index];
-          node.textContent = `${count} / ${result.limit} tokens (${result.method}), with the camera and the style`;
+          const method = result.method === "estimated" ? t("estimated") : result.method;
+          node.textContent = t("tokens", { count, limit: result.limit, method });
           node.classList.toggle("over", count > result.limit);
         });
       } catch (_) { /* the counter is a help; saving reports the real problem */ }
@@ -136,7 +143,7 @@ function setUpStoryboard(form, data) {
     try {
       await api("PUT", `/api/scenes/${data.id}/storyboard`, read());
       showErrors(form, { fields: [], message: "" });
-      form.querySelector(".saved").textContent = "Saved.";
+      form.querySelector(".saved").textContent = t("saved");
       return true;
     } catch (error) { showErrors(form, error); return false; }
   };
@@ -163,7 +170,7 @@ function setUpRender(data) {
     stage.textContent = render.stage || render.state;
     if (render.state === "running" && render.progress > 0.05) {
       const elapsed = (Date.now() - started) / 1000;
-      eta.textContent = `about ${Math.ceil((elapsed / render.progress) * (1 - render.progress))} s left`;
+      eta.textContent = t("seconds_left", { seconds: Math.ceil((elapsed / render.progress) * (1 - render.progress)) });
     }
     if (render.state === "succeeded") {
       document.getElementById("progress").hidden = true;
@@ -174,7 +181,7 @@ function setUpRender(data) {
       document.getElementById("result").hidden = false;
     } else if (render.state === "failed") {
       document.getElementById("progress").hidden = true;
-      document.querySelector("#failure .error").textContent = `The render failed: ${render.error}`;
+      document.querySelector("#failure .error").textContent = t("failed", { reason: render.error });
       document.getElementById("failure").hidden = false;
     } else {
       setTimeout(poll, 1000);
@@ -190,6 +197,7 @@ function setUpRender(data) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  strings = JSON.parse(document.getElementById("i18n").textContent);
   const newScene = document.getElementById("new-scene");
   if (newScene) setUpNewScene(newScene);
   const sceneData = document.getElementById("scene-data");
