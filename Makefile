@@ -63,6 +63,7 @@ render: install
 
 bench: install
 	$(BIN)/python tests/benchmarks/bench_render_cpu.py
+	$(BIN)/python tests/benchmarks/bench_web.py
 
 # On a machine with a CUDA GPU: full-size architecture, random weights, timing only.
 bench-gpu: install
