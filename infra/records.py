@@ -110,6 +110,10 @@ class Records(abc.ABC):
     def count_renders(self, state: RenderState) -> int: ...
 
     @abc.abstractmethod
+    def recent_render_seconds(self, limit: int = 1000) -> list[float]:
+        """How long the latest succeeded renders took to make (queue time not counted)."""
+
+    @abc.abstractmethod
     def mark_running(self, render_id: str, attempt: int) -> bool:
         """queued -> running, or a running render taken over by a later attempt."""
 

@@ -158,6 +158,14 @@ class SqliteRecords(Records):
     def count_renders(self, state: RenderState) -> int:
         return self._execute("SELECT COUNT(*) FROM renders WHERE state = ?", (state,)).fetchone()[0]
 
+    def recent_render_seconds(self, limit: int = 1000) -> list[float]:
+        rows = self._execute(
+            "SELECT json_extract(timings, '$.render_s') FROM renders WHERE state = 'succeeded' "
+            "AND json_extract(timings, '$.render_s') IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [row[0] for row in rows]
+
     def mark_running(self, render_id: str, attempt: int) -> bool:
         return self._changed(
             "UPDATE renders SET state = 'running', attempts = :attempt, progress = 0, stage = 'loading', "

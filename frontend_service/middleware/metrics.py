@@ -1,4 +1,8 @@
-"""`/metrics` in Prometheus' text format: request latency, queue depth, renders by state."""
+"""`/metrics` in Prometheus' text format: request latency, queue depth, renders by state
+(failures among them) and how long renders take.
+
+Render figures are read from the records at scrape time: under gunicorn only one
+process runs the worker, and every process must report the same numbers."""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import time
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
 from infra.records import FINISHED
 
+RENDER_SECONDS_BUCKETS = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+
 
 class _RenderCollector:
-    """Reads the queue and render counts from the records at scrape time."""
+    """Reads the queue, render counts and recent render durations from the records."""
 
     def __init__(self, adapters):
         self._adapters = adapters
@@ -25,6 +31,14 @@ class _RenderCollector:
         for state in ("queued", "running", *FINISHED):
             renders.add_metric([state], self._adapters.records.count_renders(state))
         yield renders
+        seconds = self._adapters.records.recent_render_seconds()
+        buckets = [(str(bound), sum(1 for s in seconds if s <= bound)) for bound in RENDER_SECONDS_BUCKETS]
+        buckets.append(("+Inf", len(seconds)))
+        durations = HistogramMetricFamily(
+            "animbooks_render_seconds", "Time to make a clip, latest 1000 succeeded renders"
+        )
+        durations.add_metric([], buckets, sum_value=sum(seconds))
+        yield durations
 
 
 def init(app: Flask) -> None:

@@ -136,3 +136,16 @@ def test_health_and_metrics(client, api, make_render, adapters):
     assert "animbooks_render_queue_depth 1.0" in text
     assert 'animbooks_renders{state="queued"} 1.0' in text
     assert "animbooks_request_seconds_bucket" in text
+    assert "animbooks_render_seconds_count 0.0" in text
+
+
+def test_metrics_show_how_long_renders_took(client, adapters, make_render):
+    for seconds in (4.0, 12.0, 45.0):
+        render = make_render()
+        adapters.records.mark_running(render.id, 1)
+        adapters.records.mark_succeeded(render.id, {}, {"render_s": seconds})
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'animbooks_render_seconds_bucket{le="5.0"} 1.0' in text
+    assert 'animbooks_render_seconds_bucket{le="60.0"} 3.0' in text
+    assert "animbooks_render_seconds_sum 61.0" in text
+    assert 'animbooks_renders{state="succeeded"} 3.0' in text
