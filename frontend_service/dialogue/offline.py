@@ -25,6 +25,39 @@ BASE_NEGATIVE = "blurry, low quality, deformed, watermark, text, jpeg artifacts"
 PERIOD_NEGATIVE = "electric light, cars, modern clothes, smartphones, power lines"
 CAMERAS = ["wide establishing shot", "medium shot", "slow push in", "close-up", "slow pan right"]
 
+# Words for the art style; with the mood words they make the "mood" aspect.
+STYLE_WORDS = {
+    "painting",
+    "watercolor",
+    "watercolour",
+    "ink",
+    "sketch",
+    "anime",
+    "photo",
+    "photorealistic",
+    "cinematic",
+    "engraving",
+    "oil",
+    "oil painting",
+    "ink drawing",
+    "photograph",
+}
+MOOD_WORDS = {
+    "gloomy",
+    "dark",
+    "joyful",
+    "happy",
+    "sad",
+    "tense",
+    "calm",
+    "eerie",
+    "romantic",
+    "melancholy",
+    "cheerful",
+    "anxious",
+    "fear",
+}
+
 # English words a scene may use for each aspect, and Russian stems with their English.
 ASPECTS: dict[str, tuple[set[str], dict[str, str]]] = {
     "who": (
@@ -167,32 +200,7 @@ ASPECTS: dict[str, tuple[set[str], dict[str, str]]] = {
         },
     ),
     "mood": (
-        {
-            "gloomy",
-            "dark",
-            "joyful",
-            "happy",
-            "sad",
-            "tense",
-            "calm",
-            "eerie",
-            "romantic",
-            "melancholy",
-            "cheerful",
-            "anxious",
-            "fear",
-            "painting",
-            "watercolor",
-            "watercolour",
-            "ink",
-            "sketch",
-            "anime",
-            "photo",
-            "photorealistic",
-            "cinematic",
-            "engraving",
-            "oil",
-        },
+        MOOD_WORDS | STYLE_WORDS,
         {
             "мрачн": "gloomy",
             "радост": "joyful",
@@ -214,22 +222,6 @@ ASPECTS: dict[str, tuple[set[str], dict[str, str]]] = {
             "фото": "photograph",
         },
     ),
-}
-STYLE_WORDS = {
-    "painting",
-    "watercolor",
-    "watercolour",
-    "ink",
-    "sketch",
-    "anime",
-    "photo",
-    "photorealistic",
-    "cinematic",
-    "engraving",
-    "oil",
-    "oil painting",
-    "ink drawing",
-    "photograph",
 }
 
 QUESTIONS = {

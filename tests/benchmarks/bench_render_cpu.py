@@ -23,15 +23,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # As `python -m animate_job` does: library chatter would bury the figures.
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
 import numpy as np  # noqa: E402
+from report import report  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-TARGETS = {"cli_clip_s": 30.0, "encode_512_8fps_s": 1.5}
+TARGETS = {"cli_clip_s": "<= 30", "encode_512_8fps_s": "<= 1.5"}
 
 
 def bench_cli_clip(workdir: Path) -> dict:
@@ -127,15 +129,7 @@ def main() -> int:
         results |= bench_cli_clip(workdir)
         results |= bench_stages(workdir)
         results |= bench_encode(workdir)
-    out = ROOT / "bench-results" / "cpu.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    width = max(map(len, results))
-    for name, value in results.items():
-        shown = f"{value:.2f}" if isinstance(value, float) else value
-        target = f"   (target <= {TARGETS[name]})" if name in TARGETS else ""
-        print(f"{name:<{width}}  {shown}{target}")
-    print(f"written to {out.relative_to(ROOT)}")
+    report("cpu", results, TARGETS)
     return 0
 
 

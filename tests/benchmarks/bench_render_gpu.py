@@ -18,7 +18,6 @@ attention; random weights, so timing only. It reports:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -34,6 +33,7 @@ os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
 import torch  # noqa: E402
 from full_size import FULL_SIZE_MODEL, build_full_size_pipeline  # noqa: E402
+from report import report  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from animate_job.renderer import Renderer  # noqa: E402
@@ -41,7 +41,7 @@ from infra.contract import RenderSpec, Storyboard, resolve_spec  # noqa: E402
 
 # Dense bf16 tensor-core peaks in TFLOP/s from NVIDIA's data sheets (no sparsity).
 PEAK_BF16_TFLOPS = {"H100 80GB HBM3": 989.0, "H100 PCIe": 756.0, "H200": 989.0, "A100": 312.0, "L4": 121.0}
-TARGETS_S = {"clip_s": 5.0, "l4_projected_s": 25.0}  # warm on an H100; projected on an L4
+TARGETS = {"clip_s": "<= 5 on an H100, warm", "l4_projected_s": "<= 25"}
 
 
 def clip_flops(spec: RenderSpec) -> dict[str, float]:
@@ -141,14 +141,7 @@ def main() -> int:
     else:
         print("no CUDA GPU here: FLOPs only (use --smoke to exercise the timing code on the CPU)")
 
-    out = ROOT / "bench-results" / ("gpu-smoke.json" if args.smoke else "gpu.json")
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    width = max(map(len, results))
-    for key, value in results.items():
-        target = next((f"   (target <= {t} s)" for k, t in TARGETS_S.items() if key.endswith(f".{k}")), "")
-        print(f"{key:<{width}}  {value:.4g}{target}" if isinstance(value, float) else f"{key:<{width}}  {value}")
-    print(f"written to {out.relative_to(ROOT)}")
+    report("gpu-smoke" if args.smoke else "gpu", results, TARGETS, digits=4)
     return 0
 
 

@@ -26,6 +26,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).parent))
+from report import report  # noqa: E402
+
 TARGETS = {"cold_start_s": "<= 0.8", "renders_get_rps": ">= 500", "renders_get_p99_ms": "<= 50"}
 
 COLD_START = """
@@ -150,15 +153,7 @@ def main() -> int:
     results = {"machine": f"{os.cpu_count()} cores"}
     results |= bench_cold_start()
     results |= bench_render_status()
-    out = ROOT / "bench-results" / "web.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    width = max(map(len, results))
-    for name, value in results.items():
-        shown = f"{value:.3f}" if isinstance(value, float) else value
-        target = f"   (target {TARGETS[name]})" if name in TARGETS else ""
-        print(f"{name:<{width}}  {shown}{target}")
-    print(f"written to {out.relative_to(ROOT)}")
+    report("web", results, TARGETS, digits=4)
     return 0
 
 
