@@ -102,7 +102,8 @@ class SceneFlow:
         if scene.storyboard is None:
             raise NotReady("this scene has no storyboard yet: answer the questions or skip to the storyboard first")
         settings = self._adapters.settings
-        midnight = datetime.combine(now().date(), time(), tzinfo=now().tzinfo)
+        today = now()
+        midnight = datetime.combine(today.date(), time(), tzinfo=today.tzinfo)
         if self._records.count_renders_since(user_id, midnight) >= settings.daily_render_quota:
             raise QuotaExceeded(settings.daily_render_quota, midnight + timedelta(days=1))
         spec = resolve_spec(

@@ -214,7 +214,7 @@ def _render(row: sqlite3.Row) -> Render:
         id=row["id"],
         user_id=row["user_id"],
         scene_id=row["scene_id"],
-        spec=row["spec"] and json.loads(row["spec"]),
+        spec=json.loads(row["spec"]),
         state=row["state"],
         progress=row["progress"],
         stage=row["stage"],
