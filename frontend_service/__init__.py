@@ -10,6 +10,7 @@ from flask import Flask
 from frontend_service.dialogue.offline import OfflineEngine
 from frontend_service.flow import SceneFlow
 from infra.bootstrap import Adapters, bootstrap
+from infra.presets import TINY_MODEL
 
 
 def create_app(test_config: dict | None = None, adapters: Adapters | None = None) -> Flask:
@@ -23,7 +24,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
         MAX_CONTENT_LENGTH=64 * 1024,  # a scene is at most a few KB of JSON
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=False,  # the embedded default serves plain http on 127.0.0.1
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         FORCE_HTTPS=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         DIALOGUE_RATE_LIMIT="30 per minute",
@@ -43,11 +44,14 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     metrics.init(app)
     i18n.init(app)
 
-    from frontend_service import api, errors, pages
+    from frontend_service import api, errors, renders, scenes
 
-    app.register_blueprint(errors.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(pages.bp)
+    for blueprint in (errors.bp, api.bp, scenes.bp, renders.bp):
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def _site():
+        return {"demo_model": settings.model == TINY_MODEL}
 
     @app.get("/healthz")
     def healthz():

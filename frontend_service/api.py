@@ -86,10 +86,10 @@ def render_out(render: Render) -> RenderOut:
         error=render.error,
     )
     if render.state == "succeeded":
-        out.video_url = url_for("pages.render_file", render_id=render.id, name="video")
-        out.poster_url = url_for("pages.render_file", render_id=render.id, name="poster")
-        out.preview_url = url_for("pages.render_file", render_id=render.id, name="preview")
-        out.download_url = url_for("pages.download", render_id=render.id)
+        out.video_url = url_for("renders.file", render_id=render.id, name="video")
+        out.poster_url = url_for("renders.file", render_id=render.id, name="poster")
+        out.preview_url = url_for("renders.file", render_id=render.id, name="preview")
+        out.download_url = url_for("renders.download", render_id=render.id)
         out.duration_s = render.spec.duration_s
     return out
 

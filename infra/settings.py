@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=2, ge=1, le=10)
     #: Renders one user may start per UTC day.
     daily_render_quota: int = Field(default=20, ge=0)
+    #: Session cookies only over HTTPS. Off for the embedded default, which serves plain
+    #: http on 127.0.0.1; on wherever the site is reached through HTTPS.
+    secure_cookies: bool = False
 
     @property
     def database_path(self) -> Path:

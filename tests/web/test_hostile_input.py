@@ -124,3 +124,14 @@ def test_pages_carry_a_strict_content_security_policy(client):
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert '<script src="/static/app.js"' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_session_cookie_flags(adapters, secure):
+    from frontend_service import create_app
+
+    adapters.settings.secure_cookies = secure
+    app = create_app({"TESTING": True, "START_WORKER": False}, adapters)
+    cookie = app.test_client().get("/api/session").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("Secure" in cookie) is secure

@@ -1,8 +1,7 @@
-"""The site's pages, and a render's files served to its owner.
+"""The render pages, and a render's files served to its owner.
 
-Pages are rendered on the server with autoescaping; their scripts (static/app.js)
-drive the JSON API. Files are served with HTTP range support, so the video player
-can seek before the whole clip has arrived.
+Files are served with HTTP range support, so the video player can seek before the
+whole clip has arrived.
 """
 
 from __future__ import annotations
@@ -13,54 +12,28 @@ import unicodedata
 from flask import Blueprint, abort, current_app, render_template, send_file
 
 from frontend_service.dialogue.offline import transliterate
-from frontend_service.flow import SceneFlow
 from frontend_service.users import current_user
-from infra.contract import MAX_SHOTS
-from infra.presets import DEFAULT_PRESET, PRESETS, TINY_MODEL
 from infra.usage import UsageEvent
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("renders", __name__, url_prefix="/renders")
 
 FILE_TYPES = {"video": "video/mp4", "poster": "image/jpeg", "preview": "image/webp"}
 
 
-def _flow() -> SceneFlow:
-    return current_app.extensions["flow"]
-
-
-@bp.app_context_processor
-def _site():
-    settings = current_app.extensions["adapters"].settings
-    return {"demo_model": settings.model == TINY_MODEL}
-
-
-@bp.get("/")
-def new_scene():
-    return render_template("new_scene.html")
-
-
-@bp.get("/scenes/<scene_id>")
-def scene(scene_id: str):
-    scene = _flow().scene(current_user(), scene_id)
-    return render_template(
-        "scene.html", scene=scene, presets=list(PRESETS), default_preset=DEFAULT_PRESET, max_shots=MAX_SHOTS
-    )
-
-
-@bp.get("/renders")
-def renders():
+@bp.get("")
+def index():
     records = current_app.extensions["adapters"].records
     return render_template("renders.html", renders=records.list_renders(current_user()))
 
 
-@bp.get("/renders/<render_id>")
-def render_page(render_id: str):
-    return render_template("render.html", render=_flow().render(current_user(), render_id))
+@bp.get("/<render_id>")
+def page(render_id: str):
+    return render_template("render.html", render=current_app.extensions["flow"].render(current_user(), render_id))
 
 
-@bp.get("/renders/<render_id>/files/<name>")
-def render_file(render_id: str, name: str):
-    render = _flow().render(current_user(), render_id)
+@bp.get("/<render_id>/files/<name>")
+def file(render_id: str, name: str):
+    render = current_app.extensions["flow"].render(current_user(), render_id)
     if name not in FILE_TYPES or name not in render.artifacts:
         abort(404)
     storage = current_app.extensions["adapters"].storage
@@ -69,9 +42,9 @@ def render_file(render_id: str, name: str):
     )
 
 
-@bp.get("/renders/<render_id>/download")
+@bp.get("/<render_id>/download")
 def download(render_id: str):
-    render = _flow().render(current_user(), render_id)
+    render = current_app.extensions["flow"].render(current_user(), render_id)
     if "video" not in render.artifacts:
         abort(404)
     adapters = current_app.extensions["adapters"]

@@ -1,0 +1,28 @@
+"""The scene pages: write a scene, answer the questions, edit the storyboard.
+
+Pages are rendered on the server with autoescaping; their script (static/app.js)
+drives the JSON API.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from frontend_service.users import current_user
+from infra.contract import MAX_SHOTS
+from infra.presets import DEFAULT_PRESET, PRESETS
+
+bp = Blueprint("scenes", __name__)
+
+
+@bp.get("/")
+def new_scene():
+    return render_template("new_scene.html")
+
+
+@bp.get("/scenes/<scene_id>")
+def scene(scene_id: str):
+    scene = current_app.extensions["flow"].scene(current_user(), scene_id)
+    return render_template(
+        "scene.html", scene=scene, presets=list(PRESETS), default_preset=DEFAULT_PRESET, max_shots=MAX_SHOTS
+    )
