@@ -41,7 +41,7 @@ PORT ?= 8080
 run: export ANIMBOOKS_DATA_DIR ?= $(CURDIR)/.data
 run: install
 	@echo "Animated Books: http://127.0.0.1:$(PORT)  (data in $(ANIMBOOKS_DATA_DIR); Ctrl-C stops it)"
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --graceful-timeout 5 \
+	$(BIN)/gunicorn --config python:frontend_service.gunicorn_conf --bind 127.0.0.1:$(PORT) \
 		'frontend_service:create_app()'
 
 test: install

@@ -73,10 +73,8 @@ def bench_render_status(seconds: int = 15) -> dict:
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
-            "--workers",
-            "2",
-            "--threads",
-            "4",
+            "--config",
+            "python:frontend_service.gunicorn_conf",
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",

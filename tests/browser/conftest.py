@@ -63,7 +63,14 @@ def live_server(tmp_path_factory):
     environment = {**os.environ, "ANIMBOOKS_DATA_DIR": str(data), "ANIMBOOKS_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     server = subprocess.Popen(
-        [gunicorn, "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "frontend_service:create_app()"],
+        [
+            gunicorn,
+            "--config",
+            "python:frontend_service.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "frontend_service:create_app()",
+        ],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
