@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from frontend_service.dialogue.offline import OfflineEngine
+from frontend_service.dialogue import build_engine
 from frontend_service.flow import SceneFlow
 from infra.bootstrap import Adapters, bootstrap
 from infra.presets import TINY_MODEL
@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     if test_config:
         app.config.from_mapping(test_config)
     app.extensions["adapters"] = adapters
-    app.extensions["flow"] = SceneFlow(adapters, OfflineEngine())
+    app.extensions["flow"] = SceneFlow(adapters, build_engine(settings))
 
     from frontend_service import i18n
     from frontend_service.middleware import metrics, request_log, security

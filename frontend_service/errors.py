@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from frontend_service.dialogue.engine import Refused
 from frontend_service.flow import NotFound, NotReady, QuotaExceeded
 from infra.contract import field_errors
 from infra.records import now
@@ -72,6 +73,11 @@ def _quota(error: QuotaExceeded):
     response, status = error_response(429, "quota", str(error))
     response.headers["Retry-After"] = str(max(1, int((error.resets_at - now()).total_seconds())))
     return response, status
+
+
+@bp.app_errorhandler(Refused)
+def _refused(error: Refused):
+    return error_response(422, "refused", str(error))
 
 
 @bp.app_errorhandler(CSRFError)

@@ -11,10 +11,19 @@ from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
-from frontend_service.dialogue.engine import MAX_QUESTIONS, MAX_ROUNDS, DialogueEngine, DialogueStep
+from frontend_service.dialogue.engine import (
+    MAX_QUESTIONS,
+    MAX_ROUNDS,
+    DialogueEngine,
+    DialogueStep,
+    ModelCall,
+    Refused,
+)
+from frontend_service.dialogue.offline import is_russian
 from infra.bootstrap import Adapters
 from infra.contract import Storyboard, Text, resolve_spec
 from infra.presets import DEFAULT_PRESET, PresetName
+from infra.pricing import token_cost
 from infra.records import Render, Scene, now
 from infra.usage import UsageEvent
 
@@ -66,9 +75,7 @@ class SceneFlow:
 
     def create_scene(self, user_id: str, request: NewScene) -> Scene:
         scene = Scene(user_id=user_id, **request.model_dump())
-        self._records.save_scene(scene)  # the scene exists before any turn refers to it
-        self._records.add_dialogue_turn(scene.id, "user", {"scene": request.model_dump()})
-        return self._advance(scene)
+        return self._advance(scene, user_turn={"scene": request.model_dump()})
 
     def answer(self, user_id: str, scene_id: str, request: Answers) -> Scene:
         scene = self.scene(user_id, scene_id)
@@ -80,8 +87,7 @@ class SceneFlow:
             raise NotReady(f"there is no question {', '.join(unknown)} for this scene; answer {', '.join(asked)}")
         scene.answers.update({key: value for key, value in request.answers.items() if value})
         scene.rounds += 1
-        self._records.add_dialogue_turn(scene.id, "user", {"answers": request.answers})
-        return self._advance(scene)
+        return self._advance(scene, user_turn={"answers": request.answers})
 
     def finish(self, user_id: str, scene_id: str) -> Scene:
         scene = self.scene(user_id, scene_id)
@@ -90,9 +96,17 @@ class SceneFlow:
         return self._advance(scene, finish=True)
 
     def save_storyboard(self, user_id: str, scene_id: str, data: object) -> Storyboard:
-        """Validates and stores an edited storyboard; raises ValidationError, storing nothing."""
+        """Validates, moderates and stores an edited storyboard; raises ValidationError or
+        Refused, storing nothing."""
         scene = self.scene(user_id, scene_id)
         storyboard = Storyboard.model_validate(data)
+        texts = [storyboard.title, storyboard.style, *(shot.prompt for shot in storyboard.shots)]
+        try:
+            calls = self._engine.moderate(texts, language="ru" if is_russian(scene.text) else "en")
+        except Refused as refused:
+            self._record_calls(scene, refused.calls)
+            raise
+        self._record_calls(scene, calls)
         scene.storyboard, scene.state, scene.updated_at = storyboard, "ready", now()
         self._records.save_scene(scene)
         return storyboard
@@ -126,34 +140,52 @@ class SceneFlow:
             raise NotFound("no such render")
         return render
 
-    def _advance(self, scene: Scene, finish: bool = False) -> Scene:
-        step = self._engine.next_step(scene, finish=finish or scene.rounds >= MAX_ROUNDS)
+    def _advance(self, scene: Scene, finish: bool = False, user_turn: dict | None = None) -> Scene:
+        """Asks the engine first and stores after: a refused or failed turn stores nothing."""
+        try:
+            step = self._engine.next_step(scene, finish=finish or scene.rounds >= MAX_ROUNDS)
+        except Refused as refused:
+            self._record_calls(scene, refused.calls)
+            raise
         self._apply(scene, step)
         self._records.save_scene(scene)
+        if user_turn is not None:
+            self._records.add_dialogue_turn(scene.id, "user", user_turn)
         self._records.add_dialogue_turn(
             scene.id,
             "engine",
             {
                 "questions": [q.model_dump() for q in step.questions],
                 "storyboard": step.storyboard and step.storyboard.model_dump(mode="json"),
+                "bible": step.bible,
+                "notice": step.notice,
             },
         )
-        self._adapters.usage.record(
-            UsageEvent(
-                kind="dialogue_turn",
-                user_id=scene.user_id,
-                scene_id=scene.id,
-                model=step.model,
-                tokens_in=step.tokens_in,
-                tokens_out=step.tokens_out,
-                status="ok",
-                attributes={"engine": self._engine.name},
-            )
-        )
+        self._record_calls(scene, step.calls)
         return scene
+
+    def _record_calls(self, scene: Scene, calls: list[ModelCall]) -> None:
+        for call in calls:
+            cost, pricing = token_cost(call.model, call.tokens_in, call.tokens_out)
+            self._adapters.usage.record(
+                UsageEvent(
+                    kind=call.kind,
+                    user_id=scene.user_id,
+                    scene_id=scene.id,
+                    model=call.model,
+                    tokens_in=call.tokens_in,
+                    tokens_out=call.tokens_out,
+                    status=call.status,
+                    cost_usd=cost,
+                    pricing=pricing,
+                    attributes={"engine": self._engine.name},
+                )
+            )
 
     def _apply(self, scene: Scene, step: DialogueStep) -> None:
         scene.engine, scene.notice, scene.updated_at = self._engine.name, step.notice, now()
+        if step.bible is not None:
+            scene.bible = step.bible
         if step.storyboard is not None:
             scene.storyboard, scene.state, scene.questions = step.storyboard, "ready", []
         else:

@@ -49,6 +49,8 @@ class Scene(BaseModel):
     answers: dict[str, str] = Field(default_factory=dict)
     rounds: int = 0
     storyboard: Storyboard | None = None
+    #: What the dialogue learned: characters, place, era, ..., each marked "text" or "invented".
+    bible: dict[str, Any] | None = None
     engine: str = ""
     notice: str | None = None
     created_at: datetime = Field(default_factory=now)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.presets import TINY_MODEL
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ANIMBOOKS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ANIMBOOKS_", extra="ignore", populate_by_name=True)
 
     #: "tiny" (built in, random weights), a diffusers model directory, or a hub id.
     model: str = TINY_MODEL
@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     #: Session cookies only over HTTPS. Off for the embedded default, which serves plain
     #: http on 127.0.0.1; on wherever the site is reached through HTTPS.
     secure_cookies: bool = False
+
+    # The ChatGPT dialogue, under the names the OpenAI SDK and its users know. With no key
+    # the site uses the offline engine; a base URL points at any OpenAI-compatible server.
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_model: str = Field(default="gpt-4o-mini", validation_alias="OPENAI_MODEL")
+    #: Seconds one model call may take before the offline engine takes over.
+    openai_timeout_s: float = Field(default=20.0, gt=0)
 
     @property
     def database_path(self) -> Path:

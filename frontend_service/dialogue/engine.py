@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from infra.contract import Storyboard
 from infra.records import Question, Scene
@@ -13,15 +14,33 @@ MAX_ROUNDS = 2  # after this many rounds the storyboard is made from what is kno
 
 
 @dataclass
+class ModelCall:
+    """One call to a language or moderation model: each becomes a usage event."""
+
+    kind: Literal["dialogue_turn", "moderation"]
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    status: str = "ok"
+
+
+@dataclass
 class DialogueStep:
-    """What the engine says next: questions, or the storyboard."""
+    """What the engine says next: questions, or the storyboard (with the scene bible)."""
 
     questions: list[Question] = field(default_factory=list)
     storyboard: Storyboard | None = None
+    bible: dict[str, Any] | None = None
     notice: str | None = None
-    model: str = ""
-    tokens_in: int = 0
-    tokens_out: int = 0
+    calls: list[ModelCall] = field(default_factory=list)
+
+
+class Refused(Exception):
+    """Moderation flagged the text: nothing is rendered, and the message says why, politely."""
+
+    def __init__(self, message: str, category: str, calls: list[ModelCall]):
+        super().__init__(message)
+        self.category, self.calls = category, calls
 
 
 class DialogueEngine(abc.ABC):
@@ -29,5 +48,10 @@ class DialogueEngine(abc.ABC):
 
     @abc.abstractmethod
     def next_step(self, scene: Scene, finish: bool = False) -> DialogueStep:
-        """Questions about what the scene still lacks, or (when nothing matters is
-        missing, the rounds are used up, or `finish`) the storyboard."""
+        """Questions about what the scene still lacks, or (when nothing that matters is
+        missing, the rounds are used up, or `finish`) the storyboard. Raises Refused."""
+
+    def moderate(self, texts: list[str], language: str = "en") -> list[ModelCall]:
+        """Checks text a person wrote (an edited storyboard); raises Refused when flagged.
+        An engine without a moderation model lets everything through."""
+        return []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from frontend_service.dialogue.engine import MAX_QUESTIONS, DialogueEngine, DialogueStep
+from frontend_service.dialogue.engine import MAX_QUESTIONS, DialogueEngine, DialogueStep, ModelCall
 from infra.contract import MAX_SEED, Shot, Storyboard, compose_prompt
 from infra.presets import CLIP_SECONDS
 from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
@@ -301,8 +301,8 @@ class OfflineEngine(DialogueEngine):
         missing = [aspect for aspect in QUESTION_ORDER if aspect not in asked and not has_aspect(aspect, text)]
         if missing and not finish and scene.rounds == 0:
             questions = [Question(id=aspect, text=QUESTIONS[aspect][russian]) for aspect in missing[:MAX_QUESTIONS]]
-            return DialogueStep(questions=questions, model=self.name)
-        return DialogueStep(storyboard=self.storyboard(scene), model=self.name)
+            return DialogueStep(questions=questions, calls=[ModelCall("dialogue_turn", self.name)])
+        return DialogueStep(storyboard=self.storyboard(scene), calls=[ModelCall("dialogue_turn", self.name)])
 
     def storyboard(self, scene: Scene) -> Storyboard:
         russian = is_russian(scene.text)
