@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint render bench bench-gpu translations clean
+.PHONY: install run test lint render bench bench-gpu eval-dialogue translations clean
 
 # The Russian (and any other) UI catalogues, compiled from their .po sources.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard frontend_service/translations/*/LC_MESSAGES/messages.po))
@@ -64,6 +64,11 @@ render: install
 bench: install
 	$(BIN)/python tests/benchmarks/bench_render_cpu.py
 	$(BIN)/python tests/benchmarks/bench_web.py
+
+# The dialogue over ~20 book scenes: against the real API when OPENAI_API_KEY is set,
+# else (and in CI) against the local fake of the API. Figures in bench-results/eval-dialogue.json.
+eval-dialogue: install
+	$(BIN)/python tests/eval/eval_dialogue.py
 
 # On a machine with a CUDA GPU: full-size architecture, random weights, timing only.
 bench-gpu: install

@@ -86,7 +86,8 @@ class FakeOpenAI:
         )
 
     # What the next requests get, in order.
-    def chat(self, turn: dict, tokens: tuple[int, int] = (900, 300)) -> None:
+    def chat(self, turn: dict, tokens: tuple[int, int] | None = (900, 300)) -> None:
+        """Scripts the next answer; tokens=None reports usage estimated from the text sizes."""
         self._chat.append(("json", json.dumps(turn), tokens))
 
     def chat_raw(self, content: str) -> None:
@@ -117,7 +118,8 @@ class FakeOpenAI:
         if kind == "slow":
             time.sleep(value)
             value, extra = json.dumps(extra), (900, 300)
-        prompt_tokens, completion_tokens = extra
+        # With no scripted usage: an estimate from the sizes, about four characters a token.
+        prompt_tokens, completion_tokens = extra or (len(json.dumps(body["messages"])) // 4, len(value) // 4)
         completion = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
