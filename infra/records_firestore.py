@@ -1,0 +1,163 @@
+"""Records in Firestore (native mode): the cloud twin of infra.records_sqlite.
+
+Collections: `users`, `scenes` (with a `turns` subcollection for the dialogue) and
+`renders`. Every status transition is a transaction that reads the render and writes
+only if its state allows the change, so two deliveries of one request never both
+start, finish or fail it. The queries below need the composite indexes listed in
+infra/firestore_indexes.json, which terraform creates (the emulator needs none).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from infra.records import Records, Render, RenderState, Scene, now
+
+Document = dict[str, Any]
+
+
+class FirestoreRecords(Records):
+    def __init__(self, client: firestore.Client):
+        self._client = client
+        self._users = client.collection("users")
+        self._scenes = client.collection("scenes")
+        self._renders = client.collection("renders")
+
+    def ensure_user(self, user_id: str) -> None:
+        self._users.document(user_id).set({"created_at": firestore.SERVER_TIMESTAMP}, merge=True)
+
+    def save_scene(self, scene: Scene) -> None:
+        self._scenes.document(scene.id).set(scene.model_dump())
+
+    def get_scene(self, scene_id: str) -> Scene | None:
+        snapshot = self._scenes.document(scene_id).get()
+        return Scene.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    def add_dialogue_turn(self, scene_id: str, role: str, content: dict[str, Any]) -> None:
+        self._scenes.document(scene_id).collection("turns").add(
+            {"role": role, "content": content, "created_at": now(), "sequence": time.time_ns()}
+        )
+
+    def dialogue_turns(self, scene_id: str) -> list[dict[str, Any]]:
+        turns = self._scenes.document(scene_id).collection("turns").order_by("sequence").stream()
+        return [
+            {"role": t.get("role"), "content": t.get("content"), "created_at": t.get("created_at").isoformat()}
+            for t in turns
+        ]
+
+    def create_render(self, render: Render) -> None:
+        self.ensure_user(render.user_id)
+        self._renders.document(render.id).create(render.model_dump(mode="python") | {"spec": _json(render)})
+
+    def get_render(self, render_id: str) -> Render | None:
+        snapshot = self._renders.document(render_id).get()
+        return _render(snapshot.id, snapshot.to_dict()) if snapshot.exists else None
+
+    def list_renders(self, user_id: str, limit: int = 50) -> list[Render]:
+        query = (
+            self._renders.where(filter=FieldFilter("user_id", "==", user_id))
+            .order_by("created_at", direction=firestore.Query.DESCENDING)
+            .limit(limit)
+        )
+        return [_render(snapshot.id, snapshot.to_dict()) for snapshot in query.stream()]
+
+    def count_renders_since(self, user_id: str, since: datetime) -> int:
+        query = self._renders.where(filter=FieldFilter("user_id", "==", user_id)).where(
+            filter=FieldFilter("created_at", ">=", since)
+        )
+        return _count(query)
+
+    def count_renders(self, state: RenderState) -> int:
+        return _count(self._renders.where(filter=FieldFilter("state", "==", state)))
+
+    def recent_render_seconds(self, limit: int = 1000) -> list[float]:
+        query = (
+            self._renders.where(filter=FieldFilter("state", "==", "succeeded"))
+            .order_by("finished_at", direction=firestore.Query.DESCENDING)
+            .limit(limit)
+        )
+        seconds = (snapshot.get("timings").get("render_s") for snapshot in query.stream())
+        return [value for value in seconds if value is not None]
+
+    def mark_running(self, render_id: str, attempt: int) -> bool:
+        return self._transition(
+            render_id,
+            lambda d: d["state"] == "queued" or (d["state"] == "running" and d["attempts"] < attempt),
+            lambda d: {
+                "state": "running",
+                "attempts": attempt,
+                "progress": 0.0,
+                "stage": "loading",
+                "started_at": now(),
+                "error": None,
+            },
+        )
+
+    def report_progress(self, render_id: str, stage: str, progress: float) -> bool:
+        return self._transition(
+            render_id,
+            lambda d: d["state"] == "running",
+            lambda d: {"stage": stage, "progress": max(d["progress"], progress)},
+        )
+
+    def mark_succeeded(self, render_id: str, artifacts: dict[str, str], timings: dict[str, float]) -> bool:
+        return self._transition(
+            render_id,
+            lambda d: d["state"] == "running",
+            lambda d: {
+                "state": "succeeded",
+                "progress": 1.0,
+                "stage": None,
+                "error": None,
+                "artifacts": artifacts,
+                "timings": timings,
+                "finished_at": now(),
+            },
+        )
+
+    def mark_failed(self, render_id: str, error: str) -> bool:
+        return self._transition(
+            render_id,
+            lambda d: d["state"] in ("queued", "running"),
+            lambda d: {"state": "failed", "stage": None, "error": error, "finished_at": now()},
+        )
+
+    def requeue(self, render_id: str, note: str | None = None) -> bool:
+        return self._transition(
+            render_id,
+            lambda d: d["state"] == "running",
+            lambda d: {"state": "queued", "progress": 0.0, "stage": None, "error": note},
+        )
+
+    def _transition(
+        self, render_id: str, allowed: Callable[[Document], bool], changes: Callable[[Document], Document]
+    ) -> bool:
+        reference = self._renders.document(render_id)
+
+        @firestore.transactional
+        def change(transaction: firestore.Transaction) -> bool:
+            snapshot = reference.get(transaction=transaction)
+            if not snapshot.exists or not allowed(snapshot.to_dict()):
+                return False
+            transaction.update(reference, changes(snapshot.to_dict()))
+            return True
+
+        return change(self._client.transaction())
+
+
+def _json(render: Render) -> Document:
+    return render.spec.model_dump(mode="json")
+
+
+def _count(query: firestore.Query) -> int:
+    return int(query.count().get()[0][0].value)
+
+
+def _render(render_id: str, document: Document) -> Render:
+    return Render.model_validate(document | {"id": render_id})

@@ -1,0 +1,129 @@
+"""The records contract: status transitions, queries, scenes. Every test runs on the
+SQLite adapter and on the Firestore adapter against its emulator."""
+
+from datetime import timedelta
+
+import pytest
+
+from infra.contract import Storyboard, resolve_spec
+from infra.records import Question, Render, Scene, now
+
+
+@pytest.fixture
+def make_render(records, storyboard_data):
+    def make(user_id: str = "reader-1") -> Render:
+        render = Render(user_id=user_id, spec=resolve_spec(Storyboard.model_validate(storyboard_data)))
+        records.create_render(render)
+        return render
+
+    return make
+
+
+def test_a_render_is_stored_whole(records, make_render):
+    render = make_render()
+    stored = records.get_render(render.id)
+    assert stored.spec == render.spec
+    assert (stored.state, stored.progress, stored.attempts) == ("queued", 0.0, 0)
+
+
+def test_only_one_attempt_starts_a_queued_render(records, make_render):
+    render = make_render()
+    assert records.mark_running(render.id, attempt=1)
+    assert not records.mark_running(render.id, attempt=1)  # a second delivery of the same attempt
+    assert records.mark_running(render.id, attempt=2)  # a retry takes over a dead attempt
+    assert records.get_render(render.id).attempts == 2
+    assert not records.mark_running(render.id, attempt=1)  # an old attempt cannot come back
+
+
+def test_progress_only_while_running_and_never_backwards(records, make_render):
+    render = make_render()
+    assert not records.report_progress(render.id, "denoising", 0.5)
+    records.mark_running(render.id, 1)
+    assert records.report_progress(render.id, "denoising", 0.5)
+    records.report_progress(render.id, "denoising", 0.3)
+    stored = records.get_render(render.id)
+    assert (stored.stage, stored.progress) == ("denoising", 0.5)
+
+
+def test_success_only_from_running_and_final(records, make_render):
+    render = make_render()
+    assert not records.mark_succeeded(render.id, {"video": "k"}, {})
+    records.mark_running(render.id, 1)
+    assert records.mark_succeeded(render.id, {"video": "renders/x/clip.mp4"}, {"render_s": 1.5})
+    assert not records.mark_failed(render.id, "too late")
+    assert not records.mark_running(render.id, 2)
+    stored = records.get_render(render.id)
+    assert (stored.state, stored.progress, stored.error) == ("succeeded", 1.0, None)
+    assert stored.artifacts == {"video": "renders/x/clip.mp4"} and stored.timings == {"render_s": 1.5}
+    assert stored.finished_at >= stored.started_at
+
+
+def test_failure_keeps_its_reason_and_is_final(records, make_render):
+    render = make_render()
+    assert records.mark_failed(render.id, "the model's weights are missing")
+    assert not records.mark_running(render.id, 2)
+    stored = records.get_render(render.id)
+    assert (stored.state, stored.error) == ("failed", "the model's weights are missing")
+
+
+def test_requeue_puts_a_running_render_back(records, make_render):
+    render = make_render()
+    assert not records.requeue(render.id)  # not running
+    records.mark_running(render.id, 1)
+    records.report_progress(render.id, "denoising", 0.4)
+    assert records.requeue(render.id, note="attempt 1 failed")
+    stored = records.get_render(render.id)
+    assert (stored.state, stored.progress, stored.error) == ("queued", 0.0, "attempt 1 failed")
+
+
+def test_a_users_renders_newest_first_and_counts(records, make_render):
+    first, second = make_render("a"), make_render("a")
+    make_render("b")
+    assert [r.id for r in records.list_renders("a")] == [second.id, first.id]
+    assert records.count_renders_since("a", now() - timedelta(hours=1)) == 2
+    assert records.count_renders_since("a", now() + timedelta(hours=1)) == 0
+    assert records.count_renders("queued") == 3
+
+
+def test_scene_round_trip_and_dialogue_turns(records):
+    scene = Scene(user_id="u", text="Раскольников на мосту", questions=[Question(id="mood", text="Which mood?")])
+    records.save_scene(scene)
+    scene.answers = {"mood": "gloomy"}
+    scene.state = "ready"
+    records.save_scene(scene)
+    stored = records.get_scene(scene.id)
+    assert stored == scene
+    records.add_dialogue_turn(scene.id, "user", {"answers": {"mood": "gloomy"}})
+    turns = records.dialogue_turns(scene.id)
+    assert [(t["role"], t["content"]) for t in turns] == [("user", {"answers": {"mood": "gloomy"}})]
+    assert records.get_scene("missing") is None
+
+
+def test_racing_deliveries_start_a_render_exactly_once(records, make_render):
+    import threading
+
+    render = make_render()
+    barrier = threading.Barrier(6)
+    wins: list[bool] = []
+
+    def deliver():
+        barrier.wait()
+        wins.append(records.mark_running(render.id, attempt=1))
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(wins) == [False] * 5 + [True]
+    assert records.get_render(render.id).state == "running"
+
+
+def test_recent_render_seconds_newest_first(records, make_render):
+    for seconds in (3.0, 9.0):
+        render = make_render()
+        records.mark_running(render.id, 1)
+        records.mark_succeeded(render.id, {"video": f"renders/{render.id}/clip.mp4"}, {"render_s": seconds})
+    failed = make_render()
+    records.mark_failed(failed.id, "no")
+    assert records.recent_render_seconds() == [9.0, 3.0]
