@@ -15,8 +15,10 @@ from pathlib import Path, PurePosixPath
 
 class Storage(abc.ABC):
     @abc.abstractmethod
-    def put_file(self, key: str, source: Path, content_type: str) -> None:
-        """Stores a file under `key`; readers see the whole file or nothing."""
+    def put_file(self, key: str, source: Path, content_type: str) -> bool:
+        """Stores a file under `key`; readers see the whole file or nothing. The first
+        complete copy stays: a retried render never overwrites a finished file. Returns
+        False when a copy was already there."""
 
     @abc.abstractmethod
     def exists(self, key: str) -> bool: ...
@@ -38,12 +40,18 @@ class LocalStorage(Storage):
             raise ValueError(f"invalid storage key: {key!r}")
         return self.root.joinpath(*relative.parts)
 
-    def put_file(self, key: str, source: Path, content_type: str) -> None:
+    def put_file(self, key: str, source: Path, content_type: str) -> bool:
         target = self.path_for(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.partial")
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         shutil.copyfile(source, partial)
-        os.replace(partial, target)
+        try:
+            os.link(partial, target)  # fails if the target exists: no clobbering, no half file
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            partial.unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
         return self.path_for(key).is_file()

