@@ -45,6 +45,7 @@ class DuckDBUsageSink(UsageSink):
     def record(self, event: UsageEvent) -> None:
         row = event.model_dump()
         row["attributes"] = event.model_dump(mode="json")["attributes"]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self._wait_s
         while True:
             try:

@@ -1,0 +1,30 @@
+"""Render requests as Pub/Sub messages: the cloud twin of infra.queue_sqlite.
+
+The website publishes `{"render_id": ...}` to the render-requests topic; the trigger
+function (animate_job.trigger) starts a Cloud Run job execution for each. Pub/Sub
+delivers at least once; the records' transitions make a second delivery harmless.
+"""
+
+from __future__ import annotations
+
+import json
+
+from google.cloud import pubsub_v1
+
+from infra.queue import RenderQueue
+from infra.records import Records
+
+PUBLISH_TIMEOUT_S = 30
+
+
+class PubSubRenderQueue(RenderQueue):
+    def __init__(self, publisher: pubsub_v1.PublisherClient, topic: str, records: Records):
+        self._publisher, self._topic, self._records = publisher, topic, records
+
+    def submit(self, render_id: str) -> None:
+        data = json.dumps({"render_id": render_id}).encode()
+        self._publisher.publish(self._topic, data, render_id=render_id).result(timeout=PUBLISH_TIMEOUT_S)
+
+    def depth(self) -> int:
+        # Pub/Sub cannot say cheaply what waits; the records can.
+        return self._records.count_renders("queued") + self._records.count_renders("running")
