@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[job,web,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[job,web,trigger,dev]"
 	touch $@
 
 # The whole product on this machine: the website, its local render worker, SQLite,

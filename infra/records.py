@@ -1,6 +1,8 @@
 """The records port: users, scenes and renders, and a render's status transitions.
 
-A render moves queued -> running -> succeeded | failed. Every transition is one
+A render moves queued -> running -> succeeded | failed; on Google Cloud it passes
+through dispatching (a job execution is being started for it) between queued and
+running. Every transition is one
 conditional write, so two workers (or two deliveries of one request) can never both
 start, finish or fail the same render: the loser's write changes nothing and says so.
 SQLite is the embedded adapter (infra.records_sqlite); Firestore the cloud one.
@@ -17,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from infra.contract import RenderSpec, Storyboard
 
-RenderState = Literal["queued", "running", "succeeded", "failed"]
+RenderState = Literal["queued", "dispatching", "running", "succeeded", "failed"]
 SceneState = Literal["asking", "ready"]
 FINISHED: tuple[RenderState, ...] = ("succeeded", "failed")
 
@@ -116,8 +118,12 @@ class Records(abc.ABC):
         """How long the latest succeeded renders took to make (queue time not counted)."""
 
     @abc.abstractmethod
+    def mark_dispatching(self, render_id: str) -> bool:
+        """queued -> dispatching: only one delivery of a request may start a job for it."""
+
+    @abc.abstractmethod
     def mark_running(self, render_id: str, attempt: int) -> bool:
-        """queued -> running, or a running render taken over by a later attempt."""
+        """queued | dispatching -> running, or a running render taken over by a later attempt."""
 
     @abc.abstractmethod
     def report_progress(self, render_id: str, stage: str, progress: float) -> bool: ...
@@ -131,4 +137,4 @@ class Records(abc.ABC):
 
     @abc.abstractmethod
     def requeue(self, render_id: str, note: str | None = None) -> bool:
-        """running -> queued, for another attempt."""
+        """dispatching | running -> queued, for another attempt."""

@@ -85,10 +85,13 @@ class FirestoreRecords(Records):
         seconds = (snapshot.get("timings").get("render_s") for snapshot in query.stream())
         return [value for value in seconds if value is not None]
 
+    def mark_dispatching(self, render_id: str) -> bool:
+        return self._transition(render_id, lambda d: d["state"] == "queued", lambda d: {"state": "dispatching"})
+
     def mark_running(self, render_id: str, attempt: int) -> bool:
         return self._transition(
             render_id,
-            lambda d: d["state"] == "queued" or (d["state"] == "running" and d["attempts"] < attempt),
+            lambda d: d["state"] in ("queued", "dispatching") or (d["state"] == "running" and d["attempts"] < attempt),
             lambda d: {
                 "state": "running",
                 "attempts": attempt,
@@ -124,14 +127,14 @@ class FirestoreRecords(Records):
     def mark_failed(self, render_id: str, error: str) -> bool:
         return self._transition(
             render_id,
-            lambda d: d["state"] in ("queued", "running"),
+            lambda d: d["state"] in ("queued", "dispatching", "running"),
             lambda d: {"state": "failed", "stage": None, "error": error, "finished_at": now()},
         )
 
     def requeue(self, render_id: str, note: str | None = None) -> bool:
         return self._transition(
             render_id,
-            lambda d: d["state"] == "running",
+            lambda d: d["state"] in ("dispatching", "running"),
             lambda d: {"state": "queued", "progress": 0.0, "stage": None, "error": note},
         )
 

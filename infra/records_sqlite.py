@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS renders (
     user_id TEXT NOT NULL REFERENCES users(id),
     scene_id TEXT,
     spec TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+    state TEXT NOT NULL CHECK (state IN ('queued', 'dispatching', 'running', 'succeeded', 'failed')),
     progress REAL NOT NULL DEFAULT 0,
     stage TEXT,
     error TEXT,
@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS render_queue (
 );
 """
 
-_UNFINISHED = "('queued', 'running')"
+_UNFINISHED = "('queued', 'dispatching', 'running')"
 
 
 class SqliteDatabase:
@@ -166,11 +166,14 @@ class SqliteRecords(Records):
         )
         return [row[0] for row in rows]
 
+    def mark_dispatching(self, render_id: str) -> bool:
+        return self._changed("UPDATE renders SET state = 'dispatching' WHERE id = ? AND state = 'queued'", (render_id,))
+
     def mark_running(self, render_id: str, attempt: int) -> bool:
         return self._changed(
             "UPDATE renders SET state = 'running', attempts = :attempt, progress = 0, stage = 'loading', "
-            "started_at = :now, error = NULL "
-            "WHERE id = :id AND (state = 'queued' OR (state = 'running' AND attempts < :attempt))",
+            "started_at = :now, error = NULL WHERE id = :id "
+            "AND (state IN ('queued', 'dispatching') OR (state = 'running' AND attempts < :attempt))",
             {"id": render_id, "attempt": attempt, "now": _iso(now())},
         )
 
@@ -197,7 +200,7 @@ class SqliteRecords(Records):
     def requeue(self, render_id: str, note: str | None = None) -> bool:
         return self._changed(
             "UPDATE renders SET state = 'queued', progress = 0, stage = NULL, error = ? "
-            "WHERE id = ? AND state = 'running'",
+            "WHERE id = ? AND state IN ('dispatching', 'running')",
             (note, render_id),
         )
 

@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     #: Seconds one model call may take before the offline engine takes over.
     openai_timeout_s: float = Field(default=20.0, gt=0)
 
+    # Google Cloud (used by the cloud adapters and the render trigger).
+    gcp_project: str | None = None
+    gcp_region: str = "us-central1"
+    #: The Cloud Run job that renders, by its short name.
+    render_job: str = "animate-job"
+    #: GPU renders allowed at once; further requests wait in Pub/Sub.
+    max_parallel_renders: int = Field(default=3, ge=1)
+
+    @property
+    def render_job_path(self) -> str:
+        return f"projects/{self.gcp_project}/locations/{self.gcp_region}/jobs/{self.render_job}"
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "animbooks.sqlite3"

@@ -28,7 +28,7 @@ class _RenderCollector:
         depth.add_metric([], self._adapters.queue.depth())
         yield depth
         renders = GaugeMetricFamily("animbooks_renders", "Renders by state", labels=["state"])
-        for state in ("queued", "running", *FINISHED):
+        for state in ("queued", "dispatching", "running", *FINISHED):
             renders.add_metric([state], self._adapters.records.count_renders(state))
         yield renders
         seconds = self._adapters.records.recent_render_seconds()

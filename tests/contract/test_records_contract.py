@@ -127,3 +127,15 @@ def test_recent_render_seconds_newest_first(records, make_render):
     failed = make_render()
     records.mark_failed(failed.id, "no")
     assert records.recent_render_seconds() == [9.0, 3.0]
+
+
+def test_only_one_delivery_dispatches_and_a_dispatched_render_can_start_or_go_back(records, make_render):
+    render = make_render()
+    assert records.mark_dispatching(render.id)
+    assert not records.mark_dispatching(render.id)  # a second delivery of the same request
+    assert records.count_renders("dispatching") == 1
+    assert records.requeue(render.id, note="the job could not be started: quota")
+    assert records.get_render(render.id).state == "queued"
+    assert records.mark_dispatching(render.id)
+    assert records.mark_running(render.id, attempt=1)
+    assert not records.mark_dispatching(render.id)
