@@ -63,15 +63,27 @@ def _parser() -> argparse.ArgumentParser:
     render.set_defaults(command=_render)
 
     run = commands.add_parser("run", help="make a queued render from the records (the render job)")
-    run.add_argument("render_id")
+    run.add_argument(
+        "render_id",
+        nargs="?",
+        default=os.environ.get("RENDER_ID"),
+        help="the render to make (default: $RENDER_ID, as the trigger sets it on Cloud Run)",
+    )
     run.add_argument(
         "--attempt",
         type=int,
-        default=int(os.environ.get("ANIMBOOKS_RENDER_ATTEMPT", "1")),
-        help="which delivery of this request this is (default: $ANIMBOOKS_RENDER_ATTEMPT or 1)",
+        default=_attempt_from_environment(),
+        help="which try of this render this is, from 1 (default: $ANIMBOOKS_RENDER_ATTEMPT, "
+        "else $CLOUD_RUN_TASK_ATTEMPT + 1)",
     )
     run.set_defaults(command=_run)
     return parser
+
+
+def _attempt_from_environment() -> int:
+    if "ANIMBOOKS_RENDER_ATTEMPT" in os.environ:  # the local worker counts from 1
+        return int(os.environ["ANIMBOOKS_RENDER_ATTEMPT"])
+    return int(os.environ.get("CLOUD_RUN_TASK_ATTEMPT", "0")) + 1  # Cloud Run counts from 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -80,6 +92,8 @@ def _run(args: argparse.Namespace) -> int:
     from infra.bootstrap import bootstrap
 
     json_logging.configure()
+    if not args.render_id:
+        return _fail(EXIT_BAD_INPUT, "no render id: pass RENDER_ID as an argument or in the environment")
     return run_render(args.render_id, bootstrap(), attempt=args.attempt)
 
 

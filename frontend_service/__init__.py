@@ -57,7 +57,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     def healthz():
         return {"status": "ok"}
 
-    if app.config["START_WORKER"]:
+    if app.config["START_WORKER"] and settings.mode == "local":
         from infra.local_worker import LocalWorker
 
         worker = LocalWorker(adapters)

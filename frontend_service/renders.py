@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+from flask import Blueprint, abort, current_app, redirect, render_template, send_file
 
 from frontend_service.dialogue.offline import transliterate
 from frontend_service.users import current_user
@@ -37,6 +37,9 @@ def file(render_id: str, name: str):
     if name not in FILE_TYPES or name not in render.artifacts:
         abort(404)
     storage = current_app.extensions["adapters"].storage
+    url = storage.download_url(render.artifacts[name])
+    if url:  # Cloud Storage: the browser fetches the object itself, through a signed URL
+        return redirect(url)
     return send_file(
         storage.path_for(render.artifacts[name]), mimetype=FILE_TYPES[name], conditional=True, max_age=3600
     )
@@ -51,11 +54,15 @@ def download(render_id: str):
     adapters.usage.record(
         UsageEvent(kind="download", user_id=render.user_id, render_id=render.id, scene_id=render.scene_id)
     )
+    filename = f"{slug(render.spec.storyboard.title)}.mp4"
+    url = adapters.storage.download_url(render.artifacts["video"], filename)
+    if url:
+        return redirect(url)
     return send_file(
         adapters.storage.path_for(render.artifacts["video"]),
         mimetype="video/mp4",
         as_attachment=True,
-        download_name=f"{slug(render.spec.storyboard.title)}.mp4",
+        download_name=filename,
         conditional=True,
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.queue import RenderQueue
 from infra.queue_sqlite import SqliteRenderQueue
 from infra.records import Records
 from infra.records_sqlite import SqliteDatabase, SqliteRecords
@@ -22,13 +23,16 @@ class Adapters:
     settings: Settings
     records: Records
     storage: Storage
-    queue: SqliteRenderQueue
+    queue: RenderQueue
     usage: UsageSink
 
 
 def bootstrap(settings: Settings | None = None) -> Adapters:
-    """The embedded stack under the data folder; Google Cloud adapters arrive with their issue."""
+    """The adapters for the settings' mode: the embedded stack under the data folder, or
+    Google Cloud's services. Clients are made here; none connects before its first use."""
     settings = settings or load_settings()
+    if settings.mode == "cloud":
+        return _cloud(settings)
     database = SqliteDatabase(settings.database_path)
     return Adapters(
         settings=settings,
@@ -36,4 +40,27 @@ def bootstrap(settings: Settings | None = None) -> Adapters:
         storage=LocalStorage(settings.storage_root),
         queue=SqliteRenderQueue(database),
         usage=DuckDBUsageSink(settings.usage_path),
+    )
+
+
+def _cloud(settings: Settings) -> Adapters:
+    from google.cloud import firestore, pubsub_v1, storage
+
+    from infra.queue_pubsub import PubSubRenderQueue
+    from infra.records_firestore import FirestoreRecords
+    from infra.storage_gcs import GcsStorage
+    from infra.usage_pubsub import PubSubUsageSink
+
+    if not (settings.gcp_project and settings.renders_bucket):
+        raise ValueError("cloud mode needs ANIMBOOKS_GCP_PROJECT and ANIMBOOKS_RENDERS_BUCKET")
+    records = FirestoreRecords(firestore.Client(project=settings.gcp_project))
+    publisher = pubsub_v1.PublisherClient()
+    return Adapters(
+        settings=settings,
+        records=records,
+        storage=GcsStorage(storage.Client(project=settings.gcp_project), settings.renders_bucket),
+        queue=PubSubRenderQueue(
+            publisher, publisher.topic_path(settings.gcp_project, settings.render_requests_topic), records
+        ),
+        usage=PubSubUsageSink(publisher, publisher.topic_path(settings.gcp_project, settings.usage_topic)),
     )

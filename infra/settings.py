@@ -38,8 +38,15 @@ class Settings(BaseSettings):
     #: Seconds one model call may take before the offline engine takes over.
     openai_timeout_s: float = Field(default=20.0, gt=0)
 
+    #: "local": SQLite, a folder, the local worker, DuckDB. "cloud": Firestore, Cloud
+    #: Storage, Pub/Sub to the render trigger and to BigQuery.
+    mode: Literal["local", "cloud"] = "local"
+
     # Google Cloud (used by the cloud adapters and the render trigger).
     gcp_project: str | None = None
+    renders_bucket: str | None = None
+    render_requests_topic: str = "render-requests"
+    usage_topic: str = "usage-events"
     gcp_region: str = "us-central1"
     #: The Cloud Run job that renders, by its short name.
     render_job: str = "animate-job"

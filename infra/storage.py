@@ -23,6 +23,10 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def exists(self, key: str) -> bool: ...
 
+    def download_url(self, key: str, filename: str | None = None) -> str | None:
+        """Where a browser fetches the file directly, or None when the site serves it itself."""
+        return None
+
     @abc.abstractmethod
     def delete(self, key: str) -> None: ...
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 
+import google.auth
+import google.auth.transport.requests
 from google.api_core.exceptions import NotFound, PreconditionFailed
 from google.cloud import storage
 
@@ -49,5 +52,19 @@ class GcsStorage(Storage):
             expiration=min(lifetime, MAX_URL_LIFETIME),
             method="GET",
             response_disposition=disposition,
-            **self._signing,
+            **(self._signing or _service_account_signing()),
         )
+
+
+def _service_account_signing() -> dict:
+    """On Cloud Run: sign through IAM signBlob as the service's own account, no key file."""
+    credentials = _default_credentials()
+    if not credentials.valid:
+        credentials.refresh(google.auth.transport.requests.Request())
+    return {"service_account_email": credentials.service_account_email, "access_token": credentials.token}
+
+
+@cache
+def _default_credentials():
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    return credentials

@@ -89,3 +89,28 @@ class ApiClient:
 @pytest.fixture
 def api(client):
     return ApiClient(client)
+
+
+# The Google Cloud emulators, each started once per session when a test first needs it.
+@pytest.fixture(scope="session")
+def firestore_emulator():
+    from tests.emulators import gcloud_emulator
+
+    with gcloud_emulator("firestore") as host:
+        yield host
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator():
+    from tests.emulators import gcloud_emulator
+
+    with gcloud_emulator("pubsub") as host:
+        yield host
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(tmp_path_factory):
+    from tests.emulators import gcs_emulator
+
+    with gcs_emulator(str(tmp_path_factory.mktemp("gcs"))) as url:
+        yield url

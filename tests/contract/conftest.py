@@ -6,14 +6,6 @@ import uuid
 
 import pytest
 
-from tests.emulators import gcloud_emulator
-
-
-@pytest.fixture(scope="session")
-def firestore_emulator():
-    with gcloud_emulator("firestore") as host:
-        yield host
-
 
 @pytest.fixture(params=["sqlite", pytest.param("firestore", marks=pytest.mark.emulator)])
 def records(request, settings):

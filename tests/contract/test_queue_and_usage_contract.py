@@ -8,13 +8,6 @@ import uuid
 import pytest
 
 from infra.usage import UsageEvent
-from tests.emulators import gcloud_emulator
-
-
-@pytest.fixture(scope="session")
-def pubsub_emulator():
-    with gcloud_emulator("pubsub") as host:
-        yield host
 
 
 class PubSubTopic:

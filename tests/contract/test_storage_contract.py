@@ -12,12 +12,6 @@ import pytest
 from tests import emulators
 
 
-@pytest.fixture(scope="session")
-def gcs_emulator(tmp_path_factory):
-    with emulators.gcs_emulator(str(tmp_path_factory.mktemp("gcs"))) as url:
-        yield url
-
-
 @pytest.fixture(params=["local", pytest.param("gcs", marks=pytest.mark.emulator)])
 def storage(request, tmp_path):
     if request.param == "local":
@@ -39,29 +33,8 @@ def gcs_storage(gcs_emulator, monkeypatch):
     client = gcs.Client(project="test", credentials=AnonymousCredentials())
     bucket = f"renders-{uuid.uuid4().hex[:10]}"
     client.create_bucket(bucket)
-    return GcsStorage(client, bucket, signing={"credentials": _signing_credentials(), "api_access_endpoint": url})
-
-
-def _signing_credentials():
-    """A made-up service account with a fresh key: V4 signing happens locally."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from google.oauth2 import service_account
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return service_account.Credentials.from_service_account_info(
-        {
-            "type": "service_account",
-            "project_id": "test",
-            "private_key_id": "1",
-            "private_key": pem,
-            "client_email": "renders@test.iam.gserviceaccount.com",
-            "client_id": "1",
-            "token_uri": "https://oauth2.googleapis.com/token",
-        }
+    return GcsStorage(
+        client, bucket, signing={"credentials": emulators.signing_credentials(), "api_access_endpoint": url}
     )
 
 

@@ -1,0 +1,143 @@
+"""Cloud mode end to end on the emulators: the site publishes, the trigger starts the job
+(a local fake of the Cloud Run Admin API), the job runs as Cloud Run would run it, and the
+clip plays from Cloud Storage through a signed URL."""
+
+import base64
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+from cloudevents.http import CloudEvent
+
+from animate_job.trigger import Dispatcher, render_id_of
+from frontend_service import create_app
+from infra.bootstrap import bootstrap
+from infra.settings import Settings
+from tests import emulators
+from tests.cloud.test_trigger import JOB, FakeCloudRun
+from tests.conftest import ROOT, ApiClient
+from tests.media import probe
+
+pytestmark = [pytest.mark.emulator, pytest.mark.slow]
+
+
+@pytest.fixture
+def cloud(firestore_emulator, pubsub_emulator, gcs_emulator, monkeypatch, tmp_path):
+    """What terraform makes (a bucket, two topics with subscriptions), on the emulators."""
+    from google.cloud import pubsub_v1, storage
+
+    hosts = {
+        "FIRESTORE_EMULATOR_HOST": firestore_emulator,
+        "PUBSUB_EMULATOR_HOST": pubsub_emulator,
+        "STORAGE_EMULATOR_HOST": gcs_emulator,
+    }
+    for name, value in hosts.items():
+        monkeypatch.setenv(name, value)
+    project, bucket = f"books-{uuid.uuid4().hex[:8]}", f"renders-{uuid.uuid4().hex[:8]}"
+    storage.Client(project=project).create_bucket(bucket)
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    subscriptions = {}
+    for topic in ("render-requests", "usage-events"):
+        name = publisher.create_topic(request={"name": publisher.topic_path(project, topic)}).name
+        subscriptions[topic] = subscriber.create_subscription(
+            request={"name": subscriber.subscription_path(project, f"{topic}-test"), "topic": name}
+        ).name
+    settings = Settings(mode="cloud", gcp_project=project, renders_bucket=bucket, data_dir=tmp_path / "data")
+    return {"settings": settings, "hosts": hosts, "subscriber": subscriber, "subscriptions": subscriptions}
+
+
+def pull(cloud, topic: str, at_least: int) -> list:
+    messages = []
+    while len(messages) < at_least:
+        response = cloud["subscriber"].pull(
+            request={"subscription": cloud["subscriptions"][topic], "max_messages": 50}, timeout=10
+        )
+        messages += response.received_messages
+    cloud["subscriber"].acknowledge(
+        request={"subscription": cloud["subscriptions"][topic], "ack_ids": [m.ack_id for m in messages]}
+    )
+    return [m.message for m in messages]
+
+
+def test_a_clip_made_in_cloud_mode(cloud, httpserver):
+    from google.cloud import storage
+
+    from infra.storage_gcs import GcsStorage
+
+    settings = cloud["settings"]
+    adapters = bootstrap(settings)
+    signing = {
+        "credentials": emulators.signing_credentials(),
+        "api_access_endpoint": cloud["hosts"]["STORAGE_EMULATOR_HOST"],
+    }
+    adapters = dataclasses.replace(
+        adapters,
+        storage=GcsStorage(storage.Client(project=settings.gcp_project), settings.renders_bucket, signing=signing),
+    )
+    api = ApiClient(create_app({"TESTING": True}, adapters).test_client())
+
+    # The website: a scene, its storyboard, a render request published to Pub/Sub.
+    scene = api.post("/api/scenes", json={"text": "A lighthouse in a storm at night."}).get_json()
+    api.post(f"/api/scenes/{scene['id']}/finish")
+    render_id = api.post(f"/api/scenes/{scene['id']}/renders", json={"preset": "draft"}).get_json()["render_id"]
+    assert adapters.records.get_render(render_id).state == "queued"
+
+    # The trigger: the Pub/Sub message starts one job execution with RENDER_ID.
+    [message] = pull(cloud, "render-requests", 1)
+    event = CloudEvent(
+        {"type": "google.cloud.pubsub.topic.v1.messagePublished", "source": "//pubsub"},
+        {"message": {"data": base64.b64encode(message.data).decode()}},
+    )
+    cloud_run = FakeCloudRun(httpserver)
+    assert Dispatcher(adapters.records, cloud_run.client, JOB, 3).dispatch(render_id_of(event)) == "started"
+    assert cloud_run.render_ids() == [render_id]
+
+    # Cloud Run runs the job with RENDER_ID and its task attempt, here as a subprocess.
+    environment = {
+        **os.environ,
+        **cloud["hosts"],
+        "HF_HUB_OFFLINE": "1",
+        "ANIMBOOKS_MODE": "cloud",
+        "ANIMBOOKS_GCP_PROJECT": settings.gcp_project,
+        "ANIMBOOKS_RENDERS_BUCKET": settings.renders_bucket,
+        "ANIMBOOKS_DEVICE": "cpu",
+        "RENDER_ID": render_id,
+        "CLOUD_RUN_TASK_ATTEMPT": "0",
+    }
+    environment.pop("ANIMBOOKS_RENDER_ATTEMPT", None)
+    job = subprocess.run(
+        [sys.executable, "-m", "animate_job", "run"],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert job.returncode == 0, job.stderr
+
+    # The result: succeeded in Firestore, the clip in Cloud Storage behind a signed URL.
+    status = api.get(f"/api/renders/{render_id}").get_json()
+    assert status["state"] == "succeeded" and adapters.records.get_render(render_id).attempts == 1
+    redirect = api.get(status["video_url"])
+    assert redirect.status_code == 302 and "X-Goog-Signature=" in redirect.headers["Location"]
+    clip = ROOT / "test-artifacts" / f"cloud-{render_id}.mp4"
+    clip.parent.mkdir(exist_ok=True)
+    with urllib.request.urlopen(redirect.headers["Location"]) as response:
+        clip.write_bytes(response.read())
+    assert probe(clip)["duration_s"] == pytest.approx(15.0)
+    clip.unlink()
+    download = urllib.parse.urlparse(api.get(status["download_url"]).headers["Location"])
+    disposition = urllib.parse.parse_qs(download.query)["response-content-disposition"]
+    assert disposition == ['attachment; filename="a-lighthouse-in-a-storm-at-night.mp4"']
+
+    # Usage events went to the usage topic, as the BigQuery subscription will read them.
+    events = [json.loads(m.data) for m in pull(cloud, "usage-events", 2)]
+    assert {e["kind"] for e in events} >= {"dialogue_turn", "render"}
+    [render_event] = [e for e in events if e["kind"] == "render"]
+    assert render_event["render_id"] == render_id and render_event["status"] == "succeeded"
