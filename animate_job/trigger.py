@@ -1,10 +1,15 @@
 """The render trigger: each render request on Pub/Sub starts one Cloud Run job execution.
 
-A functions-framework CloudEvent function on the render-requests topic. It moves the
-render from queued to dispatching (only one delivery can), then runs the render job
-with RENDER_ID as an environment override. At the cap on parallel GPU renders, or
-when the Cloud Run Admin API answers 429 or quota, it raises: Pub/Sub redelivers with
-backoff and the render stays queued. The job itself does the rest (animate_job.run).
+Three functions-framework entry points:
+- on_render_request (CloudEvent, render-requests topic): moves the render from queued
+  to dispatching (only one delivery can), then runs the render job with RENDER_ID as
+  an environment override. At the cap on parallel GPU renders, or when the Cloud Run
+  Admin API answers 429 or quota, it raises: Pub/Sub redelivers with backoff and the
+  render stays queued. The job itself does the rest (animate_job.run).
+- on_dead_letter (CloudEvent, the dead-letter topic): a request that used up its
+  deliveries fails its render, with a reason a person understands.
+- sweep_stuck_renders (HTTP, Cloud Scheduler): re-publishes renders stuck queued or
+  dispatching, and fails renders running past the job's task timeout.
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ import base64
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
 import functions_framework
 from google.api_core.exceptions import ResourceExhausted, ServiceUnavailable, TooManyRequests
 from google.cloud import run_v2
 
-from infra.records import Records
-from infra.settings import Settings, load_settings
+from infra.bootstrap import Adapters, bootstrap
+from infra.queue import RenderQueue
+from infra.records import Records, now
+from infra.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,13 @@ class AtCapacity(Exception):
 
 class JobNotStarted(Exception):
     """Cloud Run would not start the job now (rate or quota): the request waits for a redelivery."""
+
+
+GAVE_UP = (
+    "The render could not be started: the render service stayed busy or out of GPU capacity "
+    "through every retry. Please try again later."
+)
+TIMED_OUT = "The render ran past its time limit and was stopped. Try the draft preset, or try again later."
 
 
 @dataclass
@@ -64,27 +79,71 @@ class Dispatcher:
         return "started"
 
 
+def sweep(
+    records: Records, queue: RenderQueue, now: datetime, stuck_after: timedelta, task_timeout: timedelta
+) -> dict[str, list[str]]:
+    """Puts stuck requests back on the queue and fails renders that ran out of time."""
+    republished = []
+    for state in ("queued", "dispatching"):
+        for render in records.stale_renders(state, now - stuck_after):
+            if state == "dispatching":
+                records.requeue(render.id, note=None)  # the job never started: dispatch it again
+            queue.submit(render.id)
+            republished.append(render.id)
+    timed_out = [
+        r.id for r in records.stale_renders("running", now - task_timeout) if records.mark_failed(r.id, TIMED_OUT)
+    ]
+    return {"republished": republished, "timed_out": timed_out}
+
+
 def render_id_of(cloud_event) -> str:
     message = cloud_event.data["message"]
     return json.loads(base64.b64decode(message["data"]))["render_id"]
 
 
 @cache
-def _dispatcher() -> Dispatcher:
+def _adapters() -> Adapters:
     """Built once per instance, at the first request (nothing connects at import)."""
-    from google.cloud import firestore
+    return bootstrap(load_settings())
 
-    from infra.records_firestore import FirestoreRecords
 
-    settings: Settings = load_settings()
+def _dispatcher() -> Dispatcher:
+    adapters = _adapters()
     return Dispatcher(
-        records=FirestoreRecords(firestore.Client(project=settings.gcp_project)),
-        jobs=run_v2.JobsClient(),
-        job_path=settings.render_job_path,
-        max_parallel=settings.max_parallel_renders,
+        records=adapters.records,
+        jobs=_jobs_client(),
+        job_path=adapters.settings.render_job_path,
+        max_parallel=adapters.settings.max_parallel_renders,
     )
+
+
+@cache
+def _jobs_client() -> run_v2.JobsClient:
+    return run_v2.JobsClient()
 
 
 @functions_framework.cloud_event
 def on_render_request(cloud_event) -> None:
     _dispatcher().dispatch(render_id_of(cloud_event))
+
+
+@functions_framework.cloud_event
+def on_dead_letter(cloud_event) -> None:
+    render_id = render_id_of(cloud_event)
+    if _adapters().records.mark_failed(render_id, GAVE_UP):
+        log.error("render %s failed: its request reached the dead-letter topic", render_id)
+
+
+@functions_framework.http
+def sweep_stuck_renders(request):
+    adapters = _adapters()
+    settings = adapters.settings
+    result = sweep(
+        adapters.records,
+        adapters.queue,
+        now(),
+        timedelta(seconds=settings.stuck_after_s),
+        timedelta(seconds=settings.task_timeout_s),
+    )
+    log.info("swept renders: %s", result)
+    return result

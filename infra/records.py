@@ -114,6 +114,11 @@ class Records(abc.ABC):
     def count_renders(self, state: RenderState) -> int: ...
 
     @abc.abstractmethod
+    def stale_renders(self, state: RenderState, before: datetime, limit: int = 100) -> list[Render]:
+        """Renders in `state` since before `before`: created then, for queued and dispatching;
+        started then, for running. The sweeper's query."""
+
+    @abc.abstractmethod
     def recent_render_seconds(self, limit: int = 1000) -> list[float]:
         """How long the latest succeeded renders took to make (queue time not counted)."""
 

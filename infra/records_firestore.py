@@ -76,6 +76,16 @@ class FirestoreRecords(Records):
     def count_renders(self, state: RenderState) -> int:
         return _count(self._renders.where(filter=FieldFilter("state", "==", state)))
 
+    def stale_renders(self, state: RenderState, before: datetime, limit: int = 100) -> list[Render]:
+        since = "started_at" if state == "running" else "created_at"
+        query = (
+            self._renders.where(filter=FieldFilter("state", "==", state))
+            .where(filter=FieldFilter(since, "<", before))
+            .order_by(since)
+            .limit(limit)
+        )
+        return [_render(snapshot.id, snapshot.to_dict()) for snapshot in query.stream()]
+
     def recent_render_seconds(self, limit: int = 1000) -> list[float]:
         query = (
             self._renders.where(filter=FieldFilter("state", "==", "succeeded"))

@@ -158,6 +158,14 @@ class SqliteRecords(Records):
     def count_renders(self, state: RenderState) -> int:
         return self._execute("SELECT COUNT(*) FROM renders WHERE state = ?", (state,)).fetchone()[0]
 
+    def stale_renders(self, state: RenderState, before: datetime, limit: int = 100) -> list[Render]:
+        since = "started_at" if state == "running" else "created_at"
+        rows = self._execute(
+            f"SELECT * FROM renders WHERE state = ? AND {since} < ? ORDER BY {since} LIMIT ?",
+            (state, _iso(before), limit),
+        )
+        return [_render(row) for row in rows]
+
     def recent_render_seconds(self, limit: int = 1000) -> list[float]:
         rows = self._execute(
             "SELECT json_extract(timings, '$.render_s') FROM renders WHERE state = 'succeeded' "

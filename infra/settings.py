@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     render_job: str = "animate-job"
     #: GPU renders allowed at once; further requests wait in Pub/Sub.
     max_parallel_renders: int = Field(default=3, ge=1)
+    #: The sweeper re-publishes a render queued or dispatching for longer than this.
+    stuck_after_s: int = Field(default=600, ge=60)
+    #: The render job's task timeout: a render running longer is failed by the sweeper.
+    task_timeout_s: int = Field(default=3600, ge=60)
 
     @property
     def render_job_path(self) -> str:

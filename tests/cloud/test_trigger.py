@@ -104,3 +104,51 @@ def test_the_cloud_event_function(dispatcher, cloud_run, make_render, monkeypatc
     )
     trigger.on_render_request(event)
     assert cloud_run.render_ids() == [render.id]
+
+
+def event_for(render_id: str) -> CloudEvent:
+    data = base64.b64encode(json.dumps({"render_id": render_id}).encode()).decode()
+    return CloudEvent(
+        {"type": "google.cloud.pubsub.topic.v1.messagePublished", "source": "//pubsub"}, {"message": {"data": data}}
+    )
+
+
+def test_a_dead_lettered_request_fails_its_render_with_a_reason(adapters, make_render, monkeypatch):
+    monkeypatch.setattr(trigger, "_adapters", lambda: adapters)
+    render = make_render()
+    trigger.on_dead_letter(event_for(render.id))
+    failed = adapters.records.get_render(render.id)
+    assert failed.state == "failed" and failed.error == trigger.GAVE_UP
+    trigger.on_dead_letter(event_for(render.id))  # a second copy changes nothing
+    assert adapters.records.get_render(render.id) == failed
+
+
+def test_the_sweeper_republishes_stuck_requests_and_fails_overdue_renders(adapters, make_render):
+    from datetime import timedelta
+
+    from infra.records import now
+
+    queued, dispatching, running = make_render(), make_render(), make_render()
+    adapters.records.mark_dispatching(dispatching.id)
+    adapters.records.mark_running(running.id, 1)
+    cut = now()  # the three above are older than the cut, the fresh one newer
+    fresh = make_render()
+    # The sweeper runs so long after the cut that both of its thresholds fall exactly on it.
+    ten_minutes = timedelta(minutes=10)
+    result = trigger.sweep(adapters.records, adapters.queue, cut + ten_minutes, ten_minutes, ten_minutes)
+    assert sorted(result["republished"]) == sorted([queued.id, dispatching.id])
+    assert result["timed_out"] == [running.id]
+    assert adapters.records.get_render(dispatching.id).state == "queued"
+    assert adapters.records.get_render(running.id).error == trigger.TIMED_OUT
+    assert adapters.records.get_render(fresh.id).state == "queued"
+    delivered = {adapters.queue.claim().render_id, adapters.queue.claim().render_id}
+    assert delivered == {queued.id, dispatching.id} and adapters.queue.claim() is None
+
+
+def test_the_sweeper_as_an_http_function(adapters, make_render, monkeypatch):
+    import flask
+
+    monkeypatch.setattr(trigger, "_adapters", lambda: adapters)
+    with flask.Flask(__name__).test_request_context("/", method="POST"):
+        result = trigger.sweep_stuck_renders(flask.request)
+    assert result == {"republished": [], "timed_out": []}  # nothing is stuck yet

@@ -139,3 +139,15 @@ def test_only_one_delivery_dispatches_and_a_dispatched_render_can_start_or_go_ba
     assert records.mark_dispatching(render.id)
     assert records.mark_running(render.id, attempt=1)
     assert not records.mark_dispatching(render.id)
+
+
+def test_stale_renders_for_the_sweeper(records, make_render):
+    old_queued, old_running = make_render(), make_render()
+    records.mark_running(old_running.id, 1)
+    cut = now()  # the old ones were created and started before it, the fresh one after
+    fresh = make_render()
+    assert fresh.created_at > cut
+    assert [r.id for r in records.stale_renders("queued", cut)] == [old_queued.id]
+    assert [r.id for r in records.stale_renders("running", cut)] == [old_running.id]
+    assert records.stale_renders("queued", cut - timedelta(hours=1)) == []
+    assert len(records.stale_renders("queued", now() + timedelta(seconds=1))) == 2
