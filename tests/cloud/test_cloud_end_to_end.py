@@ -10,7 +10,6 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
-import uuid
 
 import pytest
 from cloudevents.http import CloudEvent
@@ -18,51 +17,13 @@ from cloudevents.http import CloudEvent
 from animate_job.trigger import Dispatcher, render_id_of
 from frontend_service import create_app
 from infra.bootstrap import bootstrap
-from infra.settings import Settings
 from tests import emulators
+from tests.cloud.conftest import pull
 from tests.cloud.test_trigger import JOB, FakeCloudRun
 from tests.conftest import ROOT, ApiClient
 from tests.media import probe
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
-
-
-@pytest.fixture
-def cloud(firestore_emulator, pubsub_emulator, gcs_emulator, monkeypatch, tmp_path):
-    """What terraform makes (a bucket, two topics with subscriptions), on the emulators."""
-    from google.cloud import pubsub_v1, storage
-
-    hosts = {
-        "FIRESTORE_EMULATOR_HOST": firestore_emulator,
-        "PUBSUB_EMULATOR_HOST": pubsub_emulator,
-        "STORAGE_EMULATOR_HOST": gcs_emulator,
-    }
-    for name, value in hosts.items():
-        monkeypatch.setenv(name, value)
-    project, bucket = f"books-{uuid.uuid4().hex[:8]}", f"renders-{uuid.uuid4().hex[:8]}"
-    storage.Client(project=project).create_bucket(bucket)
-    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-    subscriptions = {}
-    for topic in ("render-requests", "usage-events"):
-        name = publisher.create_topic(request={"name": publisher.topic_path(project, topic)}).name
-        subscriptions[topic] = subscriber.create_subscription(
-            request={"name": subscriber.subscription_path(project, f"{topic}-test"), "topic": name}
-        ).name
-    settings = Settings(mode="cloud", gcp_project=project, renders_bucket=bucket, data_dir=tmp_path / "data")
-    return {"settings": settings, "hosts": hosts, "subscriber": subscriber, "subscriptions": subscriptions}
-
-
-def pull(cloud, topic: str, at_least: int) -> list:
-    messages = []
-    while len(messages) < at_least:
-        response = cloud["subscriber"].pull(
-            request={"subscription": cloud["subscriptions"][topic], "max_messages": 50}, timeout=10
-        )
-        messages += response.received_messages
-    cloud["subscriber"].acknowledge(
-        request={"subscription": cloud["subscriptions"][topic], "ack_ids": [m.ack_id for m in messages]}
-    )
-    return [m.message for m in messages]
 
 
 def test_a_clip_made_in_cloud_mode(cloud, httpserver):

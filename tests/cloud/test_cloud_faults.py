@@ -1,0 +1,89 @@
+"""Faults in cloud mode, on the emulators: a job killed mid-render, a web restart."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from google.cloud import storage
+
+from frontend_service import create_app
+from infra.bootstrap import bootstrap
+from infra.contract import Storyboard, resolve_spec
+from infra.records import Render
+from tests.cloud.conftest import job_environment
+from tests.conftest import ROOT, ApiClient
+
+pytestmark = [pytest.mark.emulator, pytest.mark.slow]
+
+
+def test_a_job_killed_mid_render_is_finished_by_the_retry_with_one_clip(cloud, storyboard_data):
+    adapters = bootstrap(cloud["settings"])
+    # 128x128: long enough a render to be killed in the middle of it.
+    spec = resolve_spec(Storyboard.model_validate(storyboard_data), "draft", width=128, height=128)
+    render = Render(user_id="reader", spec=spec)
+    adapters.records.create_render(render)
+
+    first = subprocess.Popen(
+        [sys.executable, "-m", "animate_job", "run"],
+        env=job_environment(cloud, render.id, 0),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while adapters.records.get_render(render.id).state != "running":
+        assert first.poll() is None and time.monotonic() < deadline, "the first attempt never started"
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)  # Cloud Run's task dies: no goodbye, no cleanup
+    first.wait(timeout=30)
+    killed = adapters.records.get_render(render.id)
+    assert (killed.state, killed.attempts) == ("running", 1)
+
+    retry = subprocess.run(
+        [sys.executable, "-m", "animate_job", "run"],
+        env=job_environment(cloud, render.id, 1),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert retry.returncode == 0, retry.stderr
+    done = adapters.records.get_render(render.id)
+    assert (done.state, done.attempts, done.progress, done.error) == ("succeeded", 2, 1.0, None)
+    objects = sorted(
+        b.name
+        for b in storage.Client(project=cloud["settings"].gcp_project).list_blobs(
+            cloud["settings"].renders_bucket, prefix=f"renders/{render.id}/"
+        )
+    )
+    assert objects == [
+        f"renders/{render.id}/{name}"
+        for name in ("clip.metadata.json", "clip.mp4", "clip.poster.jpg", "clip.preview.webp")
+    ]
+
+    # A late third delivery of the same render does nothing.
+    again = subprocess.run(
+        [sys.executable, "-m", "animate_job", "run"],
+        env=job_environment(cloud, render.id, 2),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert again.returncode == 0 and adapters.records.get_render(render.id) == done
+
+
+def test_a_web_restart_loses_nothing(cloud):
+    before = ApiClient(create_app({"TESTING": True}, bootstrap(cloud["settings"])).test_client())
+    scene = before.post("/api/scenes", json={"text": "A lighthouse in a storm at night."}).get_json()
+    before.post(f"/api/scenes/{scene['id']}/finish")
+    render_id = before.post(f"/api/scenes/{scene['id']}/renders", json={}).get_json()["render_id"]
+    session_cookie = before.client.get_cookie("session")
+
+    # A new instance, as Cloud Run starts one: fresh adapters, the same cookie from the browser.
+    restarted = create_app({"TESTING": True}, bootstrap(cloud["settings"])).test_client()
+    restarted.set_cookie("session", session_cookie.value)
+    assert restarted.get(f"/api/scenes/{scene['id']}").get_json()["storyboard"] is not None
+    assert restarted.get(f"/api/renders/{render_id}").get_json()["state"] == "queued"
