@@ -5,7 +5,6 @@ clip plays from Cloud Storage through a signed URL."""
 import base64
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import urllib.parse
@@ -18,7 +17,7 @@ from animate_job.trigger import Dispatcher, render_id_of
 from frontend_service import create_app
 from infra.bootstrap import bootstrap
 from tests import emulators
-from tests.cloud.conftest import pull
+from tests.cloud.conftest import job_environment, pull
 from tests.cloud.test_trigger import JOB, FakeCloudRun
 from tests.conftest import ROOT, ApiClient
 from tests.media import probe
@@ -60,21 +59,9 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     assert cloud_run.render_ids() == [render_id]
 
     # Cloud Run runs the job with RENDER_ID and its task attempt, here as a subprocess.
-    environment = {
-        **os.environ,
-        **cloud["hosts"],
-        "HF_HUB_OFFLINE": "1",
-        "ANIMBOOKS_MODE": "cloud",
-        "ANIMBOOKS_GCP_PROJECT": settings.gcp_project,
-        "ANIMBOOKS_RENDERS_BUCKET": settings.renders_bucket,
-        "ANIMBOOKS_DEVICE": "cpu",
-        "RENDER_ID": render_id,
-        "CLOUD_RUN_TASK_ATTEMPT": "0",
-    }
-    environment.pop("ANIMBOOKS_RENDER_ATTEMPT", None)
     job = subprocess.run(
         [sys.executable, "-m", "animate_job", "run"],
-        env=environment,
+        env=job_environment(cloud, render_id, 0),
         cwd=ROOT,
         capture_output=True,
         text=True,
