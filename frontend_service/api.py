@@ -42,11 +42,15 @@ def _flow() -> SceneFlow:
     return current_app.extensions["flow"]
 
 
-def _body(model: type[Model]) -> Model:
+def _json_object(message: str = "Send a JSON object in the request body (Content-Type: application/json).") -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "Send a JSON object in the request body (Content-Type: application/json).")
-    return model.model_validate(data)
+        raise ApiError(400, "invalid_json", message)
+    return data
+
+
+def _body(model: type[Model]) -> Model:
+    return model.model_validate(_json_object())
 
 
 def _dialogue_limit() -> str:
@@ -125,9 +129,7 @@ def finish(scene_id: str):
 
 @bp.put("/scenes/<scene_id>/storyboard")
 def save_storyboard(scene_id: str):
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "Send the storyboard as a JSON object.")
+    data = _json_object("Send the storyboard as a JSON object.")
     storyboard = _flow().save_storyboard(current_user(), scene_id, data)
     return _json(StoryboardOut(storyboard=storyboard))
 

@@ -19,7 +19,7 @@ from frontend_service.dialogue.engine import (
     ModelCall,
     Refused,
 )
-from frontend_service.dialogue.offline import is_russian
+from frontend_service.dialogue.offline import language_of
 from infra.bootstrap import Adapters
 from infra.contract import Storyboard, Text, resolve_spec
 from infra.presets import DEFAULT_PRESET, PresetName
@@ -102,7 +102,7 @@ class SceneFlow:
         storyboard = Storyboard.model_validate(data)
         texts = [storyboard.title, storyboard.style, *(shot.prompt for shot in storyboard.shots)]
         try:
-            calls = self._engine.moderate(texts, language="ru" if is_russian(scene.text) else "en")
+            calls = self._engine.moderate(texts, language=language_of(scene.text))
         except Refused as refused:
             self._record_calls(scene, refused.calls)
             raise

@@ -36,13 +36,7 @@ def file(render_id: str, name: str):
     render = current_app.extensions["flow"].render(current_user(), render_id)
     if name not in FILE_TYPES or name not in render.artifacts:
         abort(404)
-    storage = current_app.extensions["adapters"].storage
-    url = storage.download_url(render.artifacts[name])
-    if url:  # Cloud Storage: the browser fetches the object itself, through a signed URL
-        return redirect(url)
-    return send_file(
-        storage.path_for(render.artifacts[name]), mimetype=FILE_TYPES[name], conditional=True, max_age=3600
-    )
+    return _serve(render.artifacts[name], FILE_TYPES[name])
 
 
 @bp.get("/<render_id>/download")
@@ -54,17 +48,21 @@ def download(render_id: str):
     adapters.usage.record(
         UsageEvent(kind="download", user_id=render.user_id, render_id=render.id, scene_id=render.scene_id)
     )
-    filename = f"{slug(render.spec.storyboard.title)}.mp4"
-    url = adapters.storage.download_url(render.artifacts["video"], filename)
+    return _serve(render.artifacts["video"], "video/mp4", download_name=f"{slug(render.spec.storyboard.title)}.mp4")
+
+
+def _serve(key: str, mimetype: str, download_name: str | None = None):
+    """A stored file: through a signed URL where storage gives one (Cloud Storage), else
+    served here with HTTP ranges; as an attachment when it has a download name."""
+    storage = current_app.extensions["adapters"].storage
+    url = storage.download_url(key, download_name)
     if url:
         return redirect(url)
-    return send_file(
-        adapters.storage.path_for(render.artifacts["video"]),
-        mimetype="video/mp4",
-        as_attachment=True,
-        download_name=filename,
-        conditional=True,
-    )
+    if download_name:
+        return send_file(
+            storage.path_for(key), mimetype=mimetype, conditional=True, as_attachment=True, download_name=download_name
+        )
+    return send_file(storage.path_for(key), mimetype=mimetype, conditional=True, max_age=3600)
 
 
 def slug(title: str) -> str:

@@ -12,7 +12,6 @@ before the model sees it, and the final prompts before they are shown.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from typing import Literal
@@ -27,9 +26,10 @@ from frontend_service.dialogue.engine import (
     DialogueStep,
     ModelCall,
     Refused,
+    scene_seed,
 )
-from frontend_service.dialogue.offline import OfflineEngine, is_russian
-from infra.contract import MAX_SEED, Storyboard, describe
+from frontend_service.dialogue.offline import OfflineEngine, is_russian, language_of
+from infra.contract import Storyboard, describe
 from infra.records import Question, Scene
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ class ChatGPTEngine(DialogueEngine):
         self._fallback = fallback or OfflineEngine()
 
     def next_step(self, scene: Scene, finish: bool = False) -> DialogueStep:
-        language = "ru" if is_russian(scene.text) else "en"
+        language = language_of(scene.text)
         calls: list[ModelCall] = []
         try:
             self._check(_user_texts(scene), language, calls)
@@ -141,9 +141,6 @@ class ChatGPTEngine(DialogueEngine):
                 return DialogueStep(questions=questions, bible=turn.bible.model_dump(), calls=calls)
             self._check([shot.prompt for shot in storyboard.shots], language, calls)
             return DialogueStep(storyboard=storyboard, bible=turn.bible.model_dump(), calls=calls)
-        except Refused as refused:
-            refused.calls = calls
-            raise
         except (openai.OpenAIError, _Unusable) as error:
             log.warning("the ChatGPT dialogue fell back to the offline engine: %s", error)
             step = self._fallback.next_step(scene, finish=True)
@@ -154,10 +151,7 @@ class ChatGPTEngine(DialogueEngine):
     def moderate(self, texts: list[str], language: str = "en") -> list[ModelCall]:
         calls: list[ModelCall] = []
         try:
-            self._check(texts, language, calls)
-        except Refused as refused:
-            refused.calls = calls
-            raise
+            self._check(texts, language, calls)  # a Refused from here carries these calls
         except openai.OpenAIError as error:  # moderation down: the person's own edit is let through, logged
             log.warning("moderation unavailable for an edited storyboard: %s", error)
         return calls
@@ -236,8 +230,7 @@ class ChatGPTEngine(DialogueEngine):
             "author": scene.author,
             "style": draft.style,
             "negative_prompt": draft.negative_prompt,
-            # The seed is the server's: the same scene gives the same clip, whatever the model says.
-            "seed": int(hashlib.sha256(scene.text.encode()).hexdigest()[:8], 16) % (MAX_SEED + 1),
+            "seed": scene_seed(scene.text),
             "shots": [shot.model_dump() for shot in draft.shots],
         }
         try:

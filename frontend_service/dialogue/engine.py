@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import abc
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from infra.contract import Storyboard
+from infra.contract import MAX_SEED, Storyboard
 from infra.records import Question, Scene
 
 MAX_QUESTIONS = 3  # a round asks at most this many
 MAX_ROUNDS = 2  # after this many rounds the storyboard is made from what is known
+
+
+def scene_seed(scene_text: str) -> int:
+    """The seed every engine gives a scene: the same scene always makes the same clip, and
+    nothing a language model says can choose it."""
+    return int(hashlib.sha256(scene_text.encode()).hexdigest()[:8], 16) % (MAX_SEED + 1)
 
 
 @dataclass

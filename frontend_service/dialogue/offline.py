@@ -11,11 +11,10 @@ product working with no key and no network.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
-from frontend_service.dialogue.engine import MAX_QUESTIONS, DialogueEngine, DialogueStep, ModelCall
-from infra.contract import MAX_SEED, Shot, Storyboard, compose_prompt
+from frontend_service.dialogue.engine import MAX_QUESTIONS, DialogueEngine, DialogueStep, ModelCall, scene_seed
+from infra.contract import Shot, Storyboard, compose_prompt
 from infra.presets import CLIP_SECONDS
 from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.records import Question, Scene
@@ -331,7 +330,7 @@ class OfflineEngine(DialogueEngine):
             author=scene.author,
             style=style,
             negative_prompt=negative,
-            seed=int(hashlib.sha256(scene.text.encode()).hexdigest()[:8], 16) % (MAX_SEED + 1),
+            seed=scene_seed(scene.text),
             shots=shots,
         )
 
@@ -362,6 +361,11 @@ def is_russian(text: str) -> bool:
     letters = _WORDS.findall(text)
     cyrillic = sum(1 for word in letters if _CYRILLIC.search(word))
     return cyrillic > len(letters) / 2
+
+
+def language_of(text: str) -> str:
+    """'ru' for a mostly Cyrillic text, else 'en': the two languages the site speaks."""
+    return "ru" if is_russian(text) else "en"
 
 
 def has_aspect(aspect: str, text: str) -> bool:
