@@ -27,4 +27,4 @@ class PubSubRenderQueue(RenderQueue):
 
     def depth(self) -> int:
         # Pub/Sub cannot say cheaply what waits; the records can.
-        return self._records.count_renders("queued") + self._records.count_renders("running")
+        return sum(self._records.count_renders(state) for state in ("queued", "dispatching", "running"))

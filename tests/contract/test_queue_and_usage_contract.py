@@ -56,13 +56,15 @@ def queue_and_delivered(request, adapters):
     return queue, lambda count: [json.loads(m.data)["render_id"] for m in topic.pull(count)]
 
 
-def test_a_submitted_render_is_delivered(queue_and_delivered, make_render):
+def test_a_submitted_render_is_delivered(queue_and_delivered, make_render, adapters):
     queue, delivered = queue_and_delivered
     first, second = make_render(), make_render()
     queue.submit(first.id)
     queue.submit(second.id)
     assert sorted(delivered(2)) == sorted([first.id, second.id])
     assert queue.depth() == 2  # both queued in the records, or both waiting in the table
+    adapters.records.mark_dispatching(first.id)
+    assert queue.depth() == 2  # a render being dispatched is still in progress
 
 
 @pytest.fixture(params=["duckdb", pytest.param("pubsub", marks=pytest.mark.emulator)])
