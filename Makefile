@@ -26,7 +26,7 @@ install: $(STAMP) $(CATALOGUES)
 # After changing UI text: refresh the catalogues, then translate the new entries.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o frontend_service/translations/messages.pot .
-	$(BIN)/pybabel update --no-location -i frontend_service/translations/messages.pot -d frontend_service/translations
+	$(BIN)/pybabel update -i frontend_service/translations/messages.pot -d frontend_service/translations
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

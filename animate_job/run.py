@@ -19,6 +19,7 @@ from animate_job.models import ModelNotAvailable
 from animate_job.progress import Progress
 from animate_job.renderer import Renderer, RenderOutOfMemory, render_clip
 from infra.bootstrap import Adapters
+from infra.pricing import render_cost
 from infra.usage import UsageEvent
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def _reason(error: Exception) -> str:
 
 
 def _record_usage(adapters: Adapters, render, wall_seconds: float, status: str, device: str | None) -> None:
+    gpu_seconds = wall_seconds if device == "cuda" else 0.0
     adapters.usage.record(
         UsageEvent(
             kind="render",
@@ -85,8 +87,9 @@ def _record_usage(adapters: Adapters, render, wall_seconds: float, status: str, 
             model=render.spec.base_model,
             frames=render.spec.frames,
             wall_seconds=wall_seconds,
-            gpu_seconds=wall_seconds if device == "cuda" else 0.0,
+            gpu_seconds=gpu_seconds,
             status=status,
+            cost_usd=render_cost(wall_seconds, gpu_seconds),
             attributes={"preset": render.spec.preset, "device": device},
         )
     )

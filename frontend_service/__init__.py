@@ -44,9 +44,9 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     metrics.init(app)
     i18n.init(app)
 
-    from frontend_service import api, errors, renders, scenes
+    from frontend_service import api, errors, renders, reports, scenes
 
-    for blueprint in (errors.bp, api.bp, scenes.bp, renders.bp):
+    for blueprint in (errors.bp, api.bp, scenes.bp, renders.bp, reports.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

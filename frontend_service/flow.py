@@ -177,7 +177,7 @@ class SceneFlow:
                     tokens_out=call.tokens_out,
                     status=call.status,
                     cost_usd=cost,
-                    pricing=pricing,
+                    pricing_version=pricing,
                     attributes={"engine": self._engine.name},
                 )
             )

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, send
 
 from frontend_service.dialogue.offline import transliterate
 from frontend_service.users import current_user
+from infra.pricing import egress_cost
 from infra.usage import UsageEvent
 
 bp = Blueprint("renders", __name__, url_prefix="/renders")
@@ -45,8 +46,16 @@ def download(render_id: str):
     if "video" not in render.artifacts:
         abort(404)
     adapters = current_app.extensions["adapters"]
+    size = adapters.storage.size(render.artifacts["video"]) or 0
     adapters.usage.record(
-        UsageEvent(kind="download", user_id=render.user_id, render_id=render.id, scene_id=render.scene_id)
+        UsageEvent(
+            kind="download",
+            user_id=render.user_id,
+            render_id=render.id,
+            scene_id=render.scene_id,
+            cost_usd=egress_cost(size),
+            attributes={"bytes": size},
+        )
     )
     return _serve(render.artifacts["video"], "video/mp4", download_name=f"{slug(render.spec.storyboard.title)}.mp4")
 

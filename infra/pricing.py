@@ -1,8 +1,12 @@
 """What each billed unit costs: one table, dated and sourced, read when an event is made.
 
-Every usage event stores the table's version beside its cost, so a report can tell
-which prices a figure was computed with. Prices change: update a row, its date and
-its source together, and bump PRICING_VERSION.
+Every usage event stores PRICING_VERSION beside its cost, so a report can tell which
+prices a figure was computed with. Prices change: update a row, its date and its
+source together, and bump PRICING_VERSION.
+
+Cloud prices are USD list prices in Tier 1 regions (us-central1, europe-west1/4, where
+Cloud Run has L4 GPUs), without committed-use discounts or free tiers: the free tier
+only lowers a bill, so these figures err high.
 """
 
 from __future__ import annotations
@@ -13,12 +17,34 @@ PRICING_VERSION = "2026-11-21"
 
 
 @dataclass(frozen=True)
+class UnitPrice:
+    usd: float
+    unit: str
+    as_of: str
+    source: str
+
+
+@dataclass(frozen=True)
 class TokenPrice:
     input_per_million_usd: float
     output_per_million_usd: float
     as_of: str
     source: str
 
+
+CLOUD_RUN = "cloud.google.com/run/pricing (jobs and instance-based billing, Tier 1)"
+CLOUD_STORAGE = "cloud.google.com/storage/pricing (Standard storage; Premium Tier internet egress, first TiB)"
+
+UNIT_PRICES: dict[str, UnitPrice] = {
+    # A GPU job bills the GPU, its vCPUs and its memory for every second a task runs.
+    "cloud_run_l4_gpu_second": UnitPrice(
+        0.0001867, "GPU-second (NVIDIA L4, no zonal redundancy)", "2025-06-02", CLOUD_RUN
+    ),
+    "cloud_run_vcpu_second": UnitPrice(0.000018, "vCPU-second", "2025-06-02", CLOUD_RUN),
+    "cloud_run_gib_second": UnitPrice(0.000002, "GiB-second of memory", "2025-06-02", CLOUD_RUN),
+    "storage_gib_month": UnitPrice(0.020, "GiB-month stored", "2025-01-01", CLOUD_STORAGE),
+    "egress_gib": UnitPrice(0.12, "GiB sent to the internet", "2025-01-01", CLOUD_STORAGE),
+}
 
 # OpenAI's published list prices for standard (non-batch) API calls.
 TOKEN_PRICES: dict[str, TokenPrice] = {
@@ -27,6 +53,23 @@ TOKEN_PRICES: dict[str, TokenPrice] = {
     # The moderation endpoint is free of charge.
     "omni-moderation-latest": TokenPrice(0.0, 0.0, "2024-09-26", "platform.openai.com/docs/guides/moderation"),
 }
+
+# The render job's shape: Cloud Run's minimum for an L4 (terraform sets the same).
+JOB_VCPU = 4
+JOB_MEMORY_GIB = 16
+
+# The seed's economic model, which the reports and the stage budgets compare against.
+SEED_COST_PER_CLIP_USD = (0.40, 0.55)
+STAGE_MONTHLY_USD = {"internal": (57, 73), "beta": (220, 310), "production": (1800, 2270)}
+# What a clip should cost on the cloud: the job's shape for this long per clip, model
+# load included. The FLOP count of a standard clip bounds the denoising at 8 s on an
+# L4 (tests/benchmarks/full_size.py); loading weights from a mounted bucket and
+# encoding take most of the rest.
+TARGET_RENDER_SECONDS_L4 = 90.0
+
+
+def _price(name: str) -> float:
+    return UNIT_PRICES[name].usd
 
 
 def token_cost(model: str, tokens_in: int, tokens_out: int) -> tuple[float, str]:
@@ -40,3 +83,24 @@ def token_cost(model: str, tokens_in: int, tokens_out: int) -> tuple[float, str]
         return 0.0, f"{PRICING_VERSION}:unpriced-model"
     cost = tokens_in * price.input_per_million_usd / 1e6 + tokens_out * price.output_per_million_usd / 1e6
     return cost, PRICING_VERSION
+
+
+def render_cost(wall_seconds: float, gpu_seconds: float) -> float:
+    """One render attempt as a Cloud Run job bills it: vCPUs and memory for the whole
+    attempt, the GPU for the seconds it had one (none for a render on a CPU)."""
+    shape = JOB_VCPU * _price("cloud_run_vcpu_second") + JOB_MEMORY_GIB * _price("cloud_run_gib_second")
+    return wall_seconds * shape + gpu_seconds * _price("cloud_run_l4_gpu_second")
+
+
+def egress_cost(size_bytes: int) -> float:
+    """Sending a file of this size to the internet once."""
+    return size_bytes / 2**30 * _price("egress_gib")
+
+
+def storage_cost_per_month(size_bytes: int) -> float:
+    return size_bytes / 2**30 * _price("storage_gib_month")
+
+
+def target_cost_per_clip() -> float:
+    """The cloud target for one clip: a render of TARGET_RENDER_SECONDS_L4 on an L4."""
+    return render_cost(TARGET_RENDER_SECONDS_L4, TARGET_RENDER_SECONDS_L4)

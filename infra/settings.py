@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     renders_bucket: str | None = None
     render_requests_topic: str = "render-requests"
     usage_topic: str = "usage-events"
+    #: The BigQuery dataset holding the usage table and its views.
+    bigquery_dataset: str = "usage"
+    #: A Looker Studio report to copy for the reports link (its id); without one,
+    #: Looker Studio starts from its default template over the same views.
+    looker_template_report: str | None = None
     gcp_region: str = "us-central1"
     #: The Cloud Run job that renders, by its short name.
     render_job: str = "animate-job"

@@ -21,7 +21,11 @@ class Storage(abc.ABC):
         False when a copy was already there."""
 
     @abc.abstractmethod
-    def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int | None:
+        """The file's size in bytes, or None when there is no such file."""
+
+    def exists(self, key: str) -> bool:
+        return self.size(key) is not None
 
     def download_url(self, key: str, filename: str | None = None) -> str | None:
         """Where a browser fetches the file directly, or None when the site serves it itself."""
@@ -57,8 +61,9 @@ class LocalStorage(Storage):
         finally:
             partial.unlink(missing_ok=True)
 
-    def exists(self, key: str) -> bool:
-        return self.path_for(key).is_file()
+    def size(self, key: str) -> int | None:
+        path = self.path_for(key)
+        return path.stat().st_size if path.is_file() else None
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)

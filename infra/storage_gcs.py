@@ -37,8 +37,9 @@ class GcsStorage(Storage):
         except PreconditionFailed:
             return False
 
-    def exists(self, key: str) -> bool:
-        return self._bucket.blob(key).exists()
+    def size(self, key: str) -> int | None:
+        blob = self._bucket.get_blob(key)
+        return None if blob is None else blob.size
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(NotFound):

@@ -1,9 +1,10 @@
-"""Usage events: one per language-model call, render and download, for cost reports.
+"""Usage events: one per language-model call, render attempt, download and vote.
 
-The fields follow the BigQuery table the cloud side loads (issue: usage and cost).
-Events are at least once: a sink may store one twice, and every report dedupes by
-event_id. On one machine nothing is billed, so local events cost 0 and say so in
-`pricing`; the cloud's pricing table fills `cost_usd` there.
+The fields are the BigQuery table's (infra/bigquery/usage_events.schema.json), and a
+test holds the two together. Events are at least once: a sink may store one twice,
+and every view dedupes by event_id. Whoever makes an event prices it from
+infra.pricing, on one machine too: there the cost says what the same work would cost
+on Google Cloud.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_serializer
 
+from infra.pricing import PRICING_VERSION
 from infra.records import new_id, now
 
 UsageKind = Literal["dialogue_turn", "moderation", "render", "download", "rating"]
-LOCAL_PRICING = "local-unbilled"
 
 
 class UsageEvent(BaseModel):
@@ -36,7 +37,7 @@ class UsageEvent(BaseModel):
     wall_seconds: float | None = None
     status: str | None = None
     cost_usd: float = 0.0
-    pricing: str = LOCAL_PRICING
+    pricing_version: str = PRICING_VERSION
     attributes: dict[str, Any] = Field(default_factory=dict)
 
     @field_serializer("attributes")

@@ -7,6 +7,7 @@ gcloud is missing the tests that need it skip with the reason; under CI=true the
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -131,3 +132,26 @@ def signing_credentials():
             "token_uri": "https://oauth2.googleapis.com/token",
         }
     )
+
+
+def create_usage_topic(publisher, project: str, topic_id: str = "usage-events") -> str:
+    """The usage topic as terraform makes it: the Avro schema, binary encoding. The
+    Pub/Sub emulator validates published messages against it, as Pub/Sub does."""
+    from google.cloud import pubsub_v1
+    from google.pubsub_v1.types import Encoding, Schema
+
+    from infra.bigquery import avro_schema
+
+    schema = pubsub_v1.SchemaServiceClient().create_schema(
+        request={
+            "parent": f"projects/{project}",
+            "schema_id": topic_id,
+            "schema": Schema(type_=Schema.Type.AVRO, definition=json.dumps(avro_schema())),
+        }
+    )
+    return publisher.create_topic(
+        request={
+            "name": publisher.topic_path(project, topic_id),
+            "schema_settings": {"schema": schema.name, "encoding": Encoding.BINARY},
+        }
+    ).name

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from infra.settings import Settings
+from tests.emulators import create_usage_topic
 
 
 @pytest.fixture
@@ -24,8 +25,13 @@ def cloud(firestore_emulator, pubsub_emulator, gcs_emulator, monkeypatch, tmp_pa
     storage.Client(project=project).create_bucket(bucket)
     publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
     subscriptions = {}
-    for topic in ("render-requests", "usage-events"):
-        name = publisher.create_topic(request={"name": publisher.topic_path(project, topic)}).name
+    topics = {
+        "render-requests": publisher.create_topic(
+            request={"name": publisher.topic_path(project, "render-requests")}
+        ).name,
+        "usage-events": create_usage_topic(publisher, project),
+    }
+    for topic, name in topics.items():
         subscriptions[topic] = subscriber.create_subscription(
             request={"name": subscriber.subscription_path(project, f"{topic}-test"), "topic": name}
         ).name

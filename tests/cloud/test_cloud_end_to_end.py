@@ -4,7 +4,6 @@ clip plays from Cloud Storage through a signed URL."""
 
 import base64
 import dataclasses
-import json
 import subprocess
 import sys
 import urllib.parse
@@ -16,6 +15,7 @@ from cloudevents.http import CloudEvent
 from animate_job.trigger import Dispatcher, render_id_of
 from frontend_service import create_app
 from infra.bootstrap import bootstrap
+from infra.usage_pubsub import decode
 from tests import emulators
 from tests.cloud.conftest import job_environment, pull
 from tests.cloud.test_trigger import JOB, FakeCloudRun
@@ -85,7 +85,7 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     assert disposition == ['attachment; filename="a-lighthouse-in-a-storm-at-night.mp4"']
 
     # Usage events went to the usage topic, as the BigQuery subscription will read them.
-    events = [json.loads(m.data) for m in pull(cloud, "usage-events", 2)]
+    events = [decode(m.data) for m in pull(cloud, "usage-events", 2)]
     assert {e["kind"] for e in events} >= {"dialogue_turn", "render"}
     [render_event] = [e for e in events if e["kind"] == "render"]
     assert render_event["render_id"] == render_id and render_event["status"] == "succeeded"

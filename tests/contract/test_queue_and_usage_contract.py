@@ -8,17 +8,21 @@ import uuid
 import pytest
 
 from infra.usage import UsageEvent
+from tests.emulators import create_usage_topic
 
 
 class PubSubTopic:
     """A topic with one subscription on the emulator, pulled synchronously."""
 
-    def __init__(self, host: str):
+    def __init__(self, host: str, usage: bool = False):
         from google.cloud import pubsub_v1
 
         project = f"test-{uuid.uuid4().hex[:10]}"
         self.publisher, self.subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-        self.topic = self.publisher.create_topic(request={"name": f"projects/{project}/topics/messages"}).name
+        if usage:
+            self.topic = create_usage_topic(self.publisher, project)
+        else:
+            self.topic = self.publisher.create_topic(request={"name": f"projects/{project}/topics/messages"}).name
         self.subscription = self.subscriber.create_subscription(
             request={"name": f"projects/{project}/subscriptions/reader", "topic": self.topic}
         ).name
@@ -38,6 +42,12 @@ class PubSubTopic:
 def pubsub_topic(pubsub_emulator, monkeypatch):
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub_emulator)
     return PubSubTopic(pubsub_emulator)
+
+
+@pytest.fixture
+def usage_topic(pubsub_emulator, monkeypatch):
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub_emulator)
+    return PubSubTopic(pubsub_emulator, usage=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("pubsub", marks=pytest.mark.emulator)])
@@ -71,10 +81,10 @@ def test_a_submitted_render_is_delivered(queue_and_delivered, make_render, adapt
 def sink_and_stored(request, adapters):
     if request.param == "duckdb":
         return adapters.usage, lambda count: adapters.usage.events()
-    from infra.usage_pubsub import PubSubUsageSink
+    from infra.usage_pubsub import PubSubUsageSink, decode
 
-    topic = request.getfixturevalue("pubsub_topic")
-    return PubSubUsageSink(topic.publisher, topic.topic), lambda count: [json.loads(m.data) for m in topic.pull(count)]
+    topic = request.getfixturevalue("usage_topic")
+    return PubSubUsageSink(topic.publisher, topic.topic), lambda count: [decode(m.data) for m in topic.pull(count)]
 
 
 def test_usage_events_arrive_with_every_field(sink_and_stored):
@@ -96,4 +106,5 @@ def test_usage_events_arrive_with_every_field(sink_and_stored):
     assert row["event_id"] == event.event_id and row["kind"] == "render"
     assert (row["frames"], row["gpu_seconds"], row["cost_usd"]) == (120, 12.5, 0.0021)
     assert json.loads(row["attributes"]) == {"preset": "standard"}
-    assert set(row) == set(UsageEvent.model_fields)  # the same fields on both sides
+    assert row["event_ts"] == event.event_ts and row["pricing_version"] == event.pricing_version
+    assert list(row) == list(UsageEvent.model_fields)  # the same fields, in the table's order, on both sides

@@ -38,12 +38,12 @@ def gcs_storage(gcs_emulator, monkeypatch):
     )
 
 
-def test_put_exists_delete(storage, tmp_path):
+def test_put_size_delete(storage, tmp_path):
     source = tmp_path / "clip.mp4"
     source.write_bytes(b"mp4 bytes")
-    assert not storage.exists("renders/a/clip.mp4")
+    assert not storage.exists("renders/a/clip.mp4") and storage.size("renders/a/clip.mp4") is None
     assert storage.put_file("renders/a/clip.mp4", source, "video/mp4")
-    assert storage.exists("renders/a/clip.mp4")
+    assert storage.exists("renders/a/clip.mp4") and storage.size("renders/a/clip.mp4") == len(b"mp4 bytes")
     storage.delete("renders/a/clip.mp4")
     assert not storage.exists("renders/a/clip.mp4")
     storage.delete("renders/a/clip.mp4")  # twice is fine

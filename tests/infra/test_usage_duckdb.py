@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+from infra.pricing import PRICING_VERSION
 from infra.usage import UsageEvent
 from infra.usage_duckdb import DuckDBUsageSink
 from tests.conftest import ROOT
@@ -20,7 +21,7 @@ def test_events_are_stored_with_every_field(tmp_path):
     [stored] = sink.events()
     assert stored["event_id"] == event.event_id and stored["kind"] == "dialogue_turn"
     assert (stored["tokens_in"], stored["tokens_out"], stored["cost_usd"]) == (12, 40, 0.0)
-    assert stored["pricing"] == "local-unbilled"
+    assert stored["pricing_version"] == PRICING_VERSION
     assert stored["attributes"] == '{"language": "ru", "note": "сцена"}'
 
 

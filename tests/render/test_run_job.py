@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from animate_job.run import EXIT_RETRY, EXIT_UNKNOWN_RENDER, run_render
+from infra.pricing import PRICING_VERSION, render_cost
 from tests.conftest import ROOT
 from tests.media import probe
 
@@ -35,6 +36,9 @@ def test_a_queued_render_is_made_stored_and_reported(adapters, make_render, tiny
         "succeeded",
         120,
     )
+    # Priced as a Cloud Run job of the same length; a CPU render holds no GPU.
+    assert event["gpu_seconds"] == 0 and event["cost_usd"] == pytest.approx(render_cost(event["wall_seconds"], 0))
+    assert event["cost_usd"] > 0 and event["pricing_version"] == PRICING_VERSION
 
 
 def test_a_second_delivery_does_not_render_again(adapters, make_render, tiny_loader):

@@ -1,8 +1,11 @@
 """The JSON API end to end: a new scene to a downloaded 15-second MP4, as a script would drive it."""
 
+import json
+
 import pytest
 
 from infra.local_worker import LocalWorker
+from infra.pricing import egress_cost
 from tests.media import probe
 
 
@@ -47,6 +50,10 @@ def test_from_a_scene_to_a_downloaded_clip(api, adapters, tmp_path):
         assert poster.mimetype == "image/jpeg"
     kinds = [event["kind"] for event in adapters.usage.events()]
     assert kinds.count("dialogue_turn") == 2 and "render" in kinds and "download" in kinds
+    [download_event] = [event for event in adapters.usage.events() if event["kind"] == "download"]
+    size = clip.stat().st_size
+    assert json.loads(download_event["attributes"]) == {"bytes": size}
+    assert download_event["cost_usd"] == pytest.approx(egress_cost(size)) and download_event["cost_usd"] > 0
 
 
 def test_skip_to_the_storyboard(api):

@@ -41,7 +41,7 @@ def test_questions_answers_storyboard_and_the_bible_on_the_page(chat_api, fake, 
     events = [e for e in adapters.usage.events() if e["kind"] == "dialogue_turn"]
     assert [(e["model"], e["tokens_in"], e["tokens_out"]) for e in events] == [("gpt-4o-mini", 900, 300)] * 2
     assert events[0]["cost_usd"] == pytest.approx(900 * 0.15e-6 + 300 * 0.60e-6)
-    assert events[0]["pricing"] == "2026-11-21"
+    assert events[0]["pricing_version"] == "2026-11-21"
     assert {e["kind"] for e in adapters.usage.events()} == {"dialogue_turn", "moderation"}
 
 

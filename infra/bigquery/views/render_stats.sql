@@ -1,0 +1,37 @@
+-- Renders per UTC day. A render has one event per attempt: it counts as succeeded if
+-- any attempt that day succeeded, as failed if none did. Render times are those of
+-- succeeded attempts; GPU seconds and cost are those of every attempt, so the cost per
+-- clip carries the attempts that failed.
+WITH events AS (
+  -- Events are delivered at least once: keep one copy of each event_id.
+  SELECT * EXCEPT (copy)
+  FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_ts) AS copy
+    FROM `${project}.${dataset}.usage_events`
+  )
+  WHERE copy = 1
+),
+attempts AS (
+  SELECT
+    DATE(event_ts) AS day,
+    render_id,
+    status,
+    gpu_seconds,
+    cost_usd,
+    PERCENTILE_CONT(IF(status = 'succeeded', wall_seconds, NULL), 0.5) OVER (PARTITION BY DATE(event_ts)) AS p50_wall_s,
+    PERCENTILE_CONT(IF(status = 'succeeded', wall_seconds, NULL), 0.95) OVER (PARTITION BY DATE(event_ts)) AS p95_wall_s
+  FROM events
+  WHERE kind = 'render'
+)
+SELECT
+  day,
+  COUNT(DISTINCT render_id) AS renders,
+  COUNT(DISTINCT IF(status = 'succeeded', render_id, NULL)) AS succeeded,
+  COUNT(DISTINCT render_id) - COUNT(DISTINCT IF(status = 'succeeded', render_id, NULL)) AS failed,
+  ANY_VALUE(p50_wall_s) AS p50_wall_s,
+  ANY_VALUE(p95_wall_s) AS p95_wall_s,
+  SUM(IFNULL(gpu_seconds, 0)) AS gpu_seconds,
+  SUM(cost_usd) AS cost_usd,
+  SAFE_DIVIDE(SUM(cost_usd), COUNT(DISTINCT IF(status = 'succeeded', render_id, NULL))) AS cost_per_clip_usd
+FROM attempts
+GROUP BY day

@@ -1,0 +1,258 @@
+"""The usage table's one definition (BigQuery schema, Avro schema, pydantic model, the
+sinks) and the views over it, run on DuckDB the way the local reports run them."""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+import sqlglot
+
+from infra import pricing
+from infra.bigquery import VIEWS_DIR, avro_schema, table_schema, view_names, view_sql
+from infra.usage import UsageEvent
+from infra.usage_duckdb import DuckDBUsageSink, create_table_sql
+from infra.usage_pubsub import decode, encode
+from infra.usage_reports import UsageReports, duckdb_sql
+
+AVRO_TYPES = {"STRING": "string", "INT64": "long", "FLOAT64": "double"}
+PYTHON_TYPES = {"STRING": str, "TIMESTAMP": datetime, "INT64": int, "FLOAT64": float, "DATE": date}
+
+
+def _python_type(annotation) -> tuple[type, bool]:
+    """(the type, whether None is allowed) of a pydantic field's annotation."""
+    arguments = typing.get_args(annotation)
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        [inner] = [a for a in arguments if a is not type(None)]
+        return inner, True
+    if typing.get_origin(annotation) is typing.Literal:
+        return type(arguments[0]), False
+    if typing.get_origin(annotation) is dict:
+        return str, False  # attributes travel as a JSON string
+    return annotation, False
+
+
+def test_the_table_the_topic_schema_and_the_model_agree_field_by_field():
+    table, avro = table_schema(), avro_schema()["fields"]
+    model = UsageEvent.model_fields
+    assert [f["name"] for f in table] == [f["name"] for f in avro] == list(model)
+    for column, record in zip(table, avro, strict=True):
+        name, required = column["name"], column["mode"] == "REQUIRED"
+        if column["type"] == "TIMESTAMP":
+            expected = {"type": "long", "logicalType": "timestamp-micros"}
+        else:
+            expected = AVRO_TYPES[column["type"]]
+        assert record["type"] == (expected if required else ["null", expected]), name
+        python_type, nullable = _python_type(model[name].annotation)
+        assert python_type is PYTHON_TYPES[column["type"]], name
+        assert nullable == (not required) or name == "attributes", name
+        assert column["description"], f"{name} needs a description for the BigQuery console"
+
+
+def test_the_issue_s_minimum_columns_are_there():
+    columns = {f["name"]: (f["type"], f["mode"]) for f in table_schema()}
+    assert columns["event_id"] == columns["kind"] == ("STRING", "REQUIRED")
+    assert columns["event_ts"] == ("TIMESTAMP", "REQUIRED") and columns["cost_usd"] == ("FLOAT64", "REQUIRED")
+    for name in ("tokens_in", "tokens_out", "frames"):
+        assert columns[name][0] == "INT64"
+    assert set(typing.get_args(UsageEvent.model_fields["kind"].annotation)) == {
+        "dialogue_turn",
+        "moderation",
+        "render",
+        "download",
+        "rating",
+    }
+
+
+def test_what_the_publisher_sends_decodes_to_the_event():
+    event = UsageEvent(kind="dialogue_turn", user_id="u", model="gpt-4o-mini", tokens_in=10, tokens_out=3)
+    event.attributes["language"] = "ru"
+    assert decode(encode(event)) == event.model_dump(mode="json") | {"event_ts": event.event_ts}
+
+
+def test_the_local_table_has_the_schema_s_columns(tmp_path):
+    sink = DuckDBUsageSink(tmp_path / "usage.duckdb")
+    sink.record(UsageEvent(kind="download"))
+    [row] = sink.events()
+    assert list(row) == [f["name"] for f in table_schema()]
+    assert "event_id VARCHAR NOT NULL" in create_table_sql() and "user_id VARCHAR," in create_table_sql()
+
+
+@pytest.mark.parametrize("name", view_names())
+def test_every_view_is_bigquery_sql_over_the_usage_table(name):
+    source = (VIEWS_DIR / f"{name}.sql").read_text()
+    assert "`${project}.${dataset}.usage_events`" in source
+    assert "PARTITION BY event_id" in source  # at-least-once delivery: every view dedupes
+    sql = view_sql(name, "my-project", "usage")
+    parsed = sqlglot.parse_one(sql, read="bigquery")  # raises on anything BigQuery would not parse
+    tables = {(t.catalog, t.db, t.name) for t in parsed.find_all(sqlglot.exp.Table)}
+    assert ("my-project", "usage", "usage_events") in tables
+    assert duckdb_sql(name)  # and transpiles
+
+
+def test_the_views_are_the_issue_s_views():
+    assert {"daily_cost", "render_stats", "user_daily", "stage_budget", "reactions"} <= set(view_names())
+
+
+# -- the views over generated events ---------------------------------------------------
+
+DAY1, DAY2, DECEMBER = date(2026, 11, 1), date(2026, 11, 2), date(2026, 12, 1)
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def render(render_id, user, status, wall, cost, when):
+    return UsageEvent(
+        kind="render",
+        user_id=user,
+        render_id=render_id,
+        status=status,
+        wall_seconds=wall,
+        gpu_seconds=wall,
+        frames=120,
+        cost_usd=cost,
+        event_ts=when,
+    )
+
+
+@pytest.fixture
+def reports(tmp_path):
+    """Several users, days and kinds; failures and retries; duplicated deliveries; a late
+    event from another time zone."""
+    sink = DuckDBUsageSink(tmp_path / "usage.duckdb")
+    turn = UsageEvent(kind="dialogue_turn", user_id="a", model="gpt-4o-mini", cost_usd=0.001, event_ts=at(DAY1, 9))
+    succeeded = render("r1", "a", "succeeded", 30.0, 0.08, at(DAY1, 11))
+    events = [
+        turn,
+        turn,  # delivered twice
+        UsageEvent(kind="dialogue_turn", user_id="a", cost_usd=0.001, event_ts=at(DAY1, 10)),
+        render("r1", "a", "failed", 20.0, 0.05, at(DAY1, 10)),  # the first attempt failed
+        succeeded,
+        succeeded,  # the retry's event, delivered twice
+        render("r2", "b", "succeeded", 10.0, 0.02, at(DAY1, 13)),
+        render("r3", "b", "failed", 5.0, 0.01, at(DAY1, 14)),  # failed on its last attempt
+        UsageEvent(kind="download", user_id="a", render_id="r1", cost_usd=0.0005, event_ts=at(DAY1, 15)),
+        render("r4", "b", "succeeded", 40.0, 0.1, at(DAY2)),
+        *[
+            UsageEvent(kind="rating", user_id=user, render_id="r1", status=vote, event_ts=at(DAY2, 16))
+            for user, vote in (("c", "up"), ("d", "up"), ("e", "down"), ("c", "cleared"))
+        ],
+        render("r5", "a", "succeeded", 50.0, 0.12, at(DECEMBER)),
+        # Arrives last, made at 00:30 in Moscow on DAY2: 21:30 UTC on DAY1.
+        UsageEvent(
+            kind="dialogue_turn",
+            user_id="c",
+            cost_usd=0.002,
+            event_ts=datetime(2026, 11, 2, 0, 30, tzinfo=timezone(timedelta(hours=3))),
+        ),
+    ]
+    for event in events:
+        sink.record(event)
+    return UsageReports(sink.path)
+
+
+def test_daily_cost(reports):
+    rows = {(r["day"], r["kind"]): r for r in reports.view("daily_cost").dicts()}
+    assert set(rows) == {
+        (DAY1, "dialogue_turn"),
+        (DAY1, "render"),
+        (DAY1, "download"),
+        (DAY2, "render"),
+        (DAY2, "rating"),
+        (DECEMBER, "render"),
+    }
+    assert rows[DAY1, "dialogue_turn"]["events"] == 3  # two of a's (one twice) and c's late one
+    assert rows[DAY1, "dialogue_turn"]["cost_usd"] == pytest.approx(0.004)
+    assert (rows[DAY1, "render"]["events"], rows[DAY1, "render"]["cost_usd"]) == (4, pytest.approx(0.16))
+    assert (rows[DAY2, "rating"]["events"], rows[DAY2, "rating"]["cost_usd"]) == (4, 0.0)
+
+
+def test_render_stats(reports):
+    day1, day2, december = reports.view("render_stats").dicts()
+    assert day1["day"] == DAY1
+    assert (day1["renders"], day1["succeeded"], day1["failed"]) == (3, 2, 1)
+    assert day1["p50_wall_s"] == pytest.approx(20.0)  # succeeded attempts took 30 s and 10 s
+    assert day1["p95_wall_s"] == pytest.approx(29.0)  # interpolated, as BigQuery's PERCENTILE_CONT does
+    assert day1["gpu_seconds"] == pytest.approx(65.0) and day1["cost_usd"] == pytest.approx(0.16)
+    assert day1["cost_per_clip_usd"] == pytest.approx(0.08)  # failed attempts are paid for by the clips
+    assert (day2["renders"], day2["succeeded"], day2["failed"], day2["p95_wall_s"]) == (1, 1, 0, 40.0)
+    assert december["cost_per_clip_usd"] == pytest.approx(0.12)
+
+
+def test_user_daily(reports):
+    rows = {(r["day"], r["user_id"]): r for r in reports.view("user_daily").dicts()}
+    a = rows[DAY1, "a"]
+    assert (a["renders"], a["dialogue_turns"], a["cost_usd"]) == (1, 2, pytest.approx(0.1325))
+    b = rows[DAY1, "b"]
+    assert (b["renders"], b["dialogue_turns"], b["cost_usd"]) == (2, 0, pytest.approx(0.03))
+    assert rows[DAY1, "c"]["dialogue_turns"] == 1
+    assert rows[DAY2, "c"]["cost_usd"] == 0.0  # votes cost nothing
+    assert {user for day, user in rows if day == DAY2} == {"b", "c", "d", "e"}
+
+
+def test_stage_budget(reports):
+    november, december = reports.view("stage_budget").dicts()
+    assert (november["month"], november["events"], november["cost_usd"]) == (
+        date(2026, 11, 1),
+        13,
+        pytest.approx(0.2645),
+    )
+    assert (december["month"], december["events"]) == (DECEMBER, 1)
+    for stage, (low, high) in pricing.STAGE_MONTHLY_USD.items():  # the seed's estimates, in one place
+        assert (november[f"{stage}_low_usd"], november[f"{stage}_high_usd"]) == (low, high)
+
+
+def test_reactions(reports):
+    [day] = reports.view("reactions").dicts()
+    assert (day["day"], day["clips"], day["up"], day["down"], day["cleared"]) == (DAY2, 1, 2, 1, 1)
+    assert day["average_reaction"] == pytest.approx(1 / 3)
+
+
+def test_a_period_keeps_its_days_and_months(reports):
+    assert {r["day"] for r in reports.view("daily_cost", DAY2, DAY2).dicts()} == {DAY2}
+    assert [r["month"] for r in reports.view("stage_budget", date(2026, 11, 15), date(2026, 11, 30)).dicts()] == [
+        date(2026, 11, 1)
+    ]
+
+
+COLUMN_TYPES = {
+    "daily_cost": {"day": "DATE", "kind": "STRING", "events": "INT64", "cost_usd": "FLOAT64"},
+    "render_stats": {
+        "day": "DATE",
+        "renders": "INT64",
+        "succeeded": "INT64",
+        "failed": "INT64",
+        "p50_wall_s": "FLOAT64",
+        "p95_wall_s": "FLOAT64",
+        "gpu_seconds": "FLOAT64",
+        "cost_usd": "FLOAT64",
+        "cost_per_clip_usd": "FLOAT64",
+    },
+    "user_daily": {
+        "day": "DATE",
+        "user_id": "STRING",
+        "renders": "INT64",
+        "dialogue_turns": "INT64",
+        "cost_usd": "FLOAT64",
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(COLUMN_TYPES))
+def test_views_have_the_issue_s_columns_and_types(reports, name):
+    rows = reports.view(name)
+    assert rows.columns == list(COLUMN_TYPES[name])
+    for row in rows.dicts():
+        for column, kind in COLUMN_TYPES[name].items():
+            assert row[column] is None or type(row[column]) is PYTHON_TYPES[kind], (column, row[column])
+
+
+def test_no_events_yet_means_empty_views(tmp_path):
+    reports = UsageReports(tmp_path / "nothing.duckdb")
+    for name in view_names():
+        assert reports.view(name).rows == []
+    assert not (tmp_path / "nothing.duckdb").exists()  # reading made no file

@@ -1,0 +1,119 @@
+"""The reports page: the usage views drawn locally, CSV of each, Looker Studio on the cloud."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from frontend_service import create_app
+from frontend_service.reports import LOOKER_SOURCES, looker_studio_url
+from infra.bigquery import view_names
+from infra.records import now
+from infra.usage import UsageEvent
+from infra.usage_reports import UsageReports
+
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+
+
+@pytest.fixture
+def events(adapters):
+    today = now()
+    recorded = [
+        UsageEvent(kind="dialogue_turn", user_id="reader", cost_usd=0.002, event_ts=today),
+        UsageEvent(
+            kind="render",
+            user_id=HOSTILE,
+            render_id="r1",
+            status="succeeded",
+            wall_seconds=42.0,
+            gpu_seconds=42.0,
+            cost_usd=0.25,
+            event_ts=today - timedelta(days=1),
+        ),
+        UsageEvent(kind="render", user_id="reader", render_id="r2", status="failed", cost_usd=0.05, event_ts=today),
+    ]
+    for event in recorded:
+        adapters.usage.record(event)
+    return recorded
+
+
+def test_the_page_with_no_events(client):
+    page = client.get("/reports")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Nothing in these days." in text and "<svg" not in text.split("<main>")[1].split("Top users")[0]
+    for name in view_names():
+        assert f"/reports/{name}.csv?" in text
+        rows = list(csv.reader(io.StringIO(client.get(f"/reports/{name}.csv").get_data(as_text=True))))
+        assert rows == [UsageReports(client.application.extensions["adapters"].settings.usage_path).view(name).columns]
+
+
+def test_the_page_draws_the_views(client, events):
+    text = client.get("/reports").get_data(as_text=True)
+    assert text.count('<svg viewBox="0 0 720 240"') == 4  # cost by kind, renders, render time, cost per clip
+    assert "render: $0.25" in text and "succeeded: 1" in text and "failed: 1" in text
+    assert "$0.3020" in text  # total cost in the period
+    assert "cost_per_clip" not in text.split("<main>")[1].split("Download")[0]  # people's words, not column names
+    assert "$0.3000" in text  # cost per clip: both renders' cost over the one clip
+    assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # user ids are escaped
+
+
+def test_csv_is_the_view(client, events, adapters):
+    start, end = (now() - timedelta(days=3)).date(), now().date()
+    for name in view_names():
+        response = client.get(f"/reports/{name}.csv?start={start}&end={end}")
+        assert response.mimetype == "text/csv"
+        assert f'filename="{name}_{start}_{end}.csv"' in response.headers["Content-Disposition"]
+        header, *rows = csv.reader(io.StringIO(response.get_data(as_text=True)))
+        view = UsageReports(adapters.settings.usage_path).view(name, start, end)
+        assert header == view.columns
+        assert rows == [["" if value is None else str(value) for value in row] for row in view.rows]
+    [stats] = list(
+        csv.DictReader(io.StringIO(client.get(f"/reports/render_stats.csv?start={end}").get_data(as_text=True)))
+    )
+    assert (stats["renders"], stats["failed"]) == ("1", "1")  # only today's render
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("start=yesterday", "Dates are written as YYYY-MM-DD"),
+        ("start=2026-11-10&end=2026-11-01", "The first day comes after the last"),
+        ("start=2020-01-01&end=2026-01-01", "Choose at most 366 days"),
+    ],
+)
+def test_a_bad_period_says_what_to_change(client, query, message):
+    page = client.get(f"/reports?{query}")
+    assert page.status_code == 400 and message in page.get_data(as_text=True)
+    download = client.get(f"/reports/daily_cost.csv?{query}")
+    assert download.status_code == 400 and message in download.get_data(as_text=True)
+
+
+def test_an_unknown_view_is_not_found(client):
+    assert client.get("/reports/secrets.csv").status_code == 404
+    assert client.get("/reports/..%2Fsettings.csv").status_code == 404
+
+
+def test_in_cloud_mode_the_page_links_to_looker_studio(adapters):
+    settings = adapters.settings.model_copy(update={"mode": "cloud", "gcp_project": "books-prod"})
+    app = create_app({"TESTING": True, "START_WORKER": False}, dataclasses.replace(adapters, settings=settings))
+    page = app.test_client().get("/reports").get_data(as_text=True)
+    assert "https://lookerstudio.google.com/reporting/create?" in page
+    assert app.test_client().get("/reports/daily_cost.csv").status_code == 404  # the data lives in BigQuery
+
+
+def test_the_looker_studio_link_has_every_view_as_a_data_source(settings):
+    settings = settings.model_copy(update={"gcp_project": "books-prod", "looker_template_report": "abc-123"})
+    url = urlparse(looker_studio_url(settings))
+    query = {key: values[0] for key, values in parse_qs(url.query).items()}
+    assert (url.netloc, url.path, query["c.reportId"]) == ("lookerstudio.google.com", "/reporting/create", "abc-123")
+    assert sorted(LOOKER_SOURCES.values()) == view_names()
+    for alias, view in LOOKER_SOURCES.items():
+        assert query[f"ds.{alias}.connector"] == "bigQuery" and query[f"ds.{alias}.type"] == "TABLE"
+        assert (query[f"ds.{alias}.projectId"], query[f"ds.{alias}.datasetId"]) == ("books-prod", "usage")
+        assert query[f"ds.{alias}.tableId"] == view
