@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 # the CPU wheel index: make install TORCH="torch==2.13.0 --index-url <pytorch cpu index>"
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
+CHECKOV := .venv-checkov/bin/checkov
 
 # Tests never reach a model hub or the internet.
 export HF_HUB_OFFLINE := 1
@@ -44,9 +45,16 @@ run: install
 	$(BIN)/gunicorn --config python:frontend_service.gunicorn_conf --bind 127.0.0.1:$(PORT) \
 		'frontend_service:create_app()'
 
-test: install
+test: install $(CHECKOV)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
+
+# checkov for terraform/, in a virtual environment of its own: it and python-hcl2
+# install the same module name.
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
+	.venv-checkov/bin/python -m pip install --quiet "checkov==3.3.30"
 
 lint: install
 	$(BIN)/python -m ruff check .
@@ -75,4 +83,4 @@ bench-gpu: install
 	$(BIN)/python tests/benchmarks/bench_render_gpu.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache *.egg-info

@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     adapters = adapters or bootstrap()
     settings = adapters.settings
     app.config.from_mapping(
-        SECRET_KEY=_secret_key(settings.data_dir),
+        SECRET_KEY=settings.secret_key.get_secret_value() if settings.secret_key else _secret_key(settings.data_dir),
         MAX_CONTENT_LENGTH=64 * 1024,  # a scene is at most a few KB of JSON
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     #: Session cookies only over HTTPS. Off for the embedded default, which serves plain
     #: http on 127.0.0.1; on wherever the site is reached through HTTPS.
     secure_cookies: bool = False
+    #: Signs session cookies. Unset, a random key is kept in the data folder, which
+    #: suits one machine; every instance of a cloud service must share one (terraform
+    #: puts it in Secret Manager).
+    secret_key: SecretStr | None = None
 
     # The ChatGPT dialogue, under the names the OpenAI SDK and its users know. With no key
     # the site uses the offline engine; a base URL points at any OpenAI-compatible server.

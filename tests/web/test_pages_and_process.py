@@ -61,3 +61,25 @@ def test_a_render_queued_before_a_restart_completes_after_it(adapters, api):
     finally:
         worker.stop()
     assert adapters.records.get_render(render_id).state == "succeeded"
+
+
+def test_instances_given_one_secret_key_share_sessions(adapters, tmp_path):
+    """On Cloud Run every instance reads the key from Secret Manager: a session made on
+    one is good on another, whose data folder holds a different key."""
+    import dataclasses
+
+    from pydantic import SecretStr
+
+    from frontend_service import create_app
+
+    def instance(folder):
+        settings = adapters.settings.model_copy(
+            update={"secret_key": SecretStr("from-secret-manager"), "data_dir": folder}
+        )
+        return create_app({"TESTING": True, "START_WORKER": False}, dataclasses.replace(adapters, settings=settings))
+
+    first, second = instance(tmp_path / "a").test_client(), instance(tmp_path / "b").test_client()
+    user = first.get("/api/session").get_json()["user"]
+    second.set_cookie("session", first.get_cookie("session").value)
+    assert second.get("/api/session").get_json()["user"] == user
+    assert not (tmp_path / "a" / "secret_key").exists()

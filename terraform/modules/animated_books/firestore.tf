@@ -1,0 +1,41 @@
+# Records: Firestore in native mode, recoverable to any minute of the last 7 days, with
+# daily backups, and the composite indexes infra/records_firestore.py's queries need.
+
+resource "google_firestore_database" "records" {
+  project                           = var.project_id
+  name                              = "(default)"
+  location_id                       = var.data_location.firestore
+  type                              = "FIRESTORE_NATIVE"
+  concurrency_mode                  = "OPTIMISTIC"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = var.deletion_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  deletion_policy                   = var.deletion_protection ? "ABANDON" : "DELETE"
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_firestore_backup_schedule" "daily" {
+  project   = var.project_id
+  database  = google_firestore_database.records.name
+  retention = "${var.backup_retention_days * 24 * 3600}s"
+
+  daily_recurrence {}
+}
+
+resource "google_firestore_index" "records" {
+  for_each = {
+    for index in jsondecode(file("${local.repo_root}/infra/firestore_indexes.json")).indexes :
+    join("-", concat([index.collection], [for field in index.fields : "${field.field}-${field.order}"])) => index
+  }
+  project    = var.project_id
+  database   = google_firestore_database.records.name
+  collection = each.value.collection
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path = fields.value.field
+      order      = fields.value.order
+    }
+  }
+}

@@ -1,0 +1,76 @@
+# Animated Books on Google Cloud: one module, set per stage by terraform/environments/*.
+# The design: ../../../../shared/DESIGN.md; how to deploy: docs/deploy.md.
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  repo_root  = "${path.module}/../../.."
+  views_dir  = "${local.repo_root}/infra/bigquery/views"
+  registry   = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.images.repository_id}"
+  labels     = { app = "animated-books", stage = var.stage }
+  pubsub_sa  = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  iap_sa     = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-iap.iam.gserviceaccount.com"
+  job_name   = "animate-job"
+  models_dir = "/models"
+
+  # What the web service, the job and the trigger all read (infra/settings.py).
+  common_env = {
+    ANIMBOOKS_MODE                 = "cloud"
+    ANIMBOOKS_GCP_PROJECT          = var.project_id
+    ANIMBOOKS_GCP_REGION           = var.region
+    ANIMBOOKS_RENDERS_BUCKET       = google_storage_bucket.renders.name
+    ANIMBOOKS_RENDER_REQUESTS_TOPIC = google_pubsub_topic.render_requests.name
+    ANIMBOOKS_USAGE_TOPIC          = google_pubsub_topic.usage.name
+    ANIMBOOKS_RENDER_JOB           = local.job_name
+    ANIMBOOKS_MAX_ATTEMPTS         = tostring(var.job_max_retries + 1)
+    ANIMBOOKS_MAX_PARALLEL_RENDERS = tostring(var.max_parallel_renders)
+    ANIMBOOKS_TASK_TIMEOUT_S       = tostring(var.job_task_timeout_s)
+    ANIMBOOKS_MODEL                = "${local.models_dir}/${var.model_paths.base_model}"
+    ANIMBOOKS_MOTION_ADAPTER       = "${local.models_dir}/${var.model_paths.motion_adapter}"
+  }
+}
+
+resource "google_project_service" "apis" {
+  for_each = toset([
+    "artifactregistry.googleapis.com",
+    "bigquery.googleapis.com",
+    "billingbudgets.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "firestore.googleapis.com",
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
+    "iap.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+    "storage.googleapis.com",
+  ])
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+resource "google_artifact_registry_repository" "images" {
+  #checkov:skip=CKV_GCP_84:Images hold no customer data; Google-managed encryption is enough.
+  project       = var.project_id
+  location      = var.region
+  repository_id = "animated-books"
+  format        = "DOCKER"
+  description   = "The web, render job and trigger images, tagged with the commit."
+  labels        = local.labels
+
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 20
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}

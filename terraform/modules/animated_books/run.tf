@@ -1,0 +1,245 @@
+# The web service, the render job on an L4, and the trigger services.
+
+resource "google_cloud_run_v2_service" "web" {
+  project              = var.project_id
+  name                 = "animbooks-web"
+  location             = var.region
+  ingress              = "INGRESS_TRAFFIC_ALL"
+  launch_stage         = "BETA" # Cloud Run's own IAP integration
+  iap_enabled          = var.iap_enabled
+  invoker_iam_disabled = !var.iap_enabled # public in production, with no IAM grant to everyone
+  deletion_protection  = var.deletion_protection
+  labels               = local.labels
+
+  template {
+    service_account                  = google_service_account.web.email
+    max_instance_request_concurrency = 40
+    timeout                          = "60s"
+
+    scaling {
+      min_instance_count = var.web_instances.min
+      max_instance_count = var.web_instances.max
+    }
+
+    containers {
+      image = "${local.registry}/web:${var.image_tag}"
+
+      ports {
+        container_port = 8080
+      }
+
+      resources {
+        limits = {
+          cpu    = "1"
+          memory = "512Mi"
+        }
+        cpu_idle          = true
+        startup_cpu_boost = true
+      }
+
+      dynamic "env" {
+        for_each = merge(local.common_env, {
+          ANIMBOOKS_SECURE_COOKIES     = "true"
+          ANIMBOOKS_DAILY_RENDER_QUOTA = tostring(var.daily_render_quota)
+          ANIMBOOKS_BIGQUERY_DATASET   = google_bigquery_dataset.usage.dataset_id
+        })
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
+      env {
+        name = "ANIMBOOKS_SECRET_KEY"
+        value_source {
+          secret_key_ref {
+            secret  = google_secret_manager_secret.session_key.secret_id
+            version = "latest"
+          }
+        }
+      }
+
+      dynamic "env" {
+        for_each = var.openai_enabled ? [google_secret_manager_secret.openai_api_key.secret_id] : []
+        content {
+          name = "OPENAI_API_KEY"
+          value_source {
+            secret_key_ref {
+              secret  = env.value
+              version = "latest"
+            }
+          }
+        }
+      }
+
+      startup_probe {
+        http_get {
+          path = "/healthz"
+        }
+      }
+
+      liveness_probe {
+        http_get {
+          path = "/healthz"
+        }
+      }
+    }
+  }
+
+  depends_on = [google_secret_manager_secret_iam_member.web_reads_secrets, google_secret_manager_secret_version.session_key]
+}
+
+# IAP: its service agent calls the service; the listed members pass IAP.
+resource "google_cloud_run_v2_service_iam_member" "iap_invokes_web" {
+  count    = var.iap_enabled ? 1 : 0
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_service.web.name
+  role     = "roles/run.invoker"
+  member   = local.iap_sa
+}
+
+resource "google_iap_web_cloud_run_service_iam_member" "site_users" {
+  for_each               = toset(var.iap_enabled ? var.iap_members : [])
+  project                = var.project_id
+  location               = var.region
+  cloud_run_service_name = google_cloud_run_v2_service.web.name
+  role                   = "roles/iap.httpsResourceAccessor"
+  member                 = each.value
+}
+
+resource "google_cloud_run_v2_job" "render" {
+  project             = var.project_id
+  name                = local.job_name
+  location            = var.region
+  launch_stage        = "BETA" # GPUs on Cloud Run jobs
+  deletion_protection = var.deletion_protection
+  labels              = local.labels
+
+  template {
+    task_count  = 1
+    parallelism = 1
+
+    template {
+      service_account               = google_service_account.job.email
+      max_retries                   = var.job_max_retries
+      timeout                       = "${var.job_task_timeout_s}s"
+      gpu_zonal_redundancy_disabled = true # a render can be retried; the cheaper GPU rate
+
+      node_selector {
+        accelerator = "nvidia-l4"
+      }
+
+      containers {
+        image = "${local.registry}/job:${var.image_tag}"
+
+        # Cloud Run's minimum for an L4 (infra/pricing.py prices the same shape).
+        resources {
+          limits = {
+            cpu              = "4"
+            memory           = "16Gi"
+            "nvidia.com/gpu" = "1"
+          }
+        }
+
+        dynamic "env" {
+          for_each = merge(local.common_env, { HF_HUB_OFFLINE = "1" })
+          content {
+            name  = env.key
+            value = env.value
+          }
+        }
+
+        volume_mounts {
+          name       = "models"
+          mount_path = local.models_dir
+        }
+      }
+
+      volumes {
+        name = "models"
+        gcs {
+          bucket    = google_storage_bucket.models.name
+          read_only = true
+        }
+      }
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+locals {
+  # functions-framework targets in animate_job/trigger.py, one Cloud Run service each.
+  trigger_functions = {
+    "render-trigger"     = { target = "on_render_request", signature = "cloudevent" }
+    "render-dead-letter" = { target = "on_dead_letter", signature = "cloudevent" }
+    "render-sweeper"     = { target = "sweep_stuck_renders", signature = "http" }
+  }
+}
+
+resource "google_cloud_run_v2_service" "trigger" {
+  for_each            = local.trigger_functions
+  project             = var.project_id
+  name                = each.key
+  location            = var.region
+  ingress             = "INGRESS_TRAFFIC_INTERNAL_ONLY" # Pub/Sub push and Cloud Scheduler only
+  deletion_protection = var.deletion_protection
+  labels              = local.labels
+
+  template {
+    service_account = google_service_account.trigger.email
+    timeout         = "120s"
+
+    scaling {
+      min_instance_count = 0
+      max_instance_count = 3
+    }
+
+    containers {
+      image = "${local.registry}/trigger:${var.image_tag}"
+
+      resources {
+        limits = {
+          cpu    = "1"
+          memory = "512Mi"
+        }
+        cpu_idle = true
+      }
+
+      dynamic "env" {
+        for_each = merge(local.common_env, {
+          FUNCTION_TARGET         = each.value.target
+          FUNCTION_SIGNATURE_TYPE = each.value.signature
+        })
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_cloud_scheduler_job" "sweeper" {
+  project          = var.project_id
+  name             = "render-sweeper"
+  region           = var.region
+  description      = "Re-publishes stuck render requests and fails renders past the task timeout."
+  schedule         = "*/5 * * * *"
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "120s"
+
+  http_target {
+    http_method = "POST"
+    uri         = google_cloud_run_v2_service.trigger["render-sweeper"].uri
+    oidc_token {
+      service_account_email = google_service_account.invoker.email
+      audience              = google_cloud_run_v2_service.trigger["render-sweeper"].uri
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}

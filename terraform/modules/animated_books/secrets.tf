@@ -1,0 +1,38 @@
+# The OpenAI key (its value is added by hand, never in terraform) and the key that signs
+# session cookies, shared by every instance of the web service.
+
+resource "google_secret_manager_secret" "openai_api_key" {
+  #checkov:skip=CKV_GCP_128:Google-managed encryption; the key can be rotated by adding a version.
+  project   = var.project_id
+  secret_id = "openai-api-key"
+  labels    = local.labels
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "random_password" "session_key" {
+  length  = 64
+  special = false
+}
+
+resource "google_secret_manager_secret" "session_key" {
+  #checkov:skip=CKV_GCP_128:Google-managed encryption; rotating means a new version and a new revision.
+  project   = var.project_id
+  secret_id = "session-key"
+  labels    = local.labels
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_secret_manager_secret_version" "session_key" {
+  secret      = google_secret_manager_secret.session_key.id
+  secret_data = random_password.session_key.result
+}

@@ -1,0 +1,117 @@
+# Every environment (terraform/environments/*) sets every one of these; tests hold it so.
+
+variable "project_id" {
+  description = "The Google Cloud project the stage runs in."
+  type        = string
+}
+
+variable "region" {
+  description = "A region with Cloud Run NVIDIA L4 GPUs (europe-west1, europe-west4, us-central1, us-east4, asia-southeast1)."
+  type        = string
+}
+
+variable "data_location" {
+  description = "Where Firestore and BigQuery keep data: a multi-region (eur3 / EU, nam5 / US) for production, else the region."
+  type = object({
+    firestore = string
+    bigquery  = string
+  })
+}
+
+variable "stage" {
+  description = "internal (the team), beta (partners) or production."
+  type        = string
+  validation {
+    condition     = contains(["internal", "beta", "production"], var.stage)
+    error_message = "The stage is internal, beta or production."
+  }
+}
+
+variable "image_tag" {
+  description = "The tag of the web, job and trigger images in Artifact Registry: the commit Cloud Build built."
+  type        = string
+}
+
+variable "web_instances" {
+  description = "Minimum and maximum instances of the web service. A minimum above 0 keeps a warm instance (no cold start) at a fixed cost."
+  type = object({
+    min = number
+    max = number
+  })
+}
+
+variable "iap_enabled" {
+  description = "Put the site behind Identity-Aware Proxy (internal and beta). Off: anyone may open it (production)."
+  type        = bool
+}
+
+variable "iap_members" {
+  description = "Who may pass IAP (user:, group: or domain: members); unused without IAP."
+  type        = list(string)
+}
+
+variable "max_parallel_renders" {
+  description = "GPU renders at once; more requests wait in Pub/Sub. Bounded by the project's L4 quota."
+  type        = number
+}
+
+variable "job_max_retries" {
+  description = "Retries of a failed render task; the job is told max_retries + 1 attempts."
+  type        = number
+  validation {
+    condition     = var.job_max_retries >= 0 && var.job_max_retries <= 3
+    error_message = "Between 0 and 3 retries."
+  }
+}
+
+variable "job_task_timeout_s" {
+  description = "Seconds one render attempt may run. Cloud Run GPU jobs allow at most an hour."
+  type        = number
+  validation {
+    condition     = var.job_task_timeout_s >= 300 && var.job_task_timeout_s <= 3600
+    error_message = "Between 300 and 3600 seconds (the GPU task limit)."
+  }
+}
+
+variable "daily_render_quota" {
+  description = "Renders one person may start per UTC day."
+  type        = number
+}
+
+variable "model_paths" {
+  description = "Paths inside the model weights bucket (mounted read-only at /models): the base model directory and the motion adapter."
+  type = object({
+    base_model     = string
+    motion_adapter = string
+  })
+}
+
+variable "openai_enabled" {
+  description = "Give the web service the OpenAI key from Secret Manager (add a version to the openai-api-key secret first). Off: the offline dialogue."
+  type        = bool
+}
+
+variable "backup_retention_days" {
+  description = "Days deleted or replaced clips are kept as noncurrent versions, and Firestore daily backups are kept."
+  type        = number
+}
+
+variable "deletion_protection" {
+  description = "Refuse terraform destroy of the database, the usage table and the Cloud Run resources."
+  type        = bool
+}
+
+variable "billing_account" {
+  description = "The billing account (XXXXXX-XXXXXX-XXXXXX) the stage's budget watches."
+  type        = string
+}
+
+variable "monthly_budget_usd" {
+  description = "The stage's monthly budget: the high end of the seed's estimate (infra/pricing.py STAGE_MONTHLY_USD)."
+  type        = number
+}
+
+variable "alert_email" {
+  description = "Where alerts and budget notices go."
+  type        = string
+}

@@ -1,0 +1,233 @@
+"""terraform/: one module, three thin environments, checked offline with python-hcl2."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from infra import pricing
+from infra.bigquery import VIEWS_DIR
+from infra.settings import Settings
+from tests.conftest import ROOT
+from tests.deploy.hcl import REFERENCE, RESOURCE_REFERENCE, Folder, first, strings
+
+TERRAFORM = ROOT / "terraform"
+MODULE = Folder.load(TERRAFORM / "modules" / "animated_books")
+STAGES = ("internal", "beta", "production")
+ENVIRONMENTS = {stage: Folder.load(TERRAFORM / "environments" / stage) for stage in STAGES}
+RESOURCE_ENV = re.compile(r"\b(ANIMBOOKS_[A-Z0-9_]+)\b")
+
+
+def module_call(stage: str) -> dict:
+    return ENVIRONMENTS[stage].modules["animated_books"]
+
+
+def module_path(expression: str) -> Path:
+    """A path written as "${path.module}/..." or "${local.repo_root}/...", resolved."""
+    expression = expression.replace("${local.repo_root}", MODULE.locals["repo_root"])
+    expression = expression.replace("${local.views_dir}", MODULE.locals["views_dir"])
+    expression = expression.replace("${path.module}", str(MODULE.path))
+    return Path(expression).resolve()
+
+
+def test_every_variable_is_typed_described_and_set_by_every_environment():
+    for name, variable in MODULE.variables.items():
+        assert variable.get("description", "").strip(), f"{name} needs a description"
+        assert "type" in variable, f"{name} needs a type"
+        assert "default" not in variable, f"{name}: every stage sets it, so it has no default to drift"
+    for stage in STAGES:
+        call = module_call(stage)
+        assert call["source"] == "../../modules/animated_books"
+        assert set(call) - {"source"} == set(MODULE.variables), stage
+        assert call["stage"] == stage
+        environment = ENVIRONMENTS[stage]
+        for name, variable in environment.variables.items():
+            assert variable.get("description", "").strip(), f"{stage}: {name} needs a description"
+    assert len({json.dumps(e.variables, sort_keys=True) for e in ENVIRONMENTS.values()}) == 1  # the same inputs
+
+
+def test_every_reference_resolves():
+    declared = {
+        "var": set(MODULE.variables),
+        "local": set(MODULE.locals),
+        "data": {name.split(".")[0] for name in MODULE.data},
+    }
+    for text in strings([MODULE.resources, MODULE.data, MODULE.locals, MODULE.outputs]):
+        for kind, name, attribute in REFERENCE.findall(text):
+            if kind == "data":
+                assert f"{name}.{attribute}" in MODULE.data, text
+            else:
+                assert name in declared[kind], f"{kind}.{name} in {text!r}"
+        for type_, name in RESOURCE_REFERENCE.findall(text):
+            assert f"{type_}.{name}" in MODULE.resources, f"{type_}.{name} in {text!r}"
+    for stage, environment in ENVIRONMENTS.items():
+        for text in strings([environment.modules, environment.providers, environment.outputs]):
+            for kind, name, attribute in REFERENCE.findall(text):
+                if kind == "var":
+                    assert name in environment.variables, (stage, text)
+                if kind == "module":
+                    assert name in environment.modules and attribute in MODULE.outputs, (stage, text)
+
+
+def test_state_is_kept_in_a_gcs_bucket_per_stage():
+    for stage, environment in ENVIRONMENTS.items():
+        [backend] = [block["backend"] for block in environment.terraform if "backend" in block]
+        assert first(backend)["gcs"]["prefix"] == f"animated-books/{stage}"
+
+
+def test_the_render_job_has_an_l4_and_the_shape_the_pricing_assumes():
+    job = MODULE.resources["google_cloud_run_v2_job.render"]
+    task = first(first(job["template"])["template"])
+    assert first(task["node_selector"])["accelerator"] == "nvidia-l4"
+    container = first(task["containers"])
+    limits = first(container["resources"])["limits"]
+    assert limits["nvidia.com/gpu"] == "1"
+    assert (limits["cpu"], limits["memory"]) == (str(pricing.JOB_VCPU), f"{pricing.JOB_MEMORY_GIB}Gi")
+    assert task["timeout"] == "${var.job_task_timeout_s}s" and task["max_retries"] == "${var.job_max_retries}"
+    assert MODULE.locals["common_env"]["ANIMBOOKS_MAX_ATTEMPTS"] == "${tostring(var.job_max_retries + 1)}"
+    assert "3600" in first(MODULE.variables["job_task_timeout_s"]["validation"])["condition"]
+    for stage in STAGES:
+        assert module_call(stage)["job_task_timeout_s"] <= 3600  # Cloud Run's GPU task limit
+    [volume] = task["volumes"]
+    assert first(volume["gcs"])["read_only"] is True  # weights from a bucket, never the hub
+    assert "HF_HUB_OFFLINE" in first(container["dynamic"])["env"]["for_each"]
+
+
+def test_iap_guards_internal_and_beta_and_production_is_public_without_all_users():
+    assert module_call("internal")["iap_enabled"] is True
+    assert module_call("beta")["iap_enabled"] is True
+    assert module_call("production")["iap_enabled"] is False
+    web = MODULE.resources["google_cloud_run_v2_service.web"]
+    assert web["iap_enabled"] == "${var.iap_enabled}"
+    assert web["invoker_iam_disabled"] == "${!var.iap_enabled}"
+    assert "google_iap_web_cloud_run_service_iam_member.site_users" in MODULE.resources
+    for path in TERRAFORM.rglob("*.tf"):
+        text = path.read_text()
+        assert "allUsers" not in text and "allAuthenticatedUsers" not in text, path
+
+
+def test_the_views_are_exactly_the_files_in_infra_bigquery_views():
+    views = MODULE.resources["google_bigquery_table.views"]
+    assert views["for_each"] == '${toset([for file in fileset(local.views_dir, "*.sql") : trimsuffix(file, ".sql")])}'
+    assert module_path(MODULE.locals["views_dir"]) == VIEWS_DIR.resolve()
+    query = first(views["view"])["query"]
+    assert 'templatefile("${local.views_dir}/${each.key}.sql"' in query and "use_legacy_sql" in first(views["view"])
+    table = MODULE.resources["google_bigquery_table.usage_events"]
+    assert table["table_id"] == "usage_events"  # what the views read: ${project}.${dataset}.usage_events
+    schema_file = table["schema"].removeprefix('${file("').removesuffix('")}')
+    assert module_path(schema_file) == (ROOT / "infra/bigquery/usage_events.schema.json").resolve()
+    assert first(table["time_partitioning"]) == {"type": "DAY", "field": "event_ts"}
+
+
+def test_usage_events_flow_through_an_avro_topic_into_bigquery():
+    topic = MODULE.resources["google_pubsub_topic.usage"]
+    assert first(topic["schema_settings"])["encoding"] == "BINARY"
+    schema = MODULE.resources["google_pubsub_schema.usage_event"]
+    assert schema["type"] == "AVRO"
+    avsc = schema["definition"].removeprefix('${file("').removesuffix('")}')
+    assert module_path(avsc) == (ROOT / "infra/bigquery/usage_events.avsc").resolve()
+    subscription = MODULE.resources["google_pubsub_subscription.usage_to_bigquery"]
+    assert first(subscription["bigquery_config"])["use_topic_schema"] is True
+    assert topic["name"] == Settings().usage_topic
+
+
+def test_render_requests_retry_then_dead_letter_into_the_trigger():
+    topic = MODULE.resources["google_pubsub_topic.render_requests"]
+    assert topic["name"] == Settings().render_requests_topic
+    subscription = MODULE.resources["google_pubsub_subscription.render_requests"]
+    assert first(subscription["retry_policy"])["minimum_backoff"]
+    dead_letter = first(subscription["dead_letter_policy"])
+    assert dead_letter["dead_letter_topic"] == "${google_pubsub_topic.render_requests_dead_letter.id}"
+    assert "render-trigger" in first(subscription["push_config"])["push_endpoint"]
+    targets = {name: value["target"] for name, value in MODULE.locals["trigger_functions"].items()}
+    assert targets == {
+        "render-trigger": "on_render_request",
+        "render-dead-letter": "on_dead_letter",
+        "render-sweeper": "sweep_stuck_renders",
+    }
+    import animate_job.trigger as trigger
+
+    assert all(callable(getattr(trigger, target)) for target in targets.values())
+    scheduler = MODULE.resources["google_cloud_scheduler_job.sweeper"]
+    assert "render-sweeper" in first(scheduler["http_target"])["uri"]
+
+
+def test_one_service_account_per_deployable_with_least_privilege():
+    accounts = MODULE.resources_of("google_service_account")
+    assert {"web", "job", "trigger"} <= set(accounts)
+    web = MODULE.resources["google_cloud_run_v2_service.web"]
+    assert first(web["template"])["service_account"] == "${google_service_account.web.email}"
+    job = first(first(MODULE.resources["google_cloud_run_v2_job.render"]["template"])["template"])
+    assert job["service_account"] == "${google_service_account.job.email}"
+    trigger = MODULE.resources["google_cloud_run_v2_service.trigger"]
+    assert first(trigger["template"])["service_account"] == "${google_service_account.trigger.email}"
+    # Project-wide, only Firestore access (it has no finer grant); everything else on one resource.
+    assert {body["role"] for body in MODULE.resources_of("google_project_iam_member").values()} == {
+        "roles/datastore.user"
+    }
+    runs_job = MODULE.resources["google_cloud_run_v2_job_iam_member.trigger_runs_the_job"]
+    assert (runs_job["role"], runs_job["name"]) == (
+        "roles/run.jobsExecutorWithOverrides",
+        "${google_cloud_run_v2_job.render.name}",
+    )
+    assert runs_job["member"] == "${google_service_account.trigger.member}"
+    signs = MODULE.resources["google_service_account_iam_member.web_signs_as_itself"]
+    assert signs["service_account_id"] == "${google_service_account.web.name}"
+    assert signs["member"] == "${google_service_account.web.member}"
+    assert "objectAdmin" not in MODULE.text and "roles/owner" not in MODULE.text and "roles/editor" not in MODULE.text
+
+
+def test_the_renders_bucket_is_private_versioned_and_expires_old_versions():
+    bucket = MODULE.resources["google_storage_bucket.renders"]
+    assert bucket["uniform_bucket_level_access"] is True and bucket["public_access_prevention"] == "enforced"
+    assert first(bucket["versioning"])["enabled"] is True
+    conditions = [first(rule["condition"]) for rule in bucket["lifecycle_rule"]]
+    assert {"days_since_noncurrent_time": "${var.backup_retention_days}", "with_state": "ARCHIVED"} in conditions
+
+
+def test_firestore_is_native_recoverable_backed_up_and_indexed():
+    database = MODULE.resources["google_firestore_database.records"]
+    assert database["type"] == "FIRESTORE_NATIVE"
+    assert database["point_in_time_recovery_enablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
+    assert "google_firestore_backup_schedule.daily" in MODULE.resources
+    indexes = MODULE.resources["google_firestore_index.records"]
+    assert "infra/firestore_indexes.json" in indexes["for_each"]
+    assert json.loads((ROOT / "infra/firestore_indexes.json").read_text())["indexes"]
+
+
+def test_every_setting_terraform_passes_is_a_setting_the_code_reads():
+    fields = set(Settings.model_fields)
+    names = set(MODULE.locals["common_env"])
+    for resource in ("google_cloud_run_v2_service.web", "google_cloud_run_v2_job.render"):
+        names |= set(RESOURCE_ENV.findall(json.dumps(MODULE.resources[resource])))
+    for name in names:
+        if name.startswith("ANIMBOOKS_"):
+            assert name.removeprefix("ANIMBOOKS_").lower() in fields, name
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_budget_is_the_seed_s_estimate(stage):
+    assert module_call(stage)["monthly_budget_usd"] == pricing.STAGE_MONTHLY_USD[stage][1]
+    budget = MODULE.resources["google_billing_budget.stage"]
+    assert first(first(budget["amount"])["specified_amount"])["units"] == "${tostring(var.monthly_budget_usd)}"
+
+
+def test_stages_grow_in_capacity_and_protection():
+    internal, beta, production = (module_call(stage) for stage in STAGES)
+    assert internal["web_instances"]["min"] == 0 and production["web_instances"]["min"] >= 1  # no idle cost / warm
+    assert internal["web_instances"]["max"] <= beta["web_instances"]["max"] <= production["web_instances"]["max"]
+    assert internal["max_parallel_renders"] <= beta["max_parallel_renders"] <= production["max_parallel_renders"]
+    assert production["deletion_protection"] is True
+    assert production["backup_retention_days"] > internal["backup_retention_days"]
+
+
+def test_monitoring_watches_the_site_renders_dead_letters_and_errors():
+    assert "google_monitoring_uptime_check_config.site" in MODULE.resources
+    alerts = MODULE.locals["alerts"]
+    assert {"render_failures", "dead_letters", "server_errors"} <= set(alerts)
+    assert "5xx" in alerts["server_errors"]["filter"]
+    assert "dead_letter_message_count" in alerts["dead_letters"]["filter"]
+    assert "google_monitoring_dashboard.overview" in MODULE.resources
