@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.gallery import Gallery
+from infra.gallery_sqlite import SqliteGallery
 from infra.queue import RenderQueue
 from infra.queue_sqlite import SqliteRenderQueue
 from infra.records import Records
@@ -25,6 +27,7 @@ class Adapters:
     storage: Storage
     queue: RenderQueue
     usage: UsageSink
+    gallery: Gallery
 
 
 def bootstrap(settings: Settings | None = None) -> Adapters:
@@ -40,12 +43,14 @@ def bootstrap(settings: Settings | None = None) -> Adapters:
         storage=LocalStorage(settings.storage_root),
         queue=SqliteRenderQueue(database),
         usage=DuckDBUsageSink(settings.usage_path),
+        gallery=SqliteGallery(database),
     )
 
 
 def _cloud(settings: Settings) -> Adapters:
     from google.cloud import firestore, pubsub_v1, storage
 
+    from infra.gallery_firestore import FirestoreGallery
     from infra.queue_pubsub import PubSubRenderQueue
     from infra.records_firestore import FirestoreRecords
     from infra.storage_gcs import GcsStorage
@@ -53,7 +58,8 @@ def _cloud(settings: Settings) -> Adapters:
 
     if not (settings.gcp_project and settings.renders_bucket):
         raise ValueError("cloud mode needs ANIMBOOKS_GCP_PROJECT and ANIMBOOKS_RENDERS_BUCKET")
-    records = FirestoreRecords(firestore.Client(project=settings.gcp_project))
+    client = firestore.Client(project=settings.gcp_project)
+    records = FirestoreRecords(client)
     publisher = pubsub_v1.PublisherClient()
     return Adapters(
         settings=settings,
@@ -63,4 +69,5 @@ def _cloud(settings: Settings) -> Adapters:
             publisher, publisher.topic_path(settings.gcp_project, settings.render_requests_topic), records
         ),
         usage=PubSubUsageSink(publisher, publisher.topic_path(settings.gcp_project, settings.usage_topic)),
+        gallery=FirestoreGallery(client),
     )

@@ -55,6 +55,8 @@ class Scene(BaseModel):
     bible: dict[str, Any] | None = None
     engine: str = ""
     notice: str | None = None
+    #: The published render this scene's storyboard was copied from.
+    remix_of: str | None = None
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
 
@@ -102,6 +104,10 @@ class Records(abc.ABC):
 
     @abc.abstractmethod
     def get_render(self, render_id: str) -> Render | None: ...
+
+    @abc.abstractmethod
+    def delete_render(self, render_id: str) -> None:
+        """Forgets a render (its stored files are the caller's to delete)."""
 
     @abc.abstractmethod
     def list_renders(self, user_id: str, limit: int = 50) -> list[Render]:

@@ -63,6 +63,9 @@ class FirestoreRecords(Records):
         snapshot = self._renders.document(render_id).get()
         return _render(snapshot.id, snapshot.to_dict()) if snapshot.exists else None
 
+    def delete_render(self, render_id: str) -> None:
+        self._renders.document(render_id).delete()
+
     def list_renders(self, user_id: str, limit: int = 50) -> list[Render]:
         query = (
             self._renders.where(filter=FieldFilter("user_id", "==", user_id))

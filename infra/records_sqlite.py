@@ -53,6 +53,31 @@ CREATE TABLE IF NOT EXISTS renders (
 );
 CREATE INDEX IF NOT EXISTS renders_by_user ON renders(user_id, created_at);
 CREATE INDEX IF NOT EXISTS renders_by_state ON renders(state);
+CREATE TABLE IF NOT EXISTS publications (
+    render_id TEXT PRIMARY KEY REFERENCES renders(id),
+    data TEXT NOT NULL,
+    listed INTEGER NOT NULL,
+    sunk INTEGER NOT NULL,
+    score INTEGER NOT NULL,
+    published_at TEXT NOT NULL,
+    book TEXT,
+    author TEXT,
+    style TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS publications_top ON publications(listed, sunk, score, published_at);
+CREATE INDEX IF NOT EXISTS publications_new ON publications(listed, sunk, published_at);
+CREATE TABLE IF NOT EXISTS votes (
+    render_id TEXT NOT NULL REFERENCES publications(render_id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+    PRIMARY KEY (render_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS reports (
+    render_id TEXT NOT NULL REFERENCES publications(render_id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (render_id, user_id)
+);
 CREATE TABLE IF NOT EXISTS render_queue (
     render_id TEXT PRIMARY KEY REFERENCES renders(id),
     enqueued_at TEXT NOT NULL,
@@ -142,6 +167,10 @@ class SqliteRecords(Records):
     def get_render(self, render_id: str) -> Render | None:
         row = self._execute("SELECT * FROM renders WHERE id = ?", (render_id,)).fetchone()
         return _render(row) if row else None
+
+    def delete_render(self, render_id: str) -> None:
+        self._execute("DELETE FROM render_queue WHERE render_id = ?", (render_id,))
+        self._execute("DELETE FROM renders WHERE id = ?", (render_id,))
 
     def list_renders(self, user_id: str, limit: int = 50) -> list[Render]:
         rows = self._execute(

@@ -8,17 +8,32 @@ import pytest
 
 
 @pytest.fixture(params=["sqlite", pytest.param("firestore", marks=pytest.mark.emulator)])
-def records(request, settings):
+def store(request, settings):
+    """The records and the gallery of one store: SQLite, or Firestore on its emulator."""
     if request.param == "sqlite":
+        from infra.gallery_sqlite import SqliteGallery
         from infra.records_sqlite import SqliteDatabase, SqliteRecords
 
-        return SqliteRecords(SqliteDatabase(settings.database_path))
+        database = SqliteDatabase(settings.database_path)
+        return SqliteRecords(database), SqliteGallery(database)
     host = request.getfixturevalue("firestore_emulator")
     monkeypatch = request.getfixturevalue("monkeypatch")
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", host)
     from google.cloud import firestore
 
+    from infra.gallery_firestore import FirestoreGallery
     from infra.records_firestore import FirestoreRecords
 
     # A project of its own per test: the emulator keeps each project's data apart.
-    return FirestoreRecords(firestore.Client(project=f"test-{uuid.uuid4().hex[:12]}"))
+    client = firestore.Client(project=f"test-{uuid.uuid4().hex[:12]}")
+    return FirestoreRecords(client), FirestoreGallery(client)
+
+
+@pytest.fixture
+def records(store):
+    return store[0]
+
+
+@pytest.fixture
+def gallery(store):
+    return store[1]

@@ -1,0 +1,147 @@
+"""The gallery in the records' SQLite file: the embedded twin of infra.gallery_firestore.
+
+Each change of counts runs in one IMMEDIATE transaction: the vote or report row and the
+publication's recounted totals are written together or not at all.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from infra.gallery import Gallery, GalleryFilter, GallerySort, Publication, Vote
+from infra.records_sqlite import SqliteDatabase
+
+ORDER = {"top": "score DESC, published_at DESC, render_id", "new": "published_at DESC, render_id"}
+
+
+class SqliteGallery(Gallery):
+    def __init__(self, database: SqliteDatabase):
+        self._db = database
+
+    @contextmanager
+    def _transaction(self):
+        connection = self._db.connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _write(self, connection, publication: Publication) -> None:
+        connection.execute(
+            "INSERT INTO publications (render_id, data, listed, sunk, score, published_at, book, author, style) "
+            "VALUES (:render_id, :data, :listed, :sunk, :score, :published_at, :book, :author, :style) "
+            "ON CONFLICT(render_id) DO UPDATE SET data = excluded.data, listed = excluded.listed, "
+            "sunk = excluded.sunk, score = excluded.score, published_at = excluded.published_at, "
+            "book = excluded.book, author = excluded.author, style = excluded.style",
+            {
+                "render_id": publication.render_id,
+                "data": publication.model_dump_json(),
+                "listed": publication.listed,
+                "sunk": publication.sunk,
+                "score": publication.score,
+                "published_at": publication.published_at.isoformat(),
+                **publication.filter_keys(),
+            },
+        )
+
+    def _read(self, connection, render_id: str) -> Publication | None:
+        row = connection.execute("SELECT data FROM publications WHERE render_id = ?", (render_id,)).fetchone()
+        return Publication.model_validate_json(row["data"]) if row else None
+
+    def publish(self, publication: Publication) -> Publication:
+        with self._transaction() as connection:
+            earlier = self._read(connection, publication.render_id)
+            if earlier is not None:
+                publication = publication.model_copy(
+                    update={"hidden": earlier.hidden, "remixes": earlier.remixes}
+                ).counted(earlier.up, earlier.down, earlier.reports)
+            self._write(connection, publication)
+        return publication
+
+    def unpublish(self, render_id: str) -> None:
+        with self._transaction() as connection:
+            publication = self._read(connection, render_id)
+            if publication is not None:
+                self._write(connection, publication.model_copy(update={"published": False}))
+
+    def get(self, render_id: str) -> Publication | None:
+        return self._read(self._db.connect(), render_id)
+
+    def page(
+        self, sort: GallerySort, where: GalleryFilter, page: int, page_size: int = 12
+    ) -> tuple[list[Publication], bool]:
+        clauses, parameters = ["listed = 1"], []
+        if not where.include_sunk:
+            clauses.append("sunk = 0")
+        for column, value in where.keys().items():
+            clauses.append(f"{column} = ?")
+            parameters.append(value)
+        rows = (
+            self._db.connect()
+            .execute(
+                f"SELECT data FROM publications WHERE {' AND '.join(clauses)} ORDER BY {ORDER[sort]} LIMIT ? OFFSET ?",
+                (*parameters, page_size + 1, (page - 1) * page_size),
+            )
+            .fetchall()
+        )
+        items = [Publication.model_validate_json(row["data"]) for row in rows]
+        return items[:page_size], len(items) > page_size
+
+    def vote(self, render_id: str, user_id: str, value: Vote) -> Publication:
+        with self._transaction() as connection:
+            publication = self._require(connection, render_id)
+            if value == 0:
+                connection.execute("DELETE FROM votes WHERE render_id = ? AND user_id = ?", (render_id, user_id))
+            else:
+                connection.execute(
+                    "INSERT INTO votes (render_id, user_id, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT(render_id, user_id) DO UPDATE SET value = excluded.value",
+                    (render_id, user_id, value),
+                )
+            up, down = connection.execute(
+                "SELECT COALESCE(SUM(value = 1), 0), COALESCE(SUM(value = -1), 0) FROM votes WHERE render_id = ?",
+                (render_id,),
+            ).fetchone()
+            publication = publication.counted(up, down, publication.reports)
+            self._write(connection, publication)
+        return publication
+
+    def vote_of(self, render_id: str, user_id: str) -> Vote:
+        row = (
+            self._db.connect()
+            .execute("SELECT value FROM votes WHERE render_id = ? AND user_id = ?", (render_id, user_id))
+            .fetchone()
+        )
+        return row["value"] if row else 0
+
+    def report(self, render_id: str, user_id: str) -> Publication:
+        with self._transaction() as connection:
+            publication = self._require(connection, render_id)
+            connection.execute(
+                "INSERT OR IGNORE INTO reports (render_id, user_id, created_at) VALUES (?, ?, datetime('now'))",
+                (render_id, user_id),
+            )
+            [reports] = connection.execute("SELECT COUNT(*) FROM reports WHERE render_id = ?", (render_id,)).fetchone()
+            publication = publication.counted(publication.up, publication.down, reports)
+            self._write(connection, publication)
+        return publication
+
+    def add_remix(self, render_id: str) -> None:
+        with self._transaction() as connection:
+            publication = self._require(connection, render_id)
+            self._write(connection, publication.model_copy(update={"remixes": publication.remixes + 1}))
+
+    def delete(self, render_id: str) -> None:
+        with self._transaction() as connection:
+            connection.execute("DELETE FROM votes WHERE render_id = ?", (render_id,))
+            connection.execute("DELETE FROM reports WHERE render_id = ?", (render_id,))
+            connection.execute("DELETE FROM publications WHERE render_id = ?", (render_id,))
+
+    def _require(self, connection, render_id: str) -> Publication:
+        publication = self._read(connection, render_id)
+        if publication is None:
+            raise KeyError(render_id)
+        return publication
