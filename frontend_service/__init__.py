@@ -9,6 +9,7 @@ from flask import Flask
 
 from frontend_service.dialogue import build_engine
 from frontend_service.flow import SceneFlow
+from frontend_service.gallery_flow import GalleryFlow
 from infra.bootstrap import Adapters, bootstrap
 from infra.presets import TINY_MODEL
 
@@ -29,12 +30,15 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         DIALOGUE_RATE_LIMIT="30 per minute",
         RENDER_RATE_LIMIT="10 per minute",
+        VOTE_RATE_LIMIT="30 per minute",
+        REPORT_RATE_LIMIT="5 per minute",
         START_WORKER=True,
     )
     if test_config:
         app.config.from_mapping(test_config)
     app.extensions["adapters"] = adapters
     app.extensions["flow"] = SceneFlow(adapters, build_engine(settings))
+    app.extensions["gallery"] = GalleryFlow(adapters)
 
     from frontend_service import i18n
     from frontend_service.middleware import metrics, request_log, security
@@ -44,9 +48,9 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     metrics.init(app)
     i18n.init(app)
 
-    from frontend_service import api, errors, renders, reports, scenes
+    from frontend_service import api, errors, gallery, renders, reports, scenes
 
-    for blueprint in (errors.bp, api.bp, scenes.bp, renders.bp, reports.bp):
+    for blueprint in (errors.bp, api.bp, scenes.bp, renders.bp, gallery.bp, reports.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -7,6 +7,10 @@ POST /api/scenes/<id>/finish           -> scene with its storyboard
 PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field errors
 POST /api/scenes/<id>/renders          -> 202 {render_id}
 GET  /api/renders/<id>                 -> status, then video_url, poster_url, download_url
+DELETE /api/renders/<id>               -> 204; the clip's files and gallery entry go too
+POST|DELETE /api/renders/<id>/publish  -> publication (owner only)
+GET  /api/gallery?sort=&book=&author=&style=&page=  -> {items, next_page}
+PUT  /api/renders/<id>/vote {value}    -> publication; POST .../remix -> 201 {scene_id}; POST .../report
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
 
 from frontend_service.api_models import (
+    GalleryItem,
+    GalleryPage,
+    PublicationOut,
+    RemixOut,
     RenderList,
     RenderOut,
     RenderStarted,
@@ -28,9 +36,11 @@ from frontend_service.api_models import (
 )
 from frontend_service.errors import ApiError
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
+from frontend_service.gallery_flow import GalleryFlow, GalleryQuery, PublishRequest, VoteRequest
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
 from frontend_service.users import current_user
+from infra.gallery import Publication
 from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.records import Render, Scene
 
@@ -51,6 +61,18 @@ def _json_object(message: str = "Send a JSON object in the request body (Content
 
 def _body(model: type[Model]) -> Model:
     return model.model_validate(_json_object())
+
+
+def _gallery() -> GalleryFlow:
+    return current_app.extensions["gallery"]
+
+
+def _vote_limit() -> str:
+    return current_app.config["VOTE_RATE_LIMIT"]
+
+
+def _report_limit() -> str:
+    return current_app.config["REPORT_RATE_LIMIT"]
 
 
 def _dialogue_limit() -> str:
@@ -75,6 +97,41 @@ def scene_json(scene: Scene) -> dict:
         notice=scene.notice,
     )
     return out.model_dump(mode="json")  # storyboard: null is part of the answer
+
+
+def gallery_item(publication: Publication) -> GalleryItem:
+    def file(name: str) -> str:
+        return url_for("renders.file", render_id=publication.render_id, name=name)
+
+    return GalleryItem(
+        render_id=publication.render_id,
+        title=publication.title,
+        book=publication.book,
+        author=publication.author,
+        style=publication.style,
+        owner=publication.owner,
+        created=publication.published_at.isoformat(),
+        score=publication.score,
+        votes=publication.votes,
+        poster_url=file("poster"),
+        video_url=file("video"),
+        preview_url=file("preview"),
+    )
+
+
+def publication_out(publication: Publication) -> PublicationOut:
+    return PublicationOut(
+        render_id=publication.render_id,
+        published=publication.published,
+        listed=publication.listed,
+        score=publication.score,
+        up=publication.up,
+        down=publication.down,
+        votes=publication.votes,
+        remixes=publication.remixes,
+        my_vote=_gallery().my_vote(current_user(), publication.render_id),
+        gallery_url=url_for("gallery.clip", render_id=publication.render_id),
+    )
 
 
 def render_out(render: Render) -> RenderOut:
@@ -152,6 +209,53 @@ def get_render(render_id: str):
 def list_renders():
     adapters = current_app.extensions["adapters"]
     return _json(RenderList(items=[render_out(render) for render in adapters.records.list_renders(current_user())]))
+
+
+@bp.delete("/renders/<render_id>")
+def delete_render(render_id: str):
+    _gallery().delete(current_user(), render_id)
+    return "", 204
+
+
+@bp.post("/renders/<render_id>/publish")
+def publish(render_id: str):
+    data = request.get_json(silent=True)
+    publish_request = PublishRequest.model_validate(data if isinstance(data, dict) else {})
+    return _json(publication_out(_gallery().publish(current_user(), render_id, publish_request)))
+
+
+@bp.delete("/renders/<render_id>/publish")
+def unpublish(render_id: str):
+    gallery = _gallery()
+    gallery.unpublish(current_user(), render_id)
+    return _json(publication_out(gallery.publication(render_id)))
+
+
+@bp.get("/gallery")
+def gallery_page():
+    query = GalleryQuery.model_validate(request.args.to_dict())
+    items, more = _gallery().page(query.sort, query.where(), query.page)
+    page = GalleryPage(items=[gallery_item(p) for p in items], next_page=query.page + 1 if more else None)
+    return page.model_dump(mode="json")  # every key, null included: the shape a card reader expects
+
+
+@bp.put("/renders/<render_id>/vote")
+@limiter.limit(_vote_limit)
+def vote(render_id: str):
+    value = _body(VoteRequest).value
+    return _json(publication_out(_gallery().vote(current_user(), render_id, value)))
+
+
+@bp.post("/renders/<render_id>/remix")
+@limiter.limit(_dialogue_limit)
+def remix(render_id: str):
+    return _json(RemixOut(scene_id=_gallery().remix(current_user(), render_id).id)), 201
+
+
+@bp.post("/renders/<render_id>/report")
+@limiter.limit(_report_limit)
+def report(render_id: str):
+    return _json(publication_out(_gallery().report(current_user(), render_id)))
 
 
 @bp.post("/prompt-tokens")

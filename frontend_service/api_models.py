@@ -66,3 +66,40 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class GalleryItem(BaseModel):
+    render_id: str
+    title: str
+    book: str | None
+    author: str | None
+    style: str
+    owner: str
+    created: str
+    score: int
+    votes: int
+    poster_url: str
+    video_url: str
+    preview_url: str
+
+
+class GalleryPage(BaseModel):
+    items: list[GalleryItem]
+    next_page: int | None
+
+
+class PublicationOut(BaseModel):
+    render_id: str
+    published: bool
+    listed: bool
+    score: int
+    up: int
+    down: int
+    votes: int
+    remixes: int
+    my_vote: int
+    gallery_url: str
+
+
+class RemixOut(BaseModel):
+    scene_id: str

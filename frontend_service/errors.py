@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from frontend_service.dialogue.engine import Refused
 from frontend_service.flow import NotFound, NotReady, QuotaExceeded
+from frontend_service.gallery_flow import Forbidden
 from infra.contract import field_errors
 from infra.records import now
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 _HTTP_MESSAGES = {
     400: "The request could not be read; check what was sent.",
+    403: "This belongs to someone else.",
     404: "There is nothing here.",
     405: "This address does not accept that method.",
     413: "The request is too large: a scene is at most 4,000 characters.",
@@ -61,6 +63,11 @@ def _invalid(error: ValidationError):
 @bp.app_errorhandler(NotFound)
 def _not_found(error: NotFound):
     return error_response(404, "not_found", f"{str(error).capitalize()}.")
+
+
+@bp.app_errorhandler(Forbidden)
+def _forbidden(error: Forbidden):
+    return error_response(403, "forbidden", f"{str(error)[:1].upper()}{str(error)[1:]}.")
 
 
 @bp.app_errorhandler(NotReady)

@@ -11,6 +11,9 @@ from pydantic.json_schema import models_json_schema
 
 from frontend_service.api_models import (
     ErrorOut,
+    GalleryPage,
+    PublicationOut,
+    RemixOut,
     RenderList,
     RenderOut,
     RenderStarted,
@@ -20,10 +23,12 @@ from frontend_service.api_models import (
     TokenCounts,
 )
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest
+from frontend_service.gallery_flow import GalleryQuery, PublishRequest, VoteRequest
 from infra.contract import Storyboard
 
 # (method, path, summary, request body, {status: response body}); errors are added below.
-OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[BaseModel]]]] = [
+# A GET's request model is its query string; a None response has no body.
+OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[BaseModel] | None]]] = [
     ("get", "/api/session", "The session's user and its CSRF token", None, {200: SessionOut}),
     ("post", "/api/scenes", "Write a scene; the dialogue asks or drafts", NewScene, {201: SceneOut}),
     ("get", "/api/scenes/{scene_id}", "A scene and where its dialogue stands", None, {200: SceneOut}),
@@ -33,11 +38,43 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[Bas
     ("post", "/api/scenes/{scene_id}/renders", "Render the storyboard", RenderRequest, {202: RenderStarted}),
     ("get", "/api/renders", "The session's renders, newest first", None, {200: RenderList}),
     ("get", "/api/renders/{render_id}", "A render's status and, when done, its files", None, {200: RenderOut}),
+    ("delete", "/api/renders/{render_id}", "Delete a finished render and its files (owner)", None, {204: None}),
+    (
+        "post",
+        "/api/renders/{render_id}/publish",
+        "Publish a clip to the gallery (owner)",
+        PublishRequest,
+        {200: PublicationOut},
+    ),
+    (
+        "delete",
+        "/api/renders/{render_id}/publish",
+        "Take a clip out of the gallery (owner)",
+        None,
+        {200: PublicationOut},
+    ),
+    ("get", "/api/gallery", "Published clips, a page at a time", GalleryQuery, {200: GalleryPage}),
+    (
+        "put",
+        "/api/renders/{render_id}/vote",
+        "Vote on a clip: 1, -1, or 0 to take it back",
+        VoteRequest,
+        {200: PublicationOut},
+    ),
+    (
+        "post",
+        "/api/renders/{render_id}/remix",
+        "Copy a clip's storyboard into a new scene of yours",
+        None,
+        {201: RemixOut},
+    ),
+    ("post", "/api/renders/{render_id}/report", "Report a clip; enough reports hide it", None, {200: PublicationOut}),
     ("post", "/api/prompt-tokens", "Estimated CLIP tokens per prompt", PromptTexts, {200: TokenCounts}),
     ("get", "/api/openapi.json", "This document", None, {}),
 ]
 ERRORS = {
     400: "unreadable request or missing CSRF token",
+    403: "someone else's render",
     404: "no such scene or render",
     409: "a step that must wait for another",
     413: "request too large",
@@ -50,8 +87,8 @@ SCHEMA_REF = "#/components/schemas/{model}"
 @cache
 def openapi_document() -> dict:
     # Request bodies as they are validated, responses as they are serialised.
-    pairs = {(request, "validation") for *_, request, _ in OPERATIONS if request}
-    pairs |= {(model, "serialization") for *_, responses in OPERATIONS for model in responses.values()}
+    pairs = {(request, "validation") for method, *_, request, _ in OPERATIONS if request and method != "get"}
+    pairs |= {(model, "serialization") for *_, responses in OPERATIONS for model in responses.values() if model}
     pairs.add((ErrorOut, "serialization"))
     refs, definitions = models_json_schema(sorted(pairs, key=lambda p: (p[0].__name__, p[1])), ref_template=SCHEMA_REF)
 
@@ -66,16 +103,20 @@ def openapi_document() -> dict:
             operation["parameters"] = [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in parameters
             ]
-        if request:
+        if request and method == "get":
+            properties = request.model_json_schema()["properties"]
+            operation["parameters"] = [
+                {"name": name, "in": "query", "schema": schema} for name, schema in properties.items()
+            ]
+        elif request:
             operation["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": ref(request, "validation")}},
             }
         for status, model in responses.items():
-            operation["responses"][str(status)] = {
-                "description": summary,
-                "content": {"application/json": {"schema": ref(model)}},
-            }
+            operation["responses"][str(status)] = {"description": summary}
+            if model:
+                operation["responses"][str(status)]["content"] = {"application/json": {"schema": ref(model)}}
         if not responses:
             operation["responses"]["200"] = {"description": summary}
         if method != "get" or parameters:

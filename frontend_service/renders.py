@@ -1,4 +1,5 @@
-"""The render pages, and a render's files served to its owner.
+"""The render pages, and a render's files: served to its owner, and to anyone once it
+is listed in the gallery.
 
 Files are served with HTTP range support, so the video player can seek before the
 whole clip has arrived.
@@ -29,12 +30,15 @@ def index():
 
 @bp.get("/<render_id>")
 def page(render_id: str):
-    return render_template("render.html", render=current_app.extensions["flow"].render(current_user(), render_id))
+    user = current_user()
+    render = current_app.extensions["flow"].render(user, render_id)
+    gallery = current_app.extensions["gallery"]
+    return render_template("render.html", render=render, publication=gallery.publication(render_id))
 
 
 @bp.get("/<render_id>/files/<name>")
 def file(render_id: str, name: str):
-    render = current_app.extensions["flow"].render(current_user(), render_id)
+    render = current_app.extensions["gallery"].viewable(current_user(), render_id)  # theirs, or in the gallery
     if name not in FILE_TYPES or name not in render.artifacts:
         abort(404)
     return _serve(render.artifacts[name], FILE_TYPES[name])
@@ -42,7 +46,7 @@ def file(render_id: str, name: str):
 
 @bp.get("/<render_id>/download")
 def download(render_id: str):
-    render = current_app.extensions["flow"].render(current_user(), render_id)
+    render = current_app.extensions["gallery"].viewable(current_user(), render_id)
     if "video" not in render.artifacts:
         abort(404)
     adapters = current_app.extensions["adapters"]
@@ -50,7 +54,7 @@ def download(render_id: str):
     adapters.usage.record(
         UsageEvent(
             kind="download",
-            user_id=render.user_id,
+            user_id=current_user(),  # who downloads pays the egress
             render_id=render.id,
             scene_id=render.scene_id,
             cost_usd=egress_cost(size),

@@ -179,10 +179,13 @@ function setUpRender(data) {
       video.src = render.video_url;
       document.getElementById("download").href = render.download_url;
       document.getElementById("result").hidden = false;
+      document.getElementById("sharing").hidden = false;
+      document.getElementById("delete").hidden = false;
     } else if (render.state === "failed") {
       document.getElementById("progress").hidden = true;
       document.querySelector("#failure .error").textContent = t("failed", { reason: render.error });
       document.getElementById("failure").hidden = false;
+      document.getElementById("delete").hidden = false;
     } else {
       setTimeout(poll, 1000);
     }
@@ -193,7 +196,66 @@ function setUpRender(data) {
       window.location.assign(`/renders/${result.render_id}`);
     } catch (error) { document.querySelector("#failure .error").textContent = error.message; }
   });
+  setUpSharing(data.id);
   poll();
+}
+
+// The owner's controls on a render page: publish, unpublish, delete.
+function setUpSharing(renderId) {
+  const publish = document.getElementById("publish");
+  if (publish) {
+    publish.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await api("POST", `/api/renders/${renderId}/publish`, { display_name: valueOrNull(publish, "display_name") });
+        window.location.reload();
+      } catch (error) { showErrors(publish, error); }
+    });
+  }
+  const unpublish = document.getElementById("unpublish");
+  if (unpublish) {
+    unpublish.addEventListener("click", async () => {
+      await api("DELETE", `/api/renders/${renderId}/publish`);
+      window.location.reload();
+    });
+  }
+  document.getElementById("delete").addEventListener("click", async () => {
+    if (!window.confirm(t("confirm_delete"))) return;
+    await api("DELETE", `/api/renders/${renderId}`);
+    window.location.assign("/renders");
+  });
+}
+
+// A gallery clip: votes (press again to take one back), remix, report.
+function setUpClip(data) {
+  const section = document.querySelector(".reactions");
+  if (!section) return;
+  const message = section.querySelector(".error");
+  const show = (publication) => {
+    section.querySelector(".count-up").textContent = publication.up;
+    section.querySelector(".count-down").textContent = publication.down;
+    section.querySelectorAll("button.vote").forEach((button) => {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.value) === publication.my_vote));
+    });
+  };
+  section.querySelectorAll("button.vote").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const value = button.getAttribute("aria-pressed") === "true" ? 0 : Number(button.dataset.value);
+      try { show(await api("PUT", `/api/renders/${data.id}/vote`, { value })); message.textContent = ""; }
+      catch (error) { message.textContent = error.message; }
+    });
+  });
+  document.getElementById("remix").addEventListener("click", async () => {
+    try {
+      const scene = await api("POST", `/api/renders/${data.id}/remix`);
+      window.location.assign(`/scenes/${scene.scene_id}`);
+    } catch (error) { message.textContent = error.message; }
+  });
+  document.getElementById("report").addEventListener("click", async () => {
+    if (!window.confirm(t("confirm_report"))) return;
+    try { await api("POST", `/api/renders/${data.id}/report`); message.textContent = t("reported"); }
+    catch (error) { message.textContent = error.message; }
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -210,4 +272,6 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const renderData = document.getElementById("render-data");
   if (renderData) setUpRender(JSON.parse(renderData.textContent));
+  const clipData = document.getElementById("clip-data");
+  if (clipData) setUpClip(JSON.parse(clipData.textContent));
 });

@@ -93,8 +93,9 @@ def live_server(tmp_path_factory):
     shutil.rmtree(data, ignore_errors=True)
 
 
-@pytest.fixture
-def page(browser, request):
+def _watched_page(browser, request, name: str):
+    """A page in a context of its own (its own cookies: its own person) whose script
+    errors, missing assets and server errors fail the test."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1000, "height": 900})
     page = context.new_page()
     errors: list[str] = []
@@ -103,6 +104,17 @@ def page(browser, request):
     page.on("response", lambda r: (r.status == 404 or r.status >= 500) and errors.append(f"{r.status} {r.url}"))
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}-final.png"), full_page=True)
     context.close()
     assert errors == [], f"the page reported errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, request):
+    yield from _watched_page(browser, request, "page")
+
+
+@pytest.fixture
+def other_page(browser, request):
+    """A second person's browser."""
+    yield from _watched_page(browser, request, "other")

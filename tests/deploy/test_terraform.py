@@ -177,6 +177,13 @@ def test_one_service_account_per_deployable_with_least_privilege():
     signs = MODULE.resources["google_service_account_iam_member.web_signs_as_itself"]
     assert signs["service_account_id"] == "${google_service_account.web.name}"
     assert signs["member"] == "${google_service_account.web.member}"
+    deleter = MODULE.resources["google_project_iam_custom_role.clip_deleter"]
+    assert deleter["permissions"] == ["storage.objects.delete"]  # deleting a render deletes its files
+    grant = MODULE.resources["google_storage_bucket_iam_member.web_deletes_clips"]
+    assert (grant["bucket"], grant["member"]) == (
+        "${google_storage_bucket.renders.name}",
+        "${google_service_account.web.member}",
+    )
     assert "objectAdmin" not in MODULE.text and "roles/owner" not in MODULE.text and "roles/editor" not in MODULE.text
 
 

@@ -56,6 +56,21 @@ resource "google_storage_bucket_iam_member" "web_reads_clips" {
   member = google_service_account.web.member
 }
 
+# Deleting a render deletes its files (a noncurrent version stays for the backup days).
+resource "google_project_iam_custom_role" "clip_deleter" {
+  project     = var.project_id
+  role_id     = "animbooksClipDeleter"
+  title       = "Animated Books clip deleter"
+  description = "Deletes clip objects; granted on the renders bucket only."
+  permissions = ["storage.objects.delete"]
+}
+
+resource "google_storage_bucket_iam_member" "web_deletes_clips" {
+  bucket = google_storage_bucket.renders.name
+  role   = google_project_iam_custom_role.clip_deleter.id
+  member = google_service_account.web.member
+}
+
 # Signed URLs are signed through IAM signBlob, as the web service's own account.
 resource "google_service_account_iam_member" "web_signs_as_itself" {
   service_account_id = google_service_account.web.name
