@@ -257,3 +257,24 @@ def test_every_user_string_is_escaped_in_the_gallery(owner, visitor, finished_re
     [item] = visitor.get("/api/gallery").get_json()["items"]
     card = {"display_name": item["owner"], **item}
     assert field == "prompt" or card[field] == (name if field == "display_name" else PAYLOAD)  # JSON keeps the text
+
+
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("post", "/api/renders/{id}/publish", {}),
+        ("delete", "/api/renders/{id}/publish", None),
+        ("put", "/api/renders/{id}/vote", {"value": 1}),
+        ("post", "/api/renders/{id}/remix", None),
+        ("post", "/api/renders/{id}/report", None),
+        ("delete", "/api/renders/{id}", None),
+    ],
+)
+def test_every_gallery_change_needs_the_session_s_csrf_token(owner, finished_render, adapters, method, path, body):
+    render = finished_render(owner)
+    published(owner, render)
+    response = getattr(owner.client, method)(path.format(id=render.id), json=body)  # no X-CSRFToken header
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "csrf"
+    stored = adapters.gallery.get(render.id)
+    assert (stored.votes, stored.reports, stored.remixes, stored.published) == (0, 0, 0, True)
+    assert adapters.records.get_render(render.id) is not None
