@@ -63,6 +63,12 @@ class Publication(BaseModel):
             }
         )
 
+    def over(self, earlier: Publication) -> Publication:
+        """This fresh card published again over an earlier publication of the render:
+        the votes, reports, remixes and a hiding carry over."""
+        kept = self.model_copy(update={"hidden": earlier.hidden, "remixes": earlier.remixes})
+        return kept.counted(earlier.up, earlier.down, earlier.reports)
+
     @property
     def listed(self) -> bool:
         return self.published and not self.hidden

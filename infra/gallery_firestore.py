@@ -9,12 +9,12 @@ composite indexes in infra/firestore_indexes.json.
 
 from __future__ import annotations
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from infra.gallery import Gallery, GalleryFilter, GallerySort, Publication, Vote
-from infra.records_firestore import TRANSITION_ATTEMPTS, _count
+from infra.records_firestore import TRANSITION_ATTEMPTS, _count, compare_and_set
 
 ORDER = {"top": [("score", "DESCENDING"), ("published_at", "DESCENDING")], "new": [("published_at", "DESCENDING")]}
 
@@ -25,13 +25,9 @@ class FirestoreGallery(Gallery):
         self._publications = client.collection("publications")
 
     def publish(self, publication: Publication) -> Publication:
-        def again(earlier: Publication) -> Publication:
-            kept = publication.model_copy(update={"hidden": earlier.hidden, "remixes": earlier.remixes})
-            return kept.counted(earlier.up, earlier.down, earlier.reports)
-
         for _ in range(TRANSITION_ATTEMPTS):
             try:
-                return self._update(publication.render_id, again)
+                return self._update(publication.render_id, publication.over)
             except KeyError:  # the first time: create it, unless someone just did
                 try:
                     self._publications.document(publication.render_id).create(_document(publication))
@@ -103,22 +99,19 @@ class FirestoreGallery(Gallery):
 
     def _update(self, render_id: str, change, missing_ok: bool = False) -> Publication | None:
         """Reads, changes and writes the publication if nobody wrote it in between."""
-        reference = self._publications.document(render_id)
-        for _ in range(TRANSITION_ATTEMPTS):
-            snapshot = reference.get()
-            if not snapshot.exists:
+        changed = None
+
+        def fields(document: dict | None) -> dict | None:
+            nonlocal changed
+            if document is None:
                 if missing_ok:
                     return None
                 raise KeyError(render_id)
-            changed = change(Publication.model_validate(snapshot.to_dict()))
-            try:
-                reference.update(
-                    _document(changed), option=self._client.write_option(last_update_time=snapshot.update_time)
-                )
-                return changed
-            except FailedPrecondition:
-                continue
-        raise RuntimeError(f"publication {render_id} kept changing under {TRANSITION_ATTEMPTS} attempts")
+            changed = change(Publication.model_validate(document))
+            return _document(changed)
+
+        compare_and_set(self._client, self._publications.document(render_id), fields)
+        return changed
 
     def _require(self, render_id: str) -> None:
         if not self._publications.document(render_id).get().exists:

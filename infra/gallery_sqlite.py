@@ -55,9 +55,7 @@ class SqliteGallery(Gallery):
         with self._transaction() as connection:
             earlier = self._read(connection, publication.render_id)
             if earlier is not None:
-                publication = publication.model_copy(
-                    update={"hidden": earlier.hidden, "remixes": earlier.remixes}
-                ).counted(earlier.up, earlier.down, earlier.reports)
+                publication = publication.over(earlier)
             self._write(connection, publication)
         return publication
 

@@ -158,23 +158,38 @@ class FirestoreRecords(Records):
     def _transition(
         self, render_id: str, allowed: Callable[[Document], bool], changes: Callable[[Document], Document]
     ) -> bool:
-        """Compare-and-set on one document: read it, and write only if nobody wrote since.
+        written = compare_and_set(
+            self._client,
+            self._renders.document(render_id),
+            lambda document: changes(document) if document is not None and allowed(document) else None,
+        )
+        return written is not None
 
-        (Transactions would do too, but under contention the emulator aborts them over and
-        over: 2 races in 30 of six deliveries ended in an exception rather than an answer.)
-        """
-        reference = self._renders.document(render_id)
-        for _ in range(TRANSITION_ATTEMPTS):
-            snapshot = reference.get()
-            if not snapshot.exists or not allowed(snapshot.to_dict()):
-                return False
-            unchanged = self._client.write_option(last_update_time=snapshot.update_time)
-            try:
-                reference.update(changes(snapshot.to_dict()), option=unchanged)
-                return True
-            except FailedPrecondition:
-                continue  # another writer got there first: look again
-        raise RuntimeError(f"render {render_id} kept changing under {TRANSITION_ATTEMPTS} attempts to update it")
+
+def compare_and_set(
+    client: firestore.Client,
+    reference: firestore.DocumentReference,
+    change: Callable[[Document | None], Document | None],
+) -> Document | None:
+    """Reads one document and writes change(it) only if nobody wrote it in between,
+    reading again after each such write. `change` gets the document (None when there is
+    none) and returns the fields to update, or None to leave it alone; the answer is
+    what was written.
+
+    (Transactions would do too, but under contention the emulator aborts them over and
+    over: 2 races in 30 of six deliveries ended in an exception rather than an answer.)
+    """
+    for _ in range(TRANSITION_ATTEMPTS):
+        snapshot = reference.get()
+        fields = change(snapshot.to_dict() if snapshot.exists else None)
+        if fields is None:
+            return None
+        try:
+            reference.update(fields, option=client.write_option(last_update_time=snapshot.update_time))
+            return fields
+        except FailedPrecondition:
+            continue  # another writer got there first: look again
+    raise RuntimeError(f"{reference.path} kept changing under {TRANSITION_ATTEMPTS} attempts to update it")
 
 
 def _json(render: Render) -> Document:
