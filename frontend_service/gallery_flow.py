@@ -105,23 +105,20 @@ class GalleryFlow:
     def viewable(self, user_id: str, render_id: str) -> Render:
         """The render, if this user may see it: theirs, or listed in the gallery."""
         render = self._records.get_render(render_id)
-        if render is None:
-            raise NotFound("no such render")
-        if render.user_id != user_id:
-            publication = self._gallery.get(render_id)
-            if publication is None or not publication.listed:
-                raise NotFound("no such render")
+        publication = self._gallery.get(render_id) if render and render.user_id != user_id else None
+        _check_visible(user_id, render, publication)
         return render
 
     def clip(self, user_id: str, render_id: str) -> ClipView:
-        render = self.viewable(user_id, render_id)
+        render, publication = self._records.get_render(render_id), self._gallery.get(render_id)
+        _check_visible(user_id, render, publication)
         scene = self._records.get_scene(render.scene_id) if render.scene_id else None
         source = scene.remix_of if scene else None
         remixed_from = self._gallery.get(source) if source else None
         return ClipView(
             render=render,
             scene=scene,
-            publication=self._gallery.get(render_id),
+            publication=publication,
             my_vote=self._gallery.vote_of(render_id, user_id),
             remixed_from=remixed_from if remixed_from and remixed_from.listed else None,
         )
@@ -182,6 +179,12 @@ class GalleryFlow:
         if publication is None or not publication.listed:
             raise NotFound("no such clip in the gallery")
         return publication
+
+
+def _check_visible(user_id: str, render: Render | None, publication: Publication | None) -> None:
+    """A render is seen by its owner, and by anyone while it is listed in the gallery."""
+    if render is None or (render.user_id != user_id and not (publication and publication.listed)):
+        raise NotFound("no such render")
 
 
 def default_display_name(user_id: str) -> str:
