@@ -15,6 +15,7 @@ PUT  /api/renders/<id>/vote {value}    -> publication; POST .../remix -> 201 {sc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Blueprint, current_app, request, url_for
@@ -67,20 +68,15 @@ def _gallery() -> GalleryFlow:
     return current_app.extensions["gallery"]
 
 
-def _vote_limit() -> str:
-    return current_app.config["VOTE_RATE_LIMIT"]
+def _configured_limit(name: str) -> Callable[[], str]:
+    """A rate limit read from the app's config at request time (tests change it)."""
+    return lambda: current_app.config[name]
 
 
-def _report_limit() -> str:
-    return current_app.config["REPORT_RATE_LIMIT"]
-
-
-def _dialogue_limit() -> str:
-    return current_app.config["DIALOGUE_RATE_LIMIT"]
-
-
-def _render_limit() -> str:
-    return current_app.config["RENDER_RATE_LIMIT"]
+_dialogue_limit = _configured_limit("DIALOGUE_RATE_LIMIT")
+_render_limit = _configured_limit("RENDER_RATE_LIMIT")
+_vote_limit = _configured_limit("VOTE_RATE_LIMIT")
+_report_limit = _configured_limit("REPORT_RATE_LIMIT")
 
 
 def _json(model: BaseModel) -> dict:

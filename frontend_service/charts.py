@@ -129,16 +129,16 @@ def lines(
     frame = _Frame(days, max(values + list(references.values()), default=0.0))
     chart.y_ticks, chart.x_ticks = frame.ticks(unit)
     for (name, colour), points in zip(chart.legend, series.values(), strict=True):
-        coordinates = [
-            (frame.x(i) + frame.slot / 2, frame.y(points[day]))
+        marks = [
+            (day, frame.x(i) + frame.slot / 2, frame.y(points[day]))
             for i, day in enumerate(days)
             if points.get(day) is not None
         ]
-        if coordinates:
-            chart.lines.append(Line(" ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates), colour))
+        if marks:
+            chart.lines.append(Line(" ".join(f"{x:.1f},{y:.1f}" for _, x, y in marks), colour))
             chart.rects += [
                 Rect(x - 2.5, y - 2.5, 5, 5, colour, f"{day.isoformat()} · {name}: {_format(points[day], unit)}")
-                for (x, y), day in zip(coordinates, [d for d in days if points.get(d) is not None], strict=True)
+                for day, x, y in marks
             ]
     for offset, (name, value) in enumerate(references.items(), start=len(chart.legend)):
         colour = COLOURS[offset % len(COLOURS)]
