@@ -87,6 +87,9 @@ def _attempt_from_environment() -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from infra.job_lifeline import die_with_worker
+
+    die_with_worker()  # before the slow imports: a job whose worker is gone must not start
     from animate_job.run import run_render
     from infra import json_logging
     from infra.bootstrap import bootstrap
@@ -94,7 +97,11 @@ def _run(args: argparse.Namespace) -> int:
     json_logging.configure()
     if not args.render_id:
         return _fail(EXIT_BAD_INPUT, "no render id: pass RENDER_ID as an argument or in the environment")
-    return run_render(args.render_id, bootstrap(), attempt=args.attempt)
+    adapters = bootstrap()
+    try:
+        return run_render(args.render_id, adapters, attempt=args.attempt)
+    finally:
+        adapters.usage.flush()
 
 
 def _render(args: argparse.Namespace) -> int:

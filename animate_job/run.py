@@ -3,8 +3,12 @@
 It receives one thing, the render id. The frozen spec comes from the records; the
 clip goes to storage through the storage port; progress and the outcome go to the
 records; a usage event goes to the usage sink. Exit status 0 means the render
-succeeded (now or before); anything else asks for another attempt, and the render
-is marked failed only on the last one.
+succeeded (now or before) or is another attempt's now; anything else asks for another
+attempt, and the render is marked failed only on the last one.
+
+Each attempt is fenced by a token of its own (the runner, see infra.records): it writes
+its files under a folder named by the token, and once a newer attempt has taken the
+render over, its progress reports fail, it stops, and it deletes what it wrote.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from animate_job.models import ModelNotAvailable
 from animate_job.progress import Progress
 from animate_job.renderer import Renderer, RenderOutOfMemory, render_clip
 from infra.bootstrap import Adapters
-from infra.pricing import render_cost
-from infra.usage import UsageEvent
+from infra.records import new_id
+from infra.usage import render_attempt_event
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,10 @@ EXIT_RETRY, EXIT_UNKNOWN_RENDER = 1, 2
 CONTENT_TYPES = {"video": "video/mp4", "poster": "image/jpeg", "preview": "image/webp", "metadata": "application/json"}
 
 RendererLoader = Callable[[str, str | None], Renderer]
+
+
+class Superseded(Exception):
+    """A newer attempt holds the render: this one must stop and write nothing."""
 
 
 def run_render(
@@ -40,33 +48,51 @@ def run_render(
         return EXIT_UNKNOWN_RENDER
     if render.state == "succeeded":
         return 0  # a second delivery of a finished render: nothing to do
-    if not records.mark_running(render_id, attempt):
+    runner = new_id()
+    if not records.mark_running(render_id, attempt, runner):
         log.warning("render %s is %s; attempt %d leaves it alone", render_id, render.state, attempt)
         return 0
-    spec = render.spec
+    render = render.model_copy(update={"runner": runner, "attempts": attempt})
+
+    def report(stage: str, value: float) -> None:
+        if not records.report_progress(render_id, runner, stage, value):
+            raise Superseded(f"render {render_id} was taken over by a newer attempt")
+
     started = time.perf_counter()
+    stored: list[str] = []
+    device: str | None = None
     try:
         load = load_renderer or (lambda base, adapter: Renderer.load(base, adapter, device=settings.device))
-        renderer = load(spec.base_model, spec.motion_adapter)
-        progress = Progress(lambda stage, value: records.report_progress(render_id, stage, value), min_interval_s=1.0)
+        renderer = load(render.spec.base_model, render.spec.motion_adapter)
+        device = renderer.device.type
         with tempfile.TemporaryDirectory(prefix="render-") as folder:
-            files = render_clip(renderer, spec, Path(folder) / "clip.mp4", progress)
+            files = render_clip(renderer, render.spec, Path(folder) / "clip.mp4", Progress(report, min_interval_s=1.0))
             artifacts = {}
             for name, path in files.paths().items():
-                key = f"renders/{render_id}/{path.name}"
+                key = f"renders/{render_id}/{runner}/{path.name}"
                 adapters.storage.put_file(key, path, CONTENT_TYPES[name])
+                stored.append(key)
                 artifacts[name] = key
+        if not records.mark_succeeded(render_id, runner, artifacts, files.timings):
+            raise Superseded(f"render {render_id} was finished or taken over by another attempt")
+    except Superseded as lost:
+        log.warning("render %s attempt %d stops: %s", render_id, attempt, lost)
+        for key in stored:
+            adapters.storage.delete(key)
+        adapters.usage.record(render_attempt_event(render, time.perf_counter() - started, "superseded", device))
+        return 0
     except Exception as error:  # any failure: the person sees the reason, the queue decides on a retry
         reason = _reason(error)
         log.error("render %s attempt %d failed: %s", render_id, attempt, reason)
+        for key in stored:
+            adapters.storage.delete(key)
         if attempt >= settings.max_attempts:
-            records.mark_failed(render_id, reason)
+            records.mark_failed(render_id, reason, runner=runner)
         else:
-            records.requeue(render_id, note=f"attempt {attempt} failed: {reason}")
-        _record_usage(adapters, render, time.perf_counter() - started, "failed", device=None)
+            records.requeue(render_id, note=f"attempt {attempt} failed: {reason}", runner=runner)
+        adapters.usage.record(render_attempt_event(render, time.perf_counter() - started, "failed", device))
         return EXIT_RETRY
-    records.mark_succeeded(render_id, artifacts, files.timings)
-    _record_usage(adapters, render, time.perf_counter() - started, "succeeded", device=renderer.device.type)
+    adapters.usage.record(render_attempt_event(render, time.perf_counter() - started, "succeeded", device))
     return 0
 
 
@@ -74,22 +100,3 @@ def _reason(error: Exception) -> str:
     if isinstance(error, ModelNotAvailable | RenderOutOfMemory):
         return str(error)
     return f"the renderer stopped: {type(error).__name__}: {error}"
-
-
-def _record_usage(adapters: Adapters, render, wall_seconds: float, status: str, device: str | None) -> None:
-    gpu_seconds = wall_seconds if device == "cuda" else 0.0
-    adapters.usage.record(
-        UsageEvent(
-            kind="render",
-            user_id=render.user_id,
-            scene_id=render.scene_id,
-            render_id=render.id,
-            model=render.spec.base_model,
-            frames=render.spec.frames,
-            wall_seconds=wall_seconds,
-            gpu_seconds=gpu_seconds,
-            status=status,
-            cost_usd=render_cost(wall_seconds, gpu_seconds),
-            attributes={"preset": render.spec.preset, "device": device},
-        )
-    )

@@ -48,25 +48,24 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     metrics.init(app)
     i18n.init(app)
 
-    from frontend_service import api, errors, gallery, renders, reports, scenes
+    from frontend_service import api, errors, gallery, health, renders, reports, scenes
 
-    for blueprint in (errors.bp, api.bp, scenes.bp, renders.bp, gallery.bp, reports.bp):
+    for blueprint in (errors.bp, health.bp, api.bp, scenes.bp, renders.bp, gallery.bp, reports.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor
     def _site():
         return {"demo_model": settings.model == TINY_MODEL}
 
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
-
     if app.config["START_WORKER"] and settings.mode == "local":
         from infra.local_worker import LocalWorker
+        from infra.queue_sqlite import SqliteRenderQueue
 
-        worker = LocalWorker(adapters)
-        if worker.start():
-            app.extensions["worker"] = worker
+        if not isinstance(adapters.queue, SqliteRenderQueue):
+            raise TypeError("the local render worker needs the SQLite render queue")
+        worker = LocalWorker(adapters, adapters.queue)
+        worker.start()
+        app.extensions["worker"] = worker
     return app
 
 

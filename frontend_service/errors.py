@@ -18,6 +18,7 @@ from frontend_service.flow import NotFound, NotReady, QuotaExceeded
 from frontend_service.gallery_flow import Forbidden
 from infra.contract import field_errors
 from infra.records import now
+from infra.usage_duckdb import UsageReportsBusy
 
 bp = Blueprint("errors", __name__)
 log = logging.getLogger(__name__)
@@ -85,6 +86,14 @@ def _quota(error: QuotaExceeded):
 @bp.app_errorhandler(Refused)
 def _refused(error: Refused):
     return error_response(422, "refused", str(error))
+
+
+@bp.app_errorhandler(UsageReportsBusy)
+def _reports_busy(error: UsageReportsBusy):
+    log.warning("reports: %s", error)
+    response, status = error_response(503, "busy", "The reports are being updated; try again in a minute.")
+    response.headers["Retry-After"] = "30"
+    return response, status
 
 
 @bp.app_errorhandler(CSRFError)

@@ -1,5 +1,8 @@
 """gunicorn settings for the site: its own log lines in the same one-line JSON as the app's."""
 
+import sys
+
+from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
 from infra.json_logging import JsonFormatter
@@ -18,6 +21,20 @@ class JsonLogger(Logger):
         pass
 
 
+def post_worker_init(worker):
+    """A worker whose stores cannot be reached does not serve: it exits with gunicorn's
+    boot-error status, which stops gunicorn with that one line instead of a boot loop."""
+    from infra.health import problems
+
+    failing = problems(worker.wsgi.extensions["adapters"])
+    if failing:
+        worker.log.error(
+            "not ready, not serving: %s", "; ".join(f"{part}: {reason}" for part, reason in failing.items())
+        )
+        sys.exit(WORKER_BOOT_ERROR)
+
+
+WORKER_BOOT_ERROR = Arbiter.WORKER_BOOT_ERROR
 logger_class = JsonLogger
 workers = 2
 threads = 4

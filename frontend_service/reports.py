@@ -80,8 +80,7 @@ def index():
         period = period_from(request.args)
     except BadPeriod as error:
         return render_template("reports.html", error=str(error), args=request.args), 400
-    reports = UsageReports(settings.usage_path)
-    views = {name: reports.view(name, period.start, period.end).dicts() for name in view_names()}
+    views = {name: rows.dicts() for name, rows in _reports().views(view_names(), period.start, period.end).items()}
     return render_template(
         "reports.html",
         period=period,
@@ -107,7 +106,7 @@ def view_csv(name: str):
         period = period_from(request.args)
     except BadPeriod as error:
         return Response(str(error) + "\n", status=400, mimetype="text/plain")
-    rows = UsageReports(settings.usage_path).view(name, period.start, period.end)
+    rows = _reports().view(name, period.start, period.end)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(rows.columns)
@@ -118,6 +117,13 @@ def view_csv(name: str):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _reports() -> UsageReports:
+    reports = current_app.extensions["adapters"].reports
+    if reports is None:  # Google Cloud: BigQuery and Looker Studio run the views
+        abort(404)
+    return reports
 
 
 def looker_studio_url(settings: Settings) -> str:

@@ -17,7 +17,9 @@ from infra.records_sqlite import SqliteDatabase, SqliteRecords
 from infra.settings import Settings, load_settings
 from infra.storage import LocalStorage, Storage
 from infra.usage import UsageSink
-from infra.usage_duckdb import DuckDBUsageSink
+from infra.usage_duckdb import UsageWarehouse
+from infra.usage_files import UsageFiles
+from infra.usage_reports import UsageReports
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Adapters:
     queue: RenderQueue
     usage: UsageSink
     gallery: Gallery
+    #: The usage views run here, on one machine; on Google Cloud, BigQuery and Looker Studio run them.
+    reports: UsageReports | None = None
 
 
 def bootstrap(settings: Settings | None = None) -> Adapters:
@@ -42,8 +46,9 @@ def bootstrap(settings: Settings | None = None) -> Adapters:
         records=SqliteRecords(database),
         storage=LocalStorage(settings.storage_root),
         queue=SqliteRenderQueue(database),
-        usage=DuckDBUsageSink(settings.usage_path),
+        usage=UsageFiles(settings.usage_folder),
         gallery=SqliteGallery(database),
+        reports=UsageReports(UsageWarehouse(settings.usage_folder, settings.usage_path)),
     )
 
 

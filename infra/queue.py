@@ -19,3 +19,7 @@ class RenderQueue(abc.ABC):
     @abc.abstractmethod
     def depth(self) -> int:
         """Requests waiting or in progress."""
+
+    @abc.abstractmethod
+    def check(self) -> None:
+        """Raises when requests cannot be submitted now (readiness)."""

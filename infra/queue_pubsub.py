@@ -25,6 +25,9 @@ class PubSubRenderQueue(RenderQueue):
         data = json.dumps({"render_id": render_id}).encode()
         self._publisher.publish(self._topic, data, render_id=render_id).result(timeout=PUBLISH_TIMEOUT_S)
 
+    def check(self) -> None:
+        self._publisher.get_topic(request={"topic": self._topic}, timeout=10)  # the topic is there and ours to see
+
     def depth(self) -> int:
         # Pub/Sub cannot say cheaply what waits; the records can.
         return sum(self._records.count_renders(state) for state in ("queued", "dispatching", "running"))

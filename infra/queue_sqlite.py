@@ -18,6 +18,7 @@ from infra.records_sqlite import SqliteDatabase
 class Delivery:
     render_id: str
     attempt: int  # 1 for the first delivery of this request
+    claimed_by: int | None = None  # the pid of the job running it, once started
 
 
 class SqliteRenderQueue(RenderQueue):
@@ -29,6 +30,9 @@ class SqliteRenderQueue(RenderQueue):
             "INSERT OR IGNORE INTO render_queue (render_id, enqueued_at) VALUES (?, ?)",
             (render_id, now().isoformat()),
         )
+
+    def check(self) -> None:
+        self._db.check()
 
     def depth(self) -> int:
         return self._db.connect().execute("SELECT COUNT(*) FROM render_queue").fetchone()[0]
@@ -47,17 +51,24 @@ class SqliteRenderQueue(RenderQueue):
         )
         return Delivery(row["render_id"], row["deliveries"]) if row else None
 
+    def mark_claimed_by(self, render_id: str, pid: int) -> None:
+        """Remembers which process runs the request, so a later worker can find it."""
+        self._db.connect().execute("UPDATE render_queue SET claimed_by = ? WHERE render_id = ?", (pid, render_id))
+
     def acknowledge(self, render_id: str) -> None:
         """The request is done with, whatever its outcome."""
         self._db.connect().execute("DELETE FROM render_queue WHERE render_id = ?", (render_id,))
 
     def release(self, render_id: str) -> None:
         """The request goes back to be delivered again."""
-        self._db.connect().execute("UPDATE render_queue SET claimed_at = NULL WHERE render_id = ?", (render_id,))
-
-    def recover(self) -> list[str]:
-        """Releases every claimed request: called when a worker starts, as no other can hold one."""
-        rows = self._db.connect().execute(
-            "UPDATE render_queue SET claimed_at = NULL WHERE claimed_at IS NOT NULL RETURNING render_id"
+        self._db.connect().execute(
+            "UPDATE render_queue SET claimed_at = NULL, claimed_by = NULL WHERE render_id = ?", (render_id,)
         )
-        return [row["render_id"] for row in rows]
+
+    def recover(self) -> list[Delivery]:
+        """The requests a dead worker left claimed (called when a worker starts, as no
+        other can hold one); each stays claimed until settled, like a fresh claim."""
+        rows = self._db.connect().execute(
+            "SELECT render_id, deliveries, claimed_by FROM render_queue WHERE claimed_at IS NOT NULL"
+        )
+        return [Delivery(row["render_id"], row["deliveries"], row["claimed_by"]) for row in rows]

@@ -5,6 +5,11 @@ through dispatching (a job execution is being started for it) between queued and
 running. Every transition is one
 conditional write, so two workers (or two deliveries of one request) can never both
 start, finish or fail the same render: the loser's write changes nothing and says so.
+
+An attempt is fenced: `mark_running` stores a token of the attempt's own (the
+runner), and every later write of that attempt names it. When a newer attempt has
+taken the render over, the old one's writes change nothing, so it stops and leaves the
+render to the new one.
 SQLite is the embedded adapter (infra.records_sqlite); Firestore the cloud one.
 """
 
@@ -73,15 +78,23 @@ class Render(BaseModel):
     stage: str | None = None
     error: str | None = None
     attempts: int = 0
+    #: The token of the attempt that holds the render while it runs (see Records.mark_running).
+    runner: str | None = None
     artifacts: dict[str, str] = Field(default_factory=dict)  # name -> storage key
     timings: dict[str, float] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=now)
     started_at: datetime | None = None
+    #: When the running attempt last said how far it is: how long a killed attempt ran.
+    progress_at: datetime | None = None
     finished_at: datetime | None = None
 
 
 class Records(abc.ABC):
     """Where users, scenes and renders are kept."""
+
+    @abc.abstractmethod
+    def check(self) -> None:
+        """Raises when the records cannot be written or read now (readiness)."""
 
     @abc.abstractmethod
     def ensure_user(self, user_id: str) -> None: ...
@@ -133,19 +146,25 @@ class Records(abc.ABC):
         """queued -> dispatching: only one delivery of a request may start a job for it."""
 
     @abc.abstractmethod
-    def mark_running(self, render_id: str, attempt: int) -> bool:
-        """queued | dispatching -> running, or a running render taken over by a later attempt."""
+    def mark_running(self, render_id: str, attempt: int, runner: str) -> bool:
+        """queued | dispatching -> running, or a running render taken over by a later
+        attempt; `runner` is the attempt's token, which its later writes name."""
 
     @abc.abstractmethod
-    def report_progress(self, render_id: str, stage: str, progress: float) -> bool: ...
+    def report_progress(self, render_id: str, runner: str, stage: str, progress: float) -> bool:
+        """False when the render is no longer this runner's: the attempt should stop."""
 
     @abc.abstractmethod
-    def mark_succeeded(self, render_id: str, artifacts: dict[str, str], timings: dict[str, float]) -> bool: ...
+    def mark_succeeded(
+        self, render_id: str, runner: str, artifacts: dict[str, str], timings: dict[str, float]
+    ) -> bool: ...
 
     @abc.abstractmethod
-    def mark_failed(self, render_id: str, error: str) -> bool:
-        """Any unfinished render -> failed, with a reason a person can act on."""
+    def mark_failed(self, render_id: str, error: str, runner: str | None = None) -> bool:
+        """An unfinished render -> failed, with a reason a person can act on; with a
+        runner, only while that attempt still holds it."""
 
     @abc.abstractmethod
-    def requeue(self, render_id: str, note: str | None = None) -> bool:
-        """dispatching | running -> queued, for another attempt."""
+    def requeue(self, render_id: str, note: str | None = None, runner: str | None = None) -> bool:
+        """dispatching | running -> queued, for another attempt; with a runner, only while
+        that attempt still holds it."""

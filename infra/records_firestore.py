@@ -10,6 +10,7 @@ infra/firestore_indexes.json, which terraform creates (the emulator needs none).
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,8 @@ Document = dict[str, Any]
 # Each failed compare-and-set means another writer changed the render first; a
 # transition gives up only after this many changes by others, which no real race makes.
 TRANSITION_ATTEMPTS = 50
+# Each instance's readiness probe writes a document of its own.
+_INSTANCE = f"web-{uuid.uuid4().hex[:12]}"
 
 
 class FirestoreRecords(Records):
@@ -32,6 +35,12 @@ class FirestoreRecords(Records):
         self._users = client.collection("users")
         self._scenes = client.collection("scenes")
         self._renders = client.collection("renders")
+
+    def check(self) -> None:
+        probe = self._client.collection("health").document(_INSTANCE)
+        probe.set({"checked_at": firestore.SERVER_TIMESTAMP})
+        if not probe.get().exists:
+            raise RuntimeError("a document just written could not be read back")
 
     def ensure_user(self, user_id: str) -> None:
         self._users.document(user_id).set({"created_at": firestore.SERVER_TIMESTAMP}, merge=True)
@@ -105,31 +114,24 @@ class FirestoreRecords(Records):
     def mark_dispatching(self, render_id: str) -> bool:
         return self._transition(render_id, lambda d: d["state"] == "queued", lambda d: {"state": "dispatching"})
 
-    def mark_running(self, render_id: str, attempt: int) -> bool:
+    def mark_running(self, render_id: str, attempt: int, runner: str) -> bool:
         return self._transition(
             render_id,
             lambda d: d["state"] in ("queued", "dispatching") or (d["state"] == "running" and d["attempts"] < attempt),
-            lambda d: {
-                "state": "running",
-                "attempts": attempt,
-                "progress": 0.0,
-                "stage": "loading",
-                "started_at": now(),
-                "error": None,
-            },
+            lambda d: _started(attempt, runner, now()),
         )
 
-    def report_progress(self, render_id: str, stage: str, progress: float) -> bool:
+    def report_progress(self, render_id: str, runner: str, stage: str, progress: float) -> bool:
         return self._transition(
             render_id,
-            lambda d: d["state"] == "running",
-            lambda d: {"stage": stage, "progress": max(d["progress"], progress)},
+            lambda d: _held_by(d, runner),
+            lambda d: {"stage": stage, "progress": max(d["progress"], progress), "progress_at": now()},
         )
 
-    def mark_succeeded(self, render_id: str, artifacts: dict[str, str], timings: dict[str, float]) -> bool:
+    def mark_succeeded(self, render_id: str, runner: str, artifacts: dict[str, str], timings: dict[str, float]) -> bool:
         return self._transition(
             render_id,
-            lambda d: d["state"] == "running",
+            lambda d: _held_by(d, runner),
             lambda d: {
                 "state": "succeeded",
                 "progress": 1.0,
@@ -141,18 +143,18 @@ class FirestoreRecords(Records):
             },
         )
 
-    def mark_failed(self, render_id: str, error: str) -> bool:
+    def mark_failed(self, render_id: str, error: str, runner: str | None = None) -> bool:
         return self._transition(
             render_id,
-            lambda d: d["state"] in ("queued", "dispatching", "running"),
+            lambda d: d["state"] in ("queued", "dispatching", "running") and (runner is None or _held_by(d, runner)),
             lambda d: {"state": "failed", "stage": None, "error": error, "finished_at": now()},
         )
 
-    def requeue(self, render_id: str, note: str | None = None) -> bool:
+    def requeue(self, render_id: str, note: str | None = None, runner: str | None = None) -> bool:
         return self._transition(
             render_id,
-            lambda d: d["state"] in ("dispatching", "running"),
-            lambda d: {"state": "queued", "progress": 0.0, "stage": None, "error": note},
+            lambda d: d["state"] in ("dispatching", "running") and (runner is None or _held_by(d, runner)),
+            lambda d: {"state": "queued", "progress": 0.0, "stage": None, "error": note, "runner": None},
         )
 
     def _transition(
@@ -190,6 +192,23 @@ def compare_and_set(
         except FailedPrecondition:
             continue  # another writer got there first: look again
     raise RuntimeError(f"{reference.path} kept changing under {TRANSITION_ATTEMPTS} attempts to update it")
+
+
+def _started(attempt: int, runner: str, moment: datetime) -> Document:
+    return {
+        "state": "running",
+        "attempts": attempt,
+        "runner": runner,
+        "progress": 0.0,
+        "stage": "loading",
+        "started_at": moment,
+        "progress_at": moment,
+        "error": None,
+    }
+
+
+def _held_by(document: Document, runner: str) -> bool:
+    return document["state"] == "running" and document.get("runner") == runner
 
 
 def _json(render: Render) -> Document:

@@ -45,10 +45,12 @@ CREATE TABLE IF NOT EXISTS renders (
     stage TEXT,
     error TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
+    runner TEXT,
     artifacts TEXT NOT NULL DEFAULT '{}',
     timings TEXT NOT NULL DEFAULT '{}',
     created_at TEXT NOT NULL,
     started_at TEXT,
+    progress_at TEXT,
     finished_at TEXT
 );
 CREATE INDEX IF NOT EXISTS renders_by_user ON renders(user_id, created_at);
@@ -82,11 +84,19 @@ CREATE TABLE IF NOT EXISTS render_queue (
     render_id TEXT PRIMARY KEY REFERENCES renders(id),
     enqueued_at TEXT NOT NULL,
     claimed_at TEXT,
+    claimed_by INTEGER,
     deliveries INTEGER NOT NULL DEFAULT 0
 );
 """
+# Columns added since a table was first made: a data folder from before gets them on open.
+ADDED_COLUMNS = {
+    "renders": {"runner": "TEXT", "progress_at": "TEXT"},
+    "render_queue": {"claimed_by": "INTEGER"},
+}
 
 _UNFINISHED = "('queued', 'dispatching', 'running')"
+# Any writer when no runner is named; else only the attempt holding the running render.
+_HELD_BY = "(? IS NULL OR (state = 'running' AND runner IS ?))"
 
 
 class SqliteDatabase:
@@ -112,8 +122,27 @@ class SqliteDatabase:
             with self._schema_lock:
                 if not self._schema_ready:
                     connection.executescript(SCHEMA)
+                    _add_columns(connection)
                     self._schema_ready = True
         return connection
+
+    def check(self) -> None:
+        """Takes the write lock and reads every table, then changes nothing."""
+        connection = self.connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("users", "scenes", "renders", "render_queue", "publications"):
+                connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()
+        finally:
+            connection.execute("ROLLBACK")
+
+
+def _add_columns(connection: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 class SqliteRecords(Records):
@@ -122,6 +151,9 @@ class SqliteRecords(Records):
 
     def _execute(self, sql: str, parameters: tuple | dict = ()) -> sqlite3.Cursor:
         return self._db.connect().execute(sql, parameters)
+
+    def check(self) -> None:
+        self._db.check()
 
     def ensure_user(self, user_id: str) -> None:
         self._execute("INSERT OR IGNORE INTO users (id, created_at) VALUES (?, ?)", (user_id, _iso(now())))
@@ -206,39 +238,40 @@ class SqliteRecords(Records):
     def mark_dispatching(self, render_id: str) -> bool:
         return self._changed("UPDATE renders SET state = 'dispatching' WHERE id = ? AND state = 'queued'", (render_id,))
 
-    def mark_running(self, render_id: str, attempt: int) -> bool:
+    def mark_running(self, render_id: str, attempt: int, runner: str) -> bool:
         return self._changed(
-            "UPDATE renders SET state = 'running', attempts = :attempt, progress = 0, stage = 'loading', "
-            "started_at = :now, error = NULL WHERE id = :id "
+            "UPDATE renders SET state = 'running', attempts = :attempt, runner = :runner, progress = 0, "
+            "stage = 'loading', started_at = :now, progress_at = :now, error = NULL WHERE id = :id "
             "AND (state IN ('queued', 'dispatching') OR (state = 'running' AND attempts < :attempt))",
-            {"id": render_id, "attempt": attempt, "now": _iso(now())},
+            {"id": render_id, "attempt": attempt, "runner": runner, "now": _iso(now())},
         )
 
-    def report_progress(self, render_id: str, stage: str, progress: float) -> bool:
+    def report_progress(self, render_id: str, runner: str, stage: str, progress: float) -> bool:
         return self._changed(
-            "UPDATE renders SET stage = ?, progress = MAX(progress, ?) WHERE id = ? AND state = 'running'",
-            (stage, progress, render_id),
+            "UPDATE renders SET stage = ?, progress = MAX(progress, ?), progress_at = ? "
+            "WHERE id = ? AND state = 'running' AND runner = ?",
+            (stage, progress, _iso(now()), render_id, runner),
         )
 
-    def mark_succeeded(self, render_id: str, artifacts: dict[str, str], timings: dict[str, float]) -> bool:
+    def mark_succeeded(self, render_id: str, runner: str, artifacts: dict[str, str], timings: dict[str, float]) -> bool:
         return self._changed(
             "UPDATE renders SET state = 'succeeded', progress = 1, stage = NULL, error = NULL, "
-            "artifacts = ?, timings = ?, finished_at = ? WHERE id = ? AND state = 'running'",
-            (json.dumps(artifacts), json.dumps(timings), _iso(now()), render_id),
+            "artifacts = ?, timings = ?, finished_at = ? WHERE id = ? AND state = 'running' AND runner = ?",
+            (json.dumps(artifacts), json.dumps(timings), _iso(now()), render_id, runner),
         )
 
-    def mark_failed(self, render_id: str, error: str) -> bool:
+    def mark_failed(self, render_id: str, error: str, runner: str | None = None) -> bool:
         return self._changed(
             f"UPDATE renders SET state = 'failed', stage = NULL, error = ?, finished_at = ? "
-            f"WHERE id = ? AND state IN {_UNFINISHED}",
-            (error, _iso(now()), render_id),
+            f"WHERE id = ? AND state IN {_UNFINISHED} AND {_HELD_BY}",
+            (error, _iso(now()), render_id, runner, runner),
         )
 
-    def requeue(self, render_id: str, note: str | None = None) -> bool:
+    def requeue(self, render_id: str, note: str | None = None, runner: str | None = None) -> bool:
         return self._changed(
-            "UPDATE renders SET state = 'queued', progress = 0, stage = NULL, error = ? "
-            "WHERE id = ? AND state IN ('dispatching', 'running')",
-            (note, render_id),
+            "UPDATE renders SET state = 'queued', progress = 0, stage = NULL, error = ?, runner = NULL "
+            f"WHERE id = ? AND state IN ('dispatching', 'running') AND {_HELD_BY}",
+            (note, render_id, runner, runner),
         )
 
     def _changed(self, sql: str, parameters: tuple | dict) -> bool:
@@ -260,9 +293,11 @@ def _render(row: sqlite3.Row) -> Render:
         stage=row["stage"],
         error=row["error"],
         attempts=row["attempts"],
+        runner=row["runner"],
         artifacts=json.loads(row["artifacts"]),
         timings=json.loads(row["timings"]),
         created_at=row["created_at"],
         started_at=row["started_at"],
+        progress_at=row["progress_at"],
         finished_at=row["finished_at"],
     )

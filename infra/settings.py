@@ -79,7 +79,13 @@ class Settings(BaseSettings):
         return self.data_dir / "files"
 
     @property
+    def usage_folder(self) -> Path:
+        """Each process appends its usage events to a file of its own here."""
+        return self.data_dir / "usage"
+
+    @property
     def usage_path(self) -> Path:
+        """The usage events loaded into DuckDB for the reports (derived from usage_folder)."""
         return self.data_dir / "usage.duckdb"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import os
 import shutil
+import tempfile
 from pathlib import Path, PurePosixPath
 
 
@@ -33,6 +34,10 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def delete(self, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def check(self) -> None:
+        """Raises when stored files cannot be reached now (readiness)."""
 
 
 class LocalStorage(Storage):
@@ -67,3 +72,11 @@ class LocalStorage(Storage):
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
+
+    def check(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".ready-") as probe:
+            probe.write(b"ok")
+            probe.flush()
+            if Path(probe.name).read_bytes() != b"ok":
+                raise OSError("a file just written could not be read back")

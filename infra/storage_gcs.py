@@ -41,6 +41,9 @@ class GcsStorage(Storage):
         blob = self._bucket.get_blob(key)
         return None if blob is None else blob.size
 
+    def check(self) -> None:
+        list(self._bucket.client.list_blobs(self._bucket, max_results=1))  # the bucket is there and readable
+
     def delete(self, key: str) -> None:
         with contextlib.suppress(NotFound):
             self._bucket.blob(key).delete()

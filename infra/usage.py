@@ -5,21 +5,32 @@ test holds the two together. Events are at least once: a sink may store one twic
 and every view dedupes by event_id. Whoever makes an event prices it from
 infra.pricing, on one machine too: there the cost says what the same work would cost
 on Google Cloud.
+
+Recording usage must never fail a person's request: `UsageSink.record` never raises.
+An event its adapter could not send is kept in memory and sent again in the
+background; what is still unsent when the process ends is written to the log whole,
+at severity ERROR, so it can be replayed from there and is never silently lost.
 """
 
 from __future__ import annotations
 
 import abc
+import atexit
+import collections
 import json
+import logging
+import threading
+import time
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_serializer
 
-from infra.pricing import PRICING_VERSION
-from infra.records import new_id, now
+from infra.pricing import PRICING_VERSION, render_cost
+from infra.records import Render, new_id, now
 
 UsageKind = Literal["dialogue_turn", "moderation", "render", "download", "rating"]
+log = logging.getLogger(__name__)
 
 
 class UsageEvent(BaseModel):
@@ -45,7 +56,147 @@ class UsageEvent(BaseModel):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def render_attempt_event(render: Render, wall_seconds: float, status: str, device: str | None) -> UsageEvent:
+    """One attempt at a render, priced as a Cloud Run job of its length (GPU time only on
+    a GPU). Its id is the attempt's runner token, so the job and a worker that records a
+    killed attempt on its behalf make the same event, which the views count once."""
+    gpu_seconds = wall_seconds if device == "cuda" else 0.0
+    return UsageEvent(
+        event_id=f"render-attempt-{render.runner}" if render.runner else new_id(),
+        kind="render",
+        user_id=render.user_id,
+        scene_id=render.scene_id,
+        render_id=render.id,
+        model=render.spec.base_model,
+        frames=render.spec.frames,
+        wall_seconds=wall_seconds,
+        gpu_seconds=gpu_seconds,
+        status=status,
+        cost_usd=render_cost(wall_seconds, gpu_seconds),
+        attributes={"preset": render.spec.preset, "device": device, "attempt": render.attempts},
+    )
+
+
+class UsageNotReady(RuntimeError):
+    """Usage events are not getting through; the message says since when."""
+
+
 class UsageSink(abc.ABC):
-    @abc.abstractmethod
+    """Where usage events go. `record` never raises and returns quickly; an adapter
+    implements `_send`, which may raise, and the base keeps and retries what failed."""
+
+    #: Unsent events kept in memory; beyond this the oldest are written to the log.
+    MAX_BACKLOG = 10_000
+    #: Events unsent for longer than this make the sink not ready (see `check`).
+    STUCK_AFTER_S = 60.0
+
+    def __init__(self, retry_every_s: float = 2.0):
+        self._retry_every_s = retry_every_s
+        self._backlog: collections.deque[UsageEvent] = collections.deque()
+        self._oldest_unsent: float | None = None
+        self._lock = threading.Lock()
+        self._retrying = threading.Lock()  # one resend at a time: the retrier's or flush's
+        self._retrier: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._exit_hook = False
+
     def record(self, event: UsageEvent) -> None:
-        """Stores or sends one event; must not lose it silently."""
+        """Stores or sends one event, or keeps it to try again; never raises."""
+        self._flush_at_exit()
+        try:
+            self._send(event)
+        except Exception as error:  # a usage store in trouble must not fail the person's request
+            log.warning(
+                "usage event %s not recorded yet (%s: %s); will retry", event.event_id, type(error).__name__, error
+            )
+            self._keep(event)
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Sends what is waiting, for at most `timeout_s`; True when nothing is left.
+        Whatever is still unsent afterwards is written to the log whole."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._retry_backlog()
+            self._wait_sent(max(0.0, deadline - time.monotonic()))
+            if not self._backlog or time.monotonic() >= deadline:
+                break
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        if not self._backlog:
+            return True
+        self._give_up_on(list(self._backlog))
+        self._backlog.clear()
+        return False
+
+    def check(self) -> None:
+        """Raises UsageNotReady when events have been failing for a while (readiness)."""
+        oldest = self._oldest_unsent
+        if oldest is not None and time.monotonic() - oldest > self.STUCK_AFTER_S:
+            raise UsageNotReady(f"{len(self._backlog)} usage events unsent for {time.monotonic() - oldest:.0f} s")
+        self._check_store()
+
+    @abc.abstractmethod
+    def _send(self, event: UsageEvent) -> None:
+        """Stores or hands over one event; raises when it cannot."""
+
+    def _check_store(self) -> None:
+        """Raises when the store cannot take events now (a cheap probe)."""
+        return None
+
+    def _wait_sent(self, timeout_s: float) -> None:
+        """Waits for events handed over but not yet confirmed (an adapter that sends
+        in the background); confirmed failures come back through `_keep`."""
+        return None
+
+    # -- the backlog ------------------------------------------------------------------
+
+    def _keep(self, event: UsageEvent) -> None:
+        with self._lock:
+            self._backlog.append(event)
+            if self._oldest_unsent is None:
+                self._oldest_unsent = time.monotonic()
+            overflow = [self._backlog.popleft() for _ in range(len(self._backlog) - self.MAX_BACKLOG)]
+            if self._retrier is None or not self._retrier.is_alive():
+                self._retrier = threading.Thread(target=self._retry_loop, name="usage-retry", daemon=True)
+                self._retrier.start()
+        if overflow:
+            self._give_up_on(overflow)
+        self._wake.set()
+
+    def _flush_at_exit(self) -> None:
+        if not self._exit_hook:
+            self._exit_hook = True
+            atexit.register(self.flush, 5.0)
+
+    def _retry_loop(self) -> None:
+        while self._backlog:
+            self._wake.wait(self._retry_every_s)
+            self._wake.clear()
+            self._retry_backlog()
+
+    def _retry_backlog(self) -> None:
+        with self._retrying:
+            self._resend()
+
+    def _resend(self) -> None:
+        while True:
+            with self._lock:
+                if not self._backlog:
+                    self._oldest_unsent = None
+                    return
+                event = self._backlog[0]
+            try:
+                self._send(event)
+            except Exception:
+                return  # still failing: the retrier tries again later
+            with self._lock:
+                if self._backlog and self._backlog[0] is event:
+                    self._backlog.popleft()
+
+    @staticmethod
+    def _give_up_on(events: list[UsageEvent]) -> None:
+        for event in events:
+            log.error(
+                "usage event not recorded: %s",
+                event.event_id,
+                extra={"fields": {"unrecorded_usage_event": event.model_dump(mode="json")}},
+            )

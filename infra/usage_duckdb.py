@@ -1,26 +1,41 @@
-"""Usage events in a local DuckDB file: the embedded twin of Pub/Sub into BigQuery.
+"""The usage files (infra.usage_files) loaded into DuckDB, where the reports query them.
 
-The table is made from the BigQuery schema (infra/bigquery), so the views read the
-same columns on both. DuckDB lets one process at a time open a file for writing, and
-both the website and the render subprocesses record events, so each write opens the
-file, appends and closes, waiting briefly while another process holds it; readers wait
-the same way.
+DuckDB lets one process write a database file at a time, so only this class writes
+it, under a file lock, and only to load what the usage files gained since the last
+load: a table remembers how far into each file it has read, in the same transaction as
+the rows. Events come from the files, never straight from a request, so a report can
+never slow or fail one. The database is derived data: if it ever cannot be opened, it
+is set aside and loaded again from the files, which are the source of truth.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+import os
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 
 from infra.bigquery import TABLE, table_schema
-from infra.usage import UsageEvent, UsageSink
+from infra.usage_files import PATTERN
+
+log = logging.getLogger(__name__)
 
 DUCKDB_TYPES = {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMPTZ", "INT64": "BIGINT", "FLOAT64": "DOUBLE"}
-T = TypeVar("T")
+COLUMNS = [field["name"] for field in table_schema()]
+#: Where the database is attached in each connection: the views' table is usage.main.usage_events.
+CATALOG, SCHEMA = "usage", "main"
+LOADED = f"{CATALOG}.{SCHEMA}.loaded_files"
+
+
+class UsageReportsBusy(RuntimeError):
+    """Another process has held the usage database for too long."""
 
 
 def create_table_sql(name: str = TABLE) -> str:
@@ -31,49 +46,117 @@ def create_table_sql(name: str = TABLE) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name} (\n    {columns}\n)"
 
 
-COLUMNS = [field["name"] for field in table_schema()]
+def _json_columns() -> str:
+    """read_json's column list: every field read as text first, then cast, so that a
+    timestamp's time zone and an absent field are read the same way in every file."""
+    return "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in COLUMNS) + "}"
 
 
-def with_file(path: Path, work: Callable[[], T], wait_s: float) -> T:
-    """Runs `work`, which opens the file, again while another process holds its lock."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return work()
-        except duckdb.IOException:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+def _select_casts() -> str:
+    types = {field["name"]: DUCKDB_TYPES[field["type"]] for field in table_schema()}
+    return ", ".join(f"CAST({name} AS {types[name]})" for name in COLUMNS)
 
 
-class DuckDBUsageSink(UsageSink):
-    def __init__(self, path: Path, wait_s: float = 10.0):
-        self.path = Path(path)
-        self._wait_s = wait_s
+class UsageWarehouse:
+    def __init__(self, folder: Path, path: Path, wait_s: float = 30.0):
+        self.folder, self.path, self._wait_s = Path(folder), Path(path), wait_s
 
-    def record(self, event: UsageEvent) -> None:
-        row = event.model_dump(mode="json") | {"event_ts": event.event_ts}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-
-        def append() -> None:
-            with duckdb.connect(str(self.path)) as connection:
-                connection.execute(create_table_sql())
-                connection.execute(
-                    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
-                    [row[column] for column in COLUMNS],
-                )
-
-        with_file(self.path, append, self._wait_s)
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the loaded events, up to date with the files; one process at a time."""
+        with self._exclusive():
+            connection = self._open()
+            try:
+                self._load(connection)
+                yield connection
+            finally:
+                connection.close()
 
     def events(self) -> list[dict]:
-        """Every stored event, oldest first (for tests and a look by hand)."""
-        if not self.path.exists():
-            return []
+        """Every event, oldest first (for tests and a look by hand)."""
+        with self.connection() as connection:
+            cursor = connection.execute(f"SELECT * FROM {CATALOG}.{SCHEMA}.{TABLE} ORDER BY event_ts")
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
-        def read() -> list[dict]:
-            with duckdb.connect(str(self.path), read_only=True) as connection:
-                cursor = connection.execute(f"SELECT * FROM {TABLE} ORDER BY event_ts")
-                names = [column[0] for column in cursor.description]
-                return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "w") as handle:
+            deadline = time.monotonic() + self._wait_s
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise UsageReportsBusy(f"the usage database was busy for {self._wait_s:.0f} s") from None
+                    time.sleep(0.05)
+            yield  # closing the file releases the lock
 
-        return with_file(self.path, read, self._wait_s)
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._attach()
+        except duckdb.Error as error:
+            broken = self.path.with_name(f"{self.path.name}.broken-{datetime.now(UTC):%Y%m%dT%H%M%S}")
+            log.error(
+                "the usage database could not be opened (%s); set aside as %s and loaded again", error, broken.name
+            )
+            self.path.rename(broken)
+            wal = self.path.with_name(self.path.name + ".wal")
+            if wal.exists():
+                wal.rename(broken.with_name(broken.name + ".wal"))
+            return self._attach()
+
+    def _attach(self) -> duckdb.DuckDBPyConnection:
+        connection = duckdb.connect(":memory:")
+        try:
+            connection.execute("SET TimeZone = 'UTC'")
+            connection.execute(f"ATTACH '{_quoted(self.path)}' AS {CATALOG}")
+            connection.execute(create_table_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"))
+            connection.execute(f"CREATE TABLE IF NOT EXISTS {LOADED} (name VARCHAR PRIMARY KEY, bytes BIGINT NOT NULL)")
+            connection.execute(f"SELECT count(*) FROM {LOADED}").fetchone()  # reads the file, not only its header
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _load(self, connection: duckdb.DuckDBPyConnection) -> None:
+        loaded = dict(connection.execute(f"SELECT name, bytes FROM {LOADED}").fetchall())
+        for path in sorted(self.folder.glob(PATTERN)):
+            start = loaded.get(path.name, 0)
+            with open(path, "rb") as handle:
+                handle.seek(start)
+                new = handle.read()
+            end = new.rfind(b"\n") + 1  # a line still being written waits for the next load
+            if end == 0:
+                continue
+            self._load_lines(connection, path.name, new[:end], start + end)
+
+    def _load_lines(self, connection: duckdb.DuckDBPyConnection, name: str, lines: bytes, upto: int) -> None:
+        descriptor, chunk = tempfile.mkstemp(prefix="usage-", suffix=".jsonl")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(lines)
+            connection.execute("BEGIN")
+            connection.execute(
+                f"INSERT INTO {CATALOG}.{SCHEMA}.{TABLE} ({', '.join(COLUMNS)}) SELECT {_select_casts()} "
+                f"FROM read_json(?, format = 'newline_delimited', columns = {_json_columns()}, ignore_errors = true) "
+                "WHERE event_id IS NOT NULL",
+                [chunk],
+            )
+            connection.execute(
+                f"INSERT OR REPLACE INTO {LOADED} (name, bytes) VALUES (?, ?)",
+                [name, upto],
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                connection.execute("ROLLBACK")
+            raise
+        finally:
+            os.unlink(chunk)
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")

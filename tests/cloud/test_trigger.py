@@ -78,8 +78,8 @@ def test_at_the_cap_the_request_waits_and_the_render_stays_queued(dispatcher, cl
     with pytest.raises(AtCapacity, match="2 renders in progress, the cap is 2"):
         dispatcher.dispatch(third.id)
     assert adapters.records.get_render(third.id).state == "queued"
-    adapters.records.mark_running(first.id, 1)
-    adapters.records.mark_succeeded(first.id, {}, {})
+    adapters.records.mark_running(first.id, 1, "r")
+    adapters.records.mark_succeeded(first.id, "r", {}, {})
     assert dispatcher.dispatch(third.id) == "started"  # the redelivery, once a slot is free
 
 
@@ -130,7 +130,7 @@ def test_the_sweeper_republishes_stuck_requests_and_fails_overdue_renders(adapte
 
     queued, dispatching, running = make_render(), make_render(), make_render()
     adapters.records.mark_dispatching(dispatching.id)
-    adapters.records.mark_running(running.id, 1)
+    adapters.records.mark_running(running.id, 1, "r")
     cut = now()  # the three above are older than the cut, the fresh one newer
     fresh = make_render()
     # The sweeper runs so long after the cut that both of its thresholds fall exactly on it.

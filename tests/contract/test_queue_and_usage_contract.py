@@ -9,6 +9,7 @@ import pytest
 
 from infra.usage import UsageEvent
 from tests.emulators import create_usage_topic
+from tests.usage import stored_events
 
 
 class PubSubTopic:
@@ -77,10 +78,10 @@ def test_a_submitted_render_is_delivered(queue_and_delivered, make_render, adapt
     assert queue.depth() == 2  # a render being dispatched is still in progress
 
 
-@pytest.fixture(params=["duckdb", pytest.param("pubsub", marks=pytest.mark.emulator)])
+@pytest.fixture(params=["files", pytest.param("pubsub", marks=pytest.mark.emulator)])
 def sink_and_stored(request, adapters):
-    if request.param == "duckdb":
-        return adapters.usage, lambda count: adapters.usage.events()
+    if request.param == "files":
+        return adapters.usage, lambda count: stored_events(adapters)
     from infra.usage_pubsub import PubSubUsageSink, decode
 
     topic = request.getfixturevalue("usage_topic")

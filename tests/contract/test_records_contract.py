@@ -28,30 +28,61 @@ def test_a_render_is_stored_whole(records, make_render):
 
 def test_only_one_attempt_starts_a_queued_render(records, make_render):
     render = make_render()
-    assert records.mark_running(render.id, attempt=1)
-    assert not records.mark_running(render.id, attempt=1)  # a second delivery of the same attempt
-    assert records.mark_running(render.id, attempt=2)  # a retry takes over a dead attempt
-    assert records.get_render(render.id).attempts == 2
-    assert not records.mark_running(render.id, attempt=1)  # an old attempt cannot come back
+    assert records.mark_running(render.id, attempt=1, runner="first")
+    assert not records.mark_running(render.id, attempt=1, runner="again")  # a second delivery of the same attempt
+    assert records.mark_running(render.id, attempt=2, runner="second")  # a retry takes over a dead attempt
+    stored = records.get_render(render.id)
+    assert (stored.attempts, stored.runner) == (2, "second")
+    assert not records.mark_running(render.id, attempt=1, runner="first")  # an old attempt cannot come back
+
+
+def test_an_attempt_taken_over_can_write_nothing(records, make_render):
+    render = make_render()
+    records.mark_running(render.id, 1, "first")
+    assert records.report_progress(render.id, "first", "denoising", 0.3)
+    records.mark_running(render.id, 2, "second")
+    assert not records.report_progress(render.id, "first", "denoising", 0.9)
+    assert not records.mark_succeeded(render.id, "first", {"video": "renders/x/first/clip.mp4"}, {})
+    assert not records.mark_failed(render.id, "attempt 1 failed", runner="first")
+    assert not records.requeue(render.id, note="attempt 1 failed", runner="first")
+    stored = records.get_render(render.id)
+    assert (stored.state, stored.runner, stored.progress, stored.error) == ("running", "second", 0.0, None)
+    assert records.mark_succeeded(render.id, "second", {"video": "renders/x/second/clip.mp4"}, {})
+    assert records.get_render(render.id).artifacts == {"video": "renders/x/second/clip.mp4"}
+
+
+def test_a_runner_may_fail_or_requeue_only_what_it_holds(records, make_render):
+    render = make_render()
+    assert not records.requeue(render.id, runner="first")  # queued: nobody holds it
+    records.mark_running(render.id, 1, "first")
+    assert records.requeue(render.id, note="attempt 1 failed", runner="first")
+    assert records.get_render(render.id).runner is None
+    records.mark_running(render.id, 2, "second")
+    assert not records.mark_failed(render.id, "no", runner="first")
+    assert records.mark_failed(render.id, "attempt 2 failed", runner="second")
+    assert records.get_render(render.id).error == "attempt 2 failed"
 
 
 def test_progress_only_while_running_and_never_backwards(records, make_render):
     render = make_render()
-    assert not records.report_progress(render.id, "denoising", 0.5)
-    records.mark_running(render.id, 1)
-    assert records.report_progress(render.id, "denoising", 0.5)
-    records.report_progress(render.id, "denoising", 0.3)
+    assert not records.report_progress(render.id, "r", "denoising", 0.5)
+    records.mark_running(render.id, 1, "r")
+    started = records.get_render(render.id)
+    assert started.progress_at == started.started_at
+    assert records.report_progress(render.id, "r", "denoising", 0.5)
+    records.report_progress(render.id, "r", "denoising", 0.3)
     stored = records.get_render(render.id)
     assert (stored.stage, stored.progress) == ("denoising", 0.5)
+    assert stored.progress_at > stored.started_at
 
 
 def test_success_only_from_running_and_final(records, make_render):
     render = make_render()
-    assert not records.mark_succeeded(render.id, {"video": "k"}, {})
-    records.mark_running(render.id, 1)
-    assert records.mark_succeeded(render.id, {"video": "renders/x/clip.mp4"}, {"render_s": 1.5})
+    assert not records.mark_succeeded(render.id, "r", {"video": "k"}, {})
+    records.mark_running(render.id, 1, "r")
+    assert records.mark_succeeded(render.id, "r", {"video": "renders/x/clip.mp4"}, {"render_s": 1.5})
     assert not records.mark_failed(render.id, "too late")
-    assert not records.mark_running(render.id, 2)
+    assert not records.mark_running(render.id, 2, "s")
     stored = records.get_render(render.id)
     assert (stored.state, stored.progress, stored.error) == ("succeeded", 1.0, None)
     assert stored.artifacts == {"video": "renders/x/clip.mp4"} and stored.timings == {"render_s": 1.5}
@@ -61,7 +92,7 @@ def test_success_only_from_running_and_final(records, make_render):
 def test_failure_keeps_its_reason_and_is_final(records, make_render):
     render = make_render()
     assert records.mark_failed(render.id, "the model's weights are missing")
-    assert not records.mark_running(render.id, 2)
+    assert not records.mark_running(render.id, 2, "r")
     stored = records.get_render(render.id)
     assert (stored.state, stored.error) == ("failed", "the model's weights are missing")
 
@@ -69,8 +100,8 @@ def test_failure_keeps_its_reason_and_is_final(records, make_render):
 def test_requeue_puts_a_running_render_back(records, make_render):
     render = make_render()
     assert not records.requeue(render.id)  # not running
-    records.mark_running(render.id, 1)
-    records.report_progress(render.id, "denoising", 0.4)
+    records.mark_running(render.id, 1, "r")
+    records.report_progress(render.id, "r", "denoising", 0.4)
     assert records.requeue(render.id, note="attempt 1 failed")
     stored = records.get_render(render.id)
     assert (stored.state, stored.progress, stored.error) == ("queued", 0.0, "attempt 1 failed")
@@ -108,7 +139,7 @@ def test_racing_deliveries_start_a_render_exactly_once(records, make_render):
 
     def deliver():
         barrier.wait()
-        wins.append(records.mark_running(render.id, attempt=1))
+        wins.append(records.mark_running(render.id, attempt=1, runner=threading.current_thread().name))
 
     threads = [threading.Thread(target=deliver) for _ in range(6)]
     for thread in threads:
@@ -122,8 +153,8 @@ def test_racing_deliveries_start_a_render_exactly_once(records, make_render):
 def test_recent_render_seconds_newest_first(records, make_render):
     for seconds in (3.0, 9.0):
         render = make_render()
-        records.mark_running(render.id, 1)
-        records.mark_succeeded(render.id, {"video": f"renders/{render.id}/clip.mp4"}, {"render_s": seconds})
+        records.mark_running(render.id, 1, "r")
+        records.mark_succeeded(render.id, "r", {"video": f"renders/{render.id}/clip.mp4"}, {"render_s": seconds})
     failed = make_render()
     records.mark_failed(failed.id, "no")
     assert records.recent_render_seconds() == [9.0, 3.0]
@@ -137,13 +168,13 @@ def test_only_one_delivery_dispatches_and_a_dispatched_render_can_start_or_go_ba
     assert records.requeue(render.id, note="the job could not be started: quota")
     assert records.get_render(render.id).state == "queued"
     assert records.mark_dispatching(render.id)
-    assert records.mark_running(render.id, attempt=1)
+    assert records.mark_running(render.id, attempt=1, runner="r")
     assert not records.mark_dispatching(render.id)
 
 
 def test_stale_renders_for_the_sweeper(records, make_render):
     old_queued, old_running = make_render(), make_render()
-    records.mark_running(old_running.id, 1)
+    records.mark_running(old_running.id, 1, "r")
     cut = now()  # the old ones were created and started before it, the fresh one after
     fresh = make_render()
     assert fresh.created_at > cut

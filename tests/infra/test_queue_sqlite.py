@@ -47,10 +47,15 @@ def test_concurrent_claims_never_share_a_request(settings, make_render, adapters
     assert sorted(claimed) == sorted(ids)
 
 
-def test_recover_releases_what_a_dead_worker_held(adapters, make_render):
-    render = make_render()
+def test_recover_finds_what_a_dead_worker_held_and_which_job_ran_it(adapters, make_render):
+    render, waiting = make_render(), make_render()
     adapters.queue.submit(render.id)
+    adapters.queue.submit(waiting.id)
     adapters.queue.claim()
-    assert adapters.queue.claim() is None
-    assert adapters.queue.recover() == [render.id]
-    assert adapters.queue.claim().render_id == render.id
+    adapters.queue.mark_claimed_by(render.id, 4242)
+    [delivery] = adapters.queue.recover()
+    assert (delivery.render_id, delivery.attempt, delivery.claimed_by) == (render.id, 1, 4242)
+    assert adapters.queue.claim().render_id == waiting.id  # still claimed until settled
+    adapters.queue.release(render.id)
+    again = adapters.queue.claim()
+    assert (again.render_id, again.attempt, again.claimed_by) == (render.id, 2, None)

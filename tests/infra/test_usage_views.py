@@ -13,7 +13,8 @@ import sqlglot
 from infra import pricing
 from infra.bigquery import VIEWS_DIR, avro_schema, table_schema, view_names, view_sql
 from infra.usage import UsageEvent
-from infra.usage_duckdb import DuckDBUsageSink, create_table_sql
+from infra.usage_duckdb import UsageWarehouse, create_table_sql
+from infra.usage_files import UsageFiles
 from infra.usage_pubsub import decode, encode
 from infra.usage_reports import UsageReports, duckdb_sql
 
@@ -73,9 +74,8 @@ def test_what_the_publisher_sends_decodes_to_the_event():
 
 
 def test_the_local_table_has_the_schema_s_columns(tmp_path):
-    sink = DuckDBUsageSink(tmp_path / "usage.duckdb")
-    sink.record(UsageEvent(kind="download"))
-    [row] = sink.events()
+    UsageFiles(tmp_path / "usage").record(UsageEvent(kind="download"))
+    [row] = UsageWarehouse(tmp_path / "usage", tmp_path / "usage.duckdb").events()
     assert list(row) == [f["name"] for f in table_schema()]
     assert "event_id VARCHAR NOT NULL" in create_table_sql() and "user_id VARCHAR," in create_table_sql()
 
@@ -123,7 +123,7 @@ def render(render_id, user, status, wall, cost, when):
 def reports(tmp_path):
     """Several users, days and kinds; failures and retries; duplicated deliveries; a late
     event from another time zone."""
-    sink = DuckDBUsageSink(tmp_path / "usage.duckdb")
+    sink = UsageFiles(tmp_path / "usage")
     turn = UsageEvent(kind="dialogue_turn", user_id="a", model="gpt-4o-mini", cost_usd=0.001, event_ts=at(DAY1, 9))
     succeeded = render("r1", "a", "succeeded", 30.0, 0.08, at(DAY1, 11))
     events = [
@@ -152,7 +152,7 @@ def reports(tmp_path):
     ]
     for event in events:
         sink.record(event)
-    return UsageReports(sink.path)
+    return UsageReports(UsageWarehouse(sink.folder, tmp_path / "usage.duckdb"))
 
 
 def test_daily_cost(reports):
@@ -252,7 +252,6 @@ def test_views_have_the_issue_s_columns_and_types(reports, name):
 
 
 def test_no_events_yet_means_empty_views(tmp_path):
-    reports = UsageReports(tmp_path / "nothing.duckdb")
+    reports = UsageReports(UsageWarehouse(tmp_path / "no-usage-yet", tmp_path / "usage.duckdb"))
     for name in view_names():
         assert reports.view(name).rows == []
-    assert not (tmp_path / "nothing.duckdb").exists()  # reading made no file

@@ -7,6 +7,7 @@ import pytest
 from infra.local_worker import LocalWorker
 from infra.pricing import egress_cost
 from tests.media import probe
+from tests.usage import stored_events
 
 
 def test_session_gives_a_user_and_a_csrf_token(client):
@@ -33,7 +34,7 @@ def test_from_a_scene_to_a_downloaded_clip(api, adapters, tmp_path):
     render_id = started.get_json()["render_id"]
     assert api.get(f"/api/renders/{render_id}").get_json()["state"] == "queued"
 
-    assert LocalWorker(adapters).run_once()  # the real job, as a subprocess
+    assert LocalWorker(adapters, adapters.queue).run_once()  # the real job, as a subprocess
 
     status = api.get(f"/api/renders/{render_id}").get_json()
     assert status["state"] == "succeeded" and status["progress"] == 1.0 and status["duration_s"] == 15.0
@@ -48,9 +49,9 @@ def test_from_a_scene_to_a_downloaded_clip(api, adapters, tmp_path):
     assert probe(clip)["duration_s"] == pytest.approx(15.0)
     with api.get(status["poster_url"]) as poster:
         assert poster.mimetype == "image/jpeg"
-    kinds = [event["kind"] for event in adapters.usage.events()]
+    kinds = [event["kind"] for event in stored_events(adapters)]
     assert kinds.count("dialogue_turn") == 2 and "render" in kinds and "download" in kinds
-    [download_event] = [event for event in adapters.usage.events() if event["kind"] == "download"]
+    [download_event] = [event for event in stored_events(adapters) if event["kind"] == "download"]
     size = clip.stat().st_size
     assert json.loads(download_event["attributes"]) == {"bytes": size}
     assert download_event["cost_usd"] == pytest.approx(egress_cost(size)) and download_event["cost_usd"] > 0
@@ -149,8 +150,8 @@ def test_health_and_metrics(client, api, make_render, adapters):
 def test_metrics_show_how_long_renders_took(client, adapters, make_render):
     for seconds in (4.0, 12.0, 45.0):
         render = make_render()
-        adapters.records.mark_running(render.id, 1)
-        adapters.records.mark_succeeded(render.id, {}, {"render_s": seconds})
+        adapters.records.mark_running(render.id, 1, "r")
+        adapters.records.mark_succeeded(render.id, "r", {}, {"render_s": seconds})
     text = client.get("/metrics").get_data(as_text=True)
     assert 'animbooks_render_seconds_bucket{le="5.0"} 1.0' in text
     assert 'animbooks_render_seconds_bucket{le="60.0"} 3.0' in text

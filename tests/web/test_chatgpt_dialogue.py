@@ -7,6 +7,7 @@ from frontend_service import create_app
 from infra.records_sqlite import SqliteDatabase
 from tests.conftest import ApiClient
 from tests.dialogue.fake_openai import FakeOpenAI, questions_turn, storyboard_turn
+from tests.usage import stored_events
 
 
 @pytest.fixture
@@ -38,11 +39,11 @@ def test_questions_answers_storyboard_and_the_bible_on_the_page(chat_api, fake, 
     page = chat_api.get(f"/scenes/{scene['id']}").get_data(as_text=True)
     assert "1860s St Petersburg" in page and "invented" in page and "from the text" in page
 
-    events = [e for e in adapters.usage.events() if e["kind"] == "dialogue_turn"]
+    events = [e for e in stored_events(adapters) if e["kind"] == "dialogue_turn"]
     assert [(e["model"], e["tokens_in"], e["tokens_out"]) for e in events] == [("gpt-4o-mini", 900, 300)] * 2
     assert events[0]["cost_usd"] == pytest.approx(900 * 0.15e-6 + 300 * 0.60e-6)
     assert events[0]["pricing_version"] == "2026-11-21"
-    assert {e["kind"] for e in adapters.usage.events()} == {"dialogue_turn", "moderation"}
+    assert {e["kind"] for e in stored_events(adapters)} == {"dialogue_turn", "moderation"}
 
 
 def test_a_flagged_scene_is_refused_and_nothing_is_stored(chat_api, fake, adapters):
@@ -54,7 +55,7 @@ def test_a_flagged_scene_is_refused_and_nothing_is_stored(chat_api, fake, adapte
         "message": "We can't make a clip of this: it was flagged as violence. Please describe a different scene.",
     }
     assert scenes_stored(adapters.settings) == 0
-    assert [e["kind"] for e in adapters.usage.events()] == ["moderation"]
+    assert [e["kind"] for e in stored_events(adapters)] == ["moderation"]
 
 
 def test_an_edited_storyboard_with_flagged_prompts_is_refused(chat_api, fake, storyboard_data):

@@ -10,6 +10,7 @@ import pytest
 from infra.gallery import HIDE_AFTER_REPORTS
 from infra.records import Scene
 from tests.conftest import ApiClient
+from tests.usage import stored_events
 
 PAYLOAD = '<script>alert("x")</script>" onmouseover="alert(1)'
 NAME_PAYLOAD = '<script>alert("x")</script>"onmouseover="alert(1)'[:40]
@@ -48,8 +49,8 @@ def finished_render(adapters, storyboard_data, tmp_path):
             source.write_bytes(f"{name} of {render.id}".encode())
             artifacts[name] = f"renders/{render.id}/{file}"
             adapters.storage.put_file(artifacts[name], source, "application/octet-stream")
-        adapters.records.mark_running(render.id, 1)
-        adapters.records.mark_succeeded(render.id, artifacts, {"render_s": 12.5})
+        adapters.records.mark_running(render.id, 1, "r")
+        adapters.records.mark_succeeded(render.id, "r", artifacts, {"render_s": 12.5})
         return adapters.records.get_render(render.id)
 
     return make
@@ -137,7 +138,7 @@ def test_votes_one_per_person_changeable_each_a_usage_event(owner, visitor, fini
     assert visitor.put(f"/api/renders/{render.id}/vote", json={"value": 0}).get_json()["votes"] == 1
     for bad in ({"value": 2}, {"value": "up"}, {}, []):
         assert visitor.put(f"/api/renders/{render.id}/vote", json=bad).status_code in (400, 422)
-    ratings = [e for e in adapters.usage.events() if e["kind"] == "rating"]
+    ratings = [e for e in stored_events(adapters) if e["kind"] == "rating"]
     assert [e["status"] for e in ratings] == ["up", "up", "down", "up", "cleared"]
     assert {e["render_id"] for e in ratings} == {render.id}
 

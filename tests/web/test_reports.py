@@ -15,7 +15,6 @@ from frontend_service.reports import LOOKER_SOURCES, looker_studio_url
 from infra.bigquery import view_names
 from infra.records import now
 from infra.usage import UsageEvent
-from infra.usage_reports import UsageReports
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 
@@ -50,7 +49,7 @@ def test_the_page_with_no_events(client):
     for name in view_names():
         assert f"/reports/{name}.csv?" in text
         rows = list(csv.reader(io.StringIO(client.get(f"/reports/{name}.csv").get_data(as_text=True))))
-        assert rows == [UsageReports(client.application.extensions["adapters"].settings.usage_path).view(name).columns]
+        assert rows == [client.application.extensions["adapters"].reports.view(name).columns]
 
 
 def test_the_page_draws_the_views(client, events):
@@ -70,7 +69,7 @@ def test_csv_is_the_view(client, events, adapters):
         assert response.mimetype == "text/csv"
         assert f'filename="{name}_{start}_{end}.csv"' in response.headers["Content-Disposition"]
         header, *rows = csv.reader(io.StringIO(response.get_data(as_text=True)))
-        view = UsageReports(adapters.settings.usage_path).view(name, start, end)
+        view = adapters.reports.view(name, start, end)
         assert header == view.columns
         assert rows == [["" if value is None else str(value) for value in row] for row in view.rows]
     [stats] = list(
