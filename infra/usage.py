@@ -121,9 +121,10 @@ class UsageSink(abc.ABC):
             if not self._backlog or time.monotonic() >= deadline:
                 break
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-        if not self._backlog:
+        unsent = list(self._backlog) + self._unconfirmed()
+        if not unsent:
             return True
-        self._give_up_on(list(self._backlog))
+        self._give_up_on(unsent)
         self._backlog.clear()
         return False
 
@@ -146,6 +147,10 @@ class UsageSink(abc.ABC):
         """Waits for events handed over but not yet confirmed (an adapter that sends
         in the background); confirmed failures come back through `_keep`."""
         return None
+
+    def _unconfirmed(self) -> list[UsageEvent]:
+        """Events handed over whose sending is still unconfirmed."""
+        return []
 
     # -- the backlog ------------------------------------------------------------------
 

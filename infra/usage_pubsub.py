@@ -40,25 +40,28 @@ class PubSubUsageSink(UsageSink):
     def __init__(self, publisher: pubsub_v1.PublisherClient, topic: str, retry_every_s: float = 2.0):
         super().__init__(retry_every_s)
         self._publisher, self._topic = publisher, topic
-        self._pending: set[futures.Future] = set()
-        self._pending_lock = threading.Lock()
+        self._pending: dict[futures.Future, UsageEvent] = {}
+        self._settled = threading.Condition()
 
     def _send(self, event: UsageEvent) -> None:
         future = self._publisher.publish(self._topic, encode(event), kind=event.kind)
-        with self._pending_lock:
-            self._pending.add(future)
+        with self._settled:
+            self._pending[future] = event
         future.add_done_callback(lambda done: self._published(done, event))
 
     def _published(self, future: futures.Future, event: UsageEvent) -> None:
-        with self._pending_lock:
-            self._pending.discard(future)
         error = future.exception()
         if error is not None:
             log.warning("usage event %s not published yet (%s); will retry", event.event_id, error)
-            self._keep(event)
+            self._keep(event)  # back in the backlog before it stops counting as pending
+        with self._settled:
+            self._pending.pop(future, None)
+            self._settled.notify_all()
 
     def _wait_sent(self, timeout_s: float) -> None:
-        with self._pending_lock:
-            pending = set(self._pending)
-        if pending:
-            futures.wait(pending, timeout=timeout_s)
+        with self._settled:
+            self._settled.wait_for(lambda: not self._pending, timeout=timeout_s)
+
+    def _unconfirmed(self) -> list[UsageEvent]:
+        with self._settled:
+            return list(self._pending.values())

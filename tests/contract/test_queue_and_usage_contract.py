@@ -109,3 +109,34 @@ def test_usage_events_arrive_with_every_field(sink_and_stored):
     assert json.loads(row["attributes"]) == {"preset": "standard"}
     assert row["event_ts"] == event.event_ts and row["pricing_version"] == event.pricing_version
     assert list(row) == list(UsageEvent.model_fields)  # the same fields, in the table's order, on both sides
+
+
+def test_a_reachable_queue_is_ready(queue_and_delivered):
+    queue, _ = queue_and_delivered
+    queue.check()  # raises when it is not
+
+
+@pytest.mark.emulator
+def test_a_queue_whose_topic_is_missing_is_not_ready(pubsub_topic, adapters):
+    from infra.queue_pubsub import PubSubRenderQueue
+
+    missing = pubsub_topic.topic.rsplit("/", 1)[0] + "/never-created"
+    with pytest.raises(Exception, match="404|not found|NotFound"):
+        PubSubRenderQueue(pubsub_topic.publisher, missing, adapters.records).check()
+
+
+@pytest.mark.emulator
+def test_usage_that_cannot_be_published_never_fails_the_caller(pubsub_topic, caplog):
+    """The usage topic gone: recording returns at once, and what could not be sent ends in
+    the log whole when the process gives up on it."""
+    import logging
+
+    from infra.usage_pubsub import PubSubUsageSink
+
+    missing = pubsub_topic.topic.rsplit("/", 1)[0] + "/never-created"
+    sink = PubSubUsageSink(pubsub_topic.publisher, missing, retry_every_s=60)
+    event = UsageEvent(kind="download", user_id="u")
+    sink.record(event)  # no exception, no wait for Pub/Sub
+    with caplog.at_level(logging.ERROR):
+        assert sink.flush(timeout_s=5) is False
+    assert f"usage event not recorded: {event.event_id}" in caplog.text

@@ -182,3 +182,7 @@ def test_stale_renders_for_the_sweeper(records, make_render):
     assert [r.id for r in records.stale_renders("running", cut)] == [old_running.id]
     assert records.stale_renders("queued", cut - timedelta(hours=1)) == []
     assert len(records.stale_renders("queued", now() + timedelta(seconds=1))) == 2
+
+
+def test_reachable_records_are_ready(records):
+    records.check()  # raises when they are not

@@ -76,3 +76,19 @@ def _read(storage, key: str) -> bytes:
     if hasattr(storage, "path_for"):
         return storage.path_for(key).read_bytes()
     return storage._bucket.blob(key).download_as_bytes()
+
+
+def test_a_reachable_store_is_ready(storage):
+    storage.check()  # raises when it is not
+
+
+def test_a_missing_bucket_is_not_ready(gcs_emulator, monkeypatch):
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage as gcs
+
+    from infra.storage_gcs import GcsStorage
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
+    client = gcs.Client(project="test", credentials=AnonymousCredentials())
+    with pytest.raises(Exception, match="404"):
+        GcsStorage(client, "no-such-bucket").check()
