@@ -14,7 +14,7 @@ CHECKOV := .venv-checkov/bin/checkov
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint render bench bench-gpu eval-dialogue translations clean
+.PHONY: install run test lint render bench bench-gpu eval-dialogue translations clean provider-schema
 
 # The Russian (and any other) UI catalogues, compiled from their .po sources.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard frontend_service/translations/*/LC_MESSAGES/messages.po))
@@ -45,9 +45,14 @@ run: install
 	$(BIN)/gunicorn --config python:frontend_service.gunicorn_conf --bind 127.0.0.1:$(PORT) \
 		'frontend_service:create_app()'
 
-test: install $(CHECKOV)
+test: install $(CHECKOV) provider-schema
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
+
+# The terraform providers' schemas, at both ends of each version constraint, from the
+# CDK for Terraform packages on npm, cached in .provider-schema/ (a no-op when cached).
+provider-schema: install
+	$(BIN)/python tests/deploy/provider_schema.py build
 
 # checkov for terraform/, in a virtual environment of its own: it and python-hcl2
 # install the same module name.
@@ -84,4 +89,4 @@ bench-gpu: install
 	$(BIN)/python tests/benchmarks/bench_render_gpu.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-checkov .provider-schema .pytest_cache .ruff_cache *.egg-info

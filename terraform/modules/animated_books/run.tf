@@ -1,6 +1,7 @@
 # The web service, the render job on an L4, and the trigger services.
 
 resource "google_cloud_run_v2_service" "web" {
+  provider             = google-beta # iap_enabled is in google-beta only, in 6.x
   project              = var.project_id
   name                 = "animbooks-web"
   location             = var.region
