@@ -24,6 +24,7 @@ import base64
 import binascii
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -36,9 +37,17 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from infra.bootstrap import Adapters, bootstrap
 from infra.queue import RenderQueue
 from infra.records import Records, now
-from infra.settings import load_settings
+from infra.settings import ConfigurationError, load_settings
 
 log = logging.getLogger(__name__)
+
+# functions-framework imports this module before it serves: a setting the trigger cannot
+# use stops it here with one line, instead of failing every request with a traceback.
+try:
+    load_settings()
+except ConfigurationError as error:
+    print(f"error: {error}", file=sys.stderr, flush=True)
+    raise SystemExit(2) from None
 
 
 class AtCapacity(Exception):
