@@ -3,9 +3,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A CPU build on these machines. It goes in first and pinned: left to the resolver,
-# torch would come from the registry with several GB of CUDA packages. Elsewhere add
-# the CPU wheel index: make install TORCH="torch==2.13.0 --index-url <pytorch cpu index>"
+# A CPU build on these machines. It goes in first and pinned (the version locks/refresh.py
+# names; the job image installs the CUDA build of the same): left to the resolver, torch
+# would come from the registry with several GB of CUDA packages. Elsewhere add the CPU
+# wheel index: make install TORCH="torch==2.13.0 --index-url <pytorch cpu index>"
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 CHECKOV := .venv-checkov/bin/checkov
@@ -14,7 +15,7 @@ CHECKOV := .venv-checkov/bin/checkov
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint render bench bench-gpu eval-dialogue translations clean
+.PHONY: install lock run test lint render bench bench-gpu eval-dialogue translations clean provider-schema
 
 # The Russian (and any other) UI catalogues, compiled from their .po sources.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard frontend_service/translations/*/LC_MESSAGES/messages.po))
@@ -29,12 +30,19 @@ translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o frontend_service/translations/messages.pot .
 	$(BIN)/pybabel update -i frontend_service/translations/messages.pot -d frontend_service/translations
 
-$(STAMP): pyproject.toml Makefile
+# The locked versions (locks/dev.txt, hash-checked), the same the images install; then
+# the project itself, editable, with nothing more resolved.
+$(STAMP): pyproject.toml Makefile locks/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[job,web,trigger,dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r locks/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Resolve every lock again (uv, from PyPI) after changing pyproject.toml's dependencies.
+lock: install
+	$(BIN)/python locks/refresh.py
 
 # The whole product on this machine: the website, its local render worker, SQLite,
 # a folder for clips, DuckDB for usage. No account, no key, no network.
@@ -45,9 +53,14 @@ run: install
 	$(BIN)/gunicorn --config python:frontend_service.gunicorn_conf --bind 127.0.0.1:$(PORT) \
 		'frontend_service:create_app()'
 
-test: install $(CHECKOV)
+test: install $(CHECKOV) provider-schema
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
+
+# The terraform providers' schemas, at both ends of each version constraint, from the
+# CDK for Terraform packages on npm, cached in .provider-schema/ (a no-op when cached).
+provider-schema: install
+	$(BIN)/python tests/deploy/provider_schema.py build
 
 # checkov for terraform/, in a virtual environment of its own: it and python-hcl2
 # install the same module name.
@@ -85,4 +98,4 @@ bench-gpu: install
 	$(BIN)/python tests/benchmarks/bench_render_gpu.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-checkov .provider-schema .pytest_cache .ruff_cache *.egg-info

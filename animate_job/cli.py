@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.contract import Storyboard, describe, one_shot_storyboard, resolve_spec
 from infra.presets import DEFAULT_PRESET, PRESETS
-from infra.settings import load_settings
+from infra.settings import ConfigurationError, load_settings
 
 EXIT_BAD_INPUT, EXIT_NO_MODEL, EXIT_OUT_OF_MEMORY, EXIT_FAILED = 2, 3, 4, 1
+log = logging.getLogger("animate_job")
 
 
 class BadInput(Exception):
@@ -32,8 +35,33 @@ class BadInput(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except ConfigurationError as error:
+        return _fail(EXIT_BAD_INPUT, str(error))
     return args.command(args)
+
+
+class CloudRunTask(BaseSettings):
+    """What Cloud Run sets in a job task's environment (its documented container contract).
+    Outside Cloud Run: one task, first attempt."""
+
+    model_config = SettingsConfigDict(env_prefix="CLOUD_RUN_", extra="ignore")
+
+    job: str | None = None
+    execution: str | None = None
+    task_index: int = Field(default=0, ge=0)
+    task_attempt: int = Field(default=0, ge=0)  # counts from 0
+    task_count: int = Field(default=1, ge=1)
+
+    @classmethod
+    def from_environment(cls) -> CloudRunTask:
+        try:
+            return cls()
+        except ValidationError as error:
+            problem = error.errors()[0]
+            name = f"CLOUD_RUN_{str(problem['loc'][0]).upper()}"
+            raise ConfigurationError(f"configuration: {name}={problem['input']!r}: {problem['msg']}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
 def _attempt_from_environment() -> int:
     if "ANIMBOOKS_RENDER_ATTEMPT" in os.environ:  # the local worker counts from 1
         return int(os.environ["ANIMBOOKS_RENDER_ATTEMPT"])
-    return int(os.environ.get("CLOUD_RUN_TASK_ATTEMPT", "0")) + 1  # Cloud Run counts from 0
+    return CloudRunTask.from_environment().task_attempt + 1  # Cloud Run counts from 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -97,11 +125,23 @@ def _run(args: argparse.Namespace) -> int:
     json_logging.configure()
     if not args.render_id:
         return _fail(EXIT_BAD_INPUT, "no render id: pass RENDER_ID as an argument or in the environment")
+    task = CloudRunTask.from_environment()
+    if task.task_count != 1 or task.task_index != 0:
+        # The trigger runs one task per render (taskCount 1); more tasks would render it twice.
+        return _fail(EXIT_BAD_INPUT, f"a render runs as one task, not task {task.task_index} of {task.task_count}")
+    if task.execution:
+        log.info(
+            "render %s attempt %d: Cloud Run job %s, execution %s",
+            args.render_id,
+            args.attempt,
+            task.job,
+            task.execution,
+        )
     adapters = bootstrap()
     try:
         return run_render(args.render_id, adapters, attempt=args.attempt)
     finally:
-        adapters.usage.flush()
+        adapters.usage.flush()  # the job's usage is sent before it exits
 
 
 def _render(args: argparse.Namespace) -> int:

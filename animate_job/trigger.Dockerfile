@@ -12,12 +12,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8080
 
 WORKDIR /app
+# Exactly the locked versions the tests ran (make lock), each checked against its hash.
+COPY locks/trigger.txt ./locks/
+RUN pip install --no-cache-dir --require-hashes --no-deps -r locks/trigger.txt
+
 COPY pyproject.toml README.md ./
 COPY infra ./infra
 COPY animate_job ./animate_job
 COPY frontend_service ./frontend_service
 
-RUN pip install ".[trigger]" \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && cp animate_job/trigger.py /srv/main.py \
     && rm -rf /app/infra /app/animate_job /app/frontend_service \
     && useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin trigger

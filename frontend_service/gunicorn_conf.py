@@ -1,4 +1,7 @@
-"""gunicorn settings for the site: its own log lines in the same one-line JSON as the app's."""
+"""gunicorn settings for the site: its own log lines in the same one-line JSON as the app's,
+and the settings checked once before any worker starts."""
+
+import sys
 
 import sys
 
@@ -6,6 +9,7 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
 from infra.json_logging import JsonFormatter
+from infra.settings import ConfigurationError, load_settings
 
 
 class JsonLogger(Logger):
@@ -39,3 +43,13 @@ logger_class = JsonLogger
 workers = 2
 threads = 4
 graceful_timeout = 5
+
+
+def on_starting(server):
+    """A setting the site cannot use stops the master with one line, before it forks: a
+    worker would fail the same way, and gunicorn would start it again and again."""
+    try:
+        load_settings()
+    except ConfigurationError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        sys.exit(2)

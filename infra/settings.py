@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.presets import TINY_MODEL
@@ -66,6 +66,21 @@ class Settings(BaseSettings):
     #: The render job's task timeout: a render running longer is failed by the sweeper.
     task_timeout_s: int = Field(default=3600, ge=60)
 
+    @field_validator("openai_api_key", "openai_base_url", "secret_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value):
+        # An empty or blank variable (OPENAI_API_KEY= in a .env, an empty secret) means "not set".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _cloud_mode_names_its_project_and_bucket(self) -> Settings:
+        if self.mode == "cloud":
+            missing = [name for name in ("gcp_project", "renders_bucket") if not (getattr(self, name) or "").strip()]
+            if missing:
+                names = " and ".join(f"ANIMBOOKS_{name.upper()}" for name in missing)
+                raise ValueError(f"ANIMBOOKS_MODE=cloud needs {names}: the Google Cloud project and its clips bucket")
+        return self
+
     @property
     def render_job_path(self) -> str:
         return f"projects/{self.gcp_project}/locations/{self.gcp_region}/jobs/{self.render_job}"
@@ -89,5 +104,32 @@ class Settings(BaseSettings):
         return self.data_dir / "usage.duckdb"
 
 
+class ConfigurationError(Exception):
+    """A setting the environment gives that the code cannot use; the message is one line
+    naming the setting and what it accepts."""
+
+
+SECRET_SETTINGS = {"secret_key", "openai_api_key"}
+
+
+def describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        if not field:  # a rule over several settings: its message names them
+            lines.append(problem["msg"].removeprefix("Value error, "))
+            continue
+        alias = Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
+        name = alias if isinstance(alias, str) else f"ANIMBOOKS_{field.upper()}"
+        value = "" if field in SECRET_SETTINGS else f"={problem['input']!r}"
+        lines.append(f"{name}{value}: {problem['msg'].replace('Input should be', 'should be')}")
+    return "; ".join(lines)
+
+
 def load_settings() -> Settings:
-    return Settings()
+    """The settings from the environment, or ConfigurationError saying in one line which
+    setting is wrong and what it accepts."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigurationError(f"configuration: {describe(error)}") from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from frontend_service.dialogue.engine import DialogueEngine
 from frontend_service.dialogue.offline import OfflineEngine
 from infra.settings import Settings
@@ -11,6 +13,7 @@ def build_engine(settings: Settings) -> DialogueEngine:
     """ChatGPT when an API key is set (any OpenAI-compatible server through OPENAI_BASE_URL),
     the offline engine otherwise. Nothing connects here: the client connects on first use."""
     if settings.openai_api_key is None:
+        logging.getLogger(__name__).info("no OPENAI_API_KEY: the dialogue uses the offline engine")
         return OfflineEngine()
     import openai
 

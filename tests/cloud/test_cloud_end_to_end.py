@@ -4,15 +4,15 @@ clip plays from Cloud Storage through a signed URL."""
 
 import base64
 import dataclasses
+import json
 import subprocess
 import sys
 import urllib.parse
 import urllib.request
 
 import pytest
-from cloudevents.http import CloudEvent
 
-from animate_job.trigger import Dispatcher, render_id_of
+from animate_job.trigger import Dispatcher, PushEnvelope
 from frontend_service import create_app
 from infra.bootstrap import bootstrap
 from infra.usage_pubsub import decode
@@ -49,13 +49,21 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     assert adapters.records.get_render(render_id).state == "queued"
 
     # The trigger: the Pub/Sub message starts one job execution with RENDER_ID.
+    # The push body Pub/Sub would send for the pulled message (its documented JSON form).
     [message] = pull(cloud, "render-requests", 1)
-    event = CloudEvent(
-        {"type": "google.cloud.pubsub.topic.v1.messagePublished", "source": "//pubsub"},
-        {"message": {"data": base64.b64encode(message.data).decode()}},
-    )
+    body = {
+        "message": {
+            "data": base64.b64encode(message.data).decode(),
+            "attributes": dict(message.attributes),
+            "messageId": message.message_id,
+            "publishTime": message.publish_time.isoformat(),
+        },
+        "subscription": cloud["subscriptions"]["render-requests"],
+        "deliveryAttempt": 1,
+    }
+    push = PushEnvelope.read(json.dumps(body).encode())
     cloud_run = FakeCloudRun(httpserver)
-    assert Dispatcher(adapters.records, cloud_run.client, JOB, 3).dispatch(render_id_of(event)) == "started"
+    assert Dispatcher(adapters.records, cloud_run.client, JOB, 3).dispatch(push.render_id()) == "started"
     assert cloud_run.render_ids() == [render_id]
 
     # Cloud Run runs the job with RENDER_ID and its task attempt, here as a subprocess.

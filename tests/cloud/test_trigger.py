@@ -2,16 +2,20 @@
 
 import base64
 import json
+import logging
+from datetime import UTC, datetime
 
+import flask
+import functions_framework
 import pytest
-from cloudevents.http import CloudEvent
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import run_v2
 from werkzeug import Request, Response
 
 from animate_job import trigger
-from animate_job.trigger import AtCapacity, Dispatcher, JobNotStarted
+from animate_job.trigger import AtCapacity, Dispatcher, JobNotStarted, NotARenderRequest, PushEnvelope
+from tests.conftest import ROOT
 
 JOB = "projects/books/locations/us-central1/jobs/animate-job"
 
@@ -94,32 +98,166 @@ def test_quota_from_cloud_run_leaves_the_render_queued_for_the_redelivery(dispat
     assert cloud_run.render_ids() == [render.id]
 
 
-def test_the_cloud_event_function(dispatcher, cloud_run, make_render, monkeypatch):
+# "Receive messages using push" (Pub/Sub documentation): the body of a push request,
+# verbatim, as the page shows it today and as it showed it before messageId/publishTime.
+DOCUMENTED_PUSH_BODY = """{
+  "message": {
+    "attributes": {
+      "key": "value"
+    },
+    "data": "SGVsbG8gQ2xvdWQgUHViL1N1YiEgSGVyZSBpcyBteSBtZXNzYWdlIQ==",
+    "messageId": "2070443601311540",
+    "message_id": "2070443601311540",
+    "publishTime": "2021-02-26T19:13:55.749Z",
+    "publish_time": "2021-02-26T19:13:55.749Z"
+  },
+  "subscription": "projects/myproject/subscriptions/mysubscription"
+}"""
+EARLIER_DOCUMENTED_PUSH_BODY = """{
+  "message": {
+    "attributes": {
+      "key": "value"
+    },
+    "data": "SGVsbG8gQ2xvdWQgUHViL1N1YiEgSGVyZSBpcyBteSBtZXNzYWdlIQ==",
+    "message_id": "136969346945"
+  },
+  "subscription": "projects/myproject/subscriptions/mysubscription"
+}"""
+
+
+def push_body(render_id: str, delivery_attempt: int | None = None) -> bytes:
+    """The documented body with a render request as its data, as Pub/Sub pushes ours."""
+    body = json.loads(DOCUMENTED_PUSH_BODY)
+    body["message"]["data"] = base64.b64encode(json.dumps({"render_id": render_id}).encode()).decode()
+    body["message"]["attributes"] = {"render_id": render_id}
+    if delivery_attempt is not None:
+        body["deliveryAttempt"] = delivery_attempt  # present when the subscription has a dead-letter policy
+    return json.dumps(body).encode()
+
+
+def call(function, body: bytes):
+    """An HTTP function as functions-framework calls it: with Flask's request."""
+    with flask.Flask(__name__).test_request_context("/", method="POST", data=body, content_type="application/json"):
+        response = flask.make_response(function(flask.request))
+    return response.status_code, response.get_data(as_text=True)
+
+
+def test_the_documented_push_body_reads_field_for_field():
+    push = PushEnvelope.read(DOCUMENTED_PUSH_BODY.encode())
+    assert push.message.message_id == "2070443601311540"
+    assert push.message.publish_time == datetime(2021, 2, 26, 19, 13, 55, 749000, tzinfo=UTC)
+    assert push.message.attributes == {"key": "value"}
+    assert push.subscription == "projects/myproject/subscriptions/mysubscription"
+    assert push.delivery_attempt is None  # no dead-letter policy, no deliveryAttempt
+    assert push.data() == b"Hello Cloud Pub/Sub! Here is my message!"
+    with pytest.raises(NotARenderRequest, match=r"message\.data is not JSON"):
+        push.render_id()
+    earlier = PushEnvelope.read(EARLIER_DOCUMENTED_PUSH_BODY.encode())
+    assert (earlier.message.message_id, earlier.message.publish_time) == ("136969346945", None)
+    assert earlier.data() == b"Hello Cloud Pub/Sub! Here is my message!"
+
+
+def test_a_pushed_request_starts_the_job_and_reads_the_delivery_attempt(
+    dispatcher, cloud_run, make_render, monkeypatch, caplog
+):
     render = make_render()
     monkeypatch.setattr(trigger, "_dispatcher", lambda: dispatcher)
-    data = base64.b64encode(json.dumps({"render_id": render.id}).encode()).decode()
-    event = CloudEvent(
-        {"type": "google.cloud.pubsub.topic.v1.messagePublished", "source": "//pubsub"},
-        {"message": {"data": data, "messageId": "1"}, "subscription": "s"},
-    )
-    trigger.on_render_request(event)
+    body = push_body(render.id, delivery_attempt=5)
+    assert PushEnvelope.read(body).delivery_attempt == 5
+    with caplog.at_level(logging.INFO, logger="animate_job.trigger"):
+        assert call(trigger.on_render_request, body) == (200, "started\n")
     assert cloud_run.render_ids() == [render.id]
+    assert f"render request for {render.id}: message 2070443601311540" in caplog.text and "delivery 5" in caplog.text
+    assert call(trigger.on_render_request, push_body(render.id, delivery_attempt=6)) == (200, "ignored\n")
 
 
-def event_for(render_id: str) -> CloudEvent:
-    data = base64.b64encode(json.dumps({"render_id": render_id}).encode()).decode()
-    return CloudEvent(
-        {"type": "google.cloud.pubsub.topic.v1.messagePublished", "source": "//pubsub"}, {"message": {"data": data}}
-    )
+def test_at_the_cap_the_push_is_refused_with_429_so_pub_sub_delivers_it_again(
+    dispatcher, cloud_run, make_render, monkeypatch
+):
+    monkeypatch.setattr(trigger, "_dispatcher", lambda: dispatcher)
+    first, second, third = make_render(), make_render(), make_render()
+    for render in (first, second):
+        assert call(trigger.on_render_request, push_body(render.id, delivery_attempt=1))[0] == 200
+    status, text = call(trigger.on_render_request, push_body(third.id, delivery_attempt=1))
+    assert (status, text) == (429, "2 renders in progress, the cap is 2; Pub/Sub delivers the request again later\n")
 
 
-def test_a_dead_lettered_request_fails_its_render_with_a_reason(adapters, make_render, monkeypatch):
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def envelope(message: dict, **fields) -> bytes:
+    return json.dumps({"message": message, "subscription": "projects/p/subscriptions/s", **fields}).encode()
+
+
+NEEDS = 'a render request is {"render_id": "..."}'
+MALFORMED = {
+    "not JSON": (b"render me", "not a Pub/Sub push body: the body: Invalid JSON: expected value at line 1 column 1"),
+    "no message": (
+        b'{"subscription": "projects/p/subscriptions/s"}',
+        "not a Pub/Sub push body: message: Field required",
+    ),
+    "no subscription": (b'{"message": {"messageId": "1"}}', "not a Pub/Sub push body: subscription: Field required"),
+    "no message id": (envelope({"data": ""}), "not a Pub/Sub push body: message.messageId: Field required"),
+    "delivery attempt 0": (
+        envelope({"messageId": "1"}, deliveryAttempt=0),
+        "not a Pub/Sub push body: deliveryAttempt: Input should be greater than or equal to 1",
+    ),
+    "data not base64": (envelope({"data": "%%%", "messageId": "1"}), "message.data is not base64"),
+    "data not JSON": (envelope({"data": b64(b"\xff\xfe"), "messageId": "1"}), f"message.data is not JSON: {NEEDS}"),
+    "no render id": (
+        envelope({"data": b64(b'{"id": "r1"}'), "messageId": "1"}),
+        f"message.data has no render_id: {NEEDS}",
+    ),
+    "blank render id": (
+        envelope({"data": b64(b'{"render_id": " "}'), "messageId": "1"}),
+        f"message.data has no render_id: {NEEDS}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_a_malformed_push_gets_a_400_with_one_line_and_starts_nothing(case, cloud_run, monkeypatch):
+    """A 400 is a failed delivery: Pub/Sub retries it until the subscription's dead-letter
+    policy (max_delivery_attempts) moves it to the dead-letter topic, where it is dropped."""
+    monkeypatch.setattr(trigger, "_dispatcher", lambda: pytest.fail("nothing is dispatched"))
+    body, reason = MALFORMED[case]
+    assert call(trigger.on_render_request, body) == (400, reason + "\n")
+    assert call(trigger.on_dead_letter, body) == (204, "")  # acknowledged there: no retry can mend it
+    assert cloud_run.runs == []
+
+
+def test_functions_framework_serves_the_push_as_an_http_function():
+    """The image's serving stack (functions-framework, --signature-type=http) passes our answer through."""
+    app = functions_framework.create_app("on_render_request", str(ROOT / "animate_job" / "trigger.py"), "http")
+    response = app.test_client().post("/", data=DOCUMENTED_PUSH_BODY, content_type="application/json")
+    assert (response.status_code, response.get_data(as_text=True)) == (400, f"message.data is not JSON: {NEEDS}\n")
+
+
+def test_the_run_job_request_is_the_client_s_own_overrides(dispatcher, cloud_run, make_render):
+    """RunJobRequest.Overrides as the google-cloud-run client serialises it to the Admin API."""
+    render = make_render()
+    dispatcher.dispatch(render.id)
+    assert cloud_run.runs == [
+        {"overrides": {"containerOverrides": [{"env": [{"name": "RENDER_ID", "value": render.id}]}], "taskCount": 1}}
+    ]
+
+
+def test_a_dead_lettered_request_fails_its_render_with_a_reason(adapters, make_render, monkeypatch, caplog):
     monkeypatch.setattr(trigger, "_adapters", lambda: adapters)
     render = make_render()
-    trigger.on_dead_letter(event_for(render.id))
+    # Pub/Sub adds these attributes when it moves a message to the dead-letter topic.
+    body = json.loads(push_body(render.id))
+    body["message"]["attributes"] |= {
+        "CloudPubSubDeadLetterSourceDeliveryCount": "20",
+        "CloudPubSubDeadLetterSourceSubscription": "render-requests-trigger",
+    }
+    with caplog.at_level(logging.ERROR, logger="animate_job.trigger"):
+        assert call(trigger.on_dead_letter, json.dumps(body).encode()) == (204, "")
     failed = adapters.records.get_render(render.id)
     assert failed.state == "failed" and failed.error == trigger.GAVE_UP
-    trigger.on_dead_letter(event_for(render.id))  # a second copy changes nothing
+    assert "dead-lettered after 20 deliveries" in caplog.text
+    assert call(trigger.on_dead_letter, json.dumps(body).encode()) == (204, "")  # a second copy changes nothing
     assert adapters.records.get_render(render.id) == failed
 
 
@@ -146,8 +284,6 @@ def test_the_sweeper_republishes_stuck_requests_and_fails_overdue_renders(adapte
 
 
 def test_the_sweeper_as_an_http_function(adapters, make_render, monkeypatch):
-    import flask
-
     monkeypatch.setattr(trigger, "_adapters", lambda: adapters)
     with flask.Flask(__name__).test_request_context("/", method="POST"):
         result = trigger.sweep_stuck_renders(flask.request)

@@ -3,11 +3,15 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "~> 6.36"
+      version = "~> 6.47"
+    }
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = "~> 6.47"
     }
     random = {
       source  = "hashicorp/random"
-      version = "~> 3.6"
+      version = ">= 3.6.0, < 3.8.0"
     }
   }
 
@@ -18,6 +22,12 @@ terraform {
 }
 
 provider "google" {
+  project = var.project_id
+  region  = var.region
+}
+
+# The web service's IAP switch is a google-beta argument (terraform/modules/animated_books/run.tf).
+provider "google-beta" {
   project = var.project_id
   region  = var.region
 }

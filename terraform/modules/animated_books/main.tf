@@ -17,18 +17,18 @@ locals {
 
   # What the web service, the job and the trigger all read (infra/settings.py).
   common_env = {
-    ANIMBOOKS_MODE                 = "cloud"
-    ANIMBOOKS_GCP_PROJECT          = var.project_id
-    ANIMBOOKS_GCP_REGION           = var.region
-    ANIMBOOKS_RENDERS_BUCKET       = google_storage_bucket.renders.name
+    ANIMBOOKS_MODE                  = "cloud"
+    ANIMBOOKS_GCP_PROJECT           = var.project_id
+    ANIMBOOKS_GCP_REGION            = var.region
+    ANIMBOOKS_RENDERS_BUCKET        = google_storage_bucket.renders.name
     ANIMBOOKS_RENDER_REQUESTS_TOPIC = google_pubsub_topic.render_requests.name
-    ANIMBOOKS_USAGE_TOPIC          = google_pubsub_topic.usage.name
-    ANIMBOOKS_RENDER_JOB           = local.job_name
-    ANIMBOOKS_MAX_ATTEMPTS         = tostring(var.job_max_retries + 1)
-    ANIMBOOKS_MAX_PARALLEL_RENDERS = tostring(var.max_parallel_renders)
-    ANIMBOOKS_TASK_TIMEOUT_S       = tostring(var.job_task_timeout_s)
-    ANIMBOOKS_MODEL                = "${local.models_dir}/${var.model_paths.base_model}"
-    ANIMBOOKS_MOTION_ADAPTER       = "${local.models_dir}/${var.model_paths.motion_adapter}"
+    ANIMBOOKS_USAGE_TOPIC           = google_pubsub_topic.usage.name
+    ANIMBOOKS_RENDER_JOB            = local.job_name
+    ANIMBOOKS_MAX_ATTEMPTS          = tostring(var.job_max_retries + 1)
+    ANIMBOOKS_MAX_PARALLEL_RENDERS  = tostring(var.max_parallel_renders)
+    ANIMBOOKS_TASK_TIMEOUT_S        = tostring(var.job_task_timeout_s)
+    ANIMBOOKS_MODEL                 = "${local.models_dir}/${var.model_paths.base_model}"
+    ANIMBOOKS_MOTION_ADAPTER        = "${local.models_dir}/${var.model_paths.motion_adapter}"
   }
 }
 

@@ -1,6 +1,7 @@
 # The web service, the render job on an L4, and the trigger services.
 
 resource "google_cloud_run_v2_service" "web" {
+  provider             = google-beta # iap_enabled is in google-beta only, in 6.x
   project              = var.project_id
   name                 = "animbooks-web"
   location             = var.region
@@ -170,10 +171,11 @@ resource "google_cloud_run_v2_job" "render" {
 }
 
 locals {
-  # functions-framework targets in animate_job/trigger.py, one Cloud Run service each.
+  # functions-framework targets in animate_job/trigger.py, one Cloud Run service each; all
+  # HTTP, so the trigger reads the push body as Pub/Sub sends it (deliveryAttempt included).
   trigger_functions = {
-    "render-trigger"     = { target = "on_render_request", signature = "cloudevent" }
-    "render-dead-letter" = { target = "on_dead_letter", signature = "cloudevent" }
+    "render-trigger"     = { target = "on_render_request", signature = "http" }
+    "render-dead-letter" = { target = "on_dead_letter", signature = "http" }
     "render-sweeper"     = { target = "sweep_stuck_renders", signature = "http" }
   }
 }
