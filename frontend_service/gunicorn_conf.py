@@ -3,8 +3,6 @@ and the settings checked once before any worker starts."""
 
 import sys
 
-import sys
-
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
