@@ -58,8 +58,8 @@ def test_a_job_killed_mid_render_is_finished_by_the_retry_with_one_clip(cloud, s
             cloud["settings"].renders_bucket, prefix=f"renders/{render.id}/"
         )
     )
-    assert objects == [
-        f"renders/{render.id}/{name}"
+    assert objects == [  # one clip: the retry's, under its own runner token
+        f"renders/{render.id}/{done.runner}/{name}"
         for name in ("clip.metadata.json", "clip.mp4", "clip.poster.jpg", "clip.preview.webp")
     ]
 

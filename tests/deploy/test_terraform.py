@@ -187,6 +187,22 @@ def test_one_service_account_per_deployable_with_least_privilege():
     assert "objectAdmin" not in MODULE.text and "roles/owner" not in MODULE.text and "roles/editor" not in MODULE.text
 
 
+def test_cloud_run_starts_and_keeps_only_a_ready_site(app):
+    """The web service's probes ask the app's readiness route, which exists, and the web
+    account may do what that check does (see the topic it publishes to)."""
+    container = first(first(MODULE.resources["google_cloud_run_v2_service.web"]["template"])["containers"])
+    for probe in ("startup_probe", "liveness_probe"):
+        path = first(first(container[probe])["http_get"])["path"]
+        assert path == "/readyz", probe
+        assert app.url_map.bind("localhost").match(path) == ("health.readyz", {})
+    sees = MODULE.resources["google_pubsub_topic_iam_member.web_sees_render_requests"]
+    assert (sees["topic"], sees["role"], sees["member"]) == (
+        "${google_pubsub_topic.render_requests.name}",
+        "roles/pubsub.viewer",
+        "${google_service_account.web.member}",
+    )
+
+
 def test_the_renders_bucket_is_private_versioned_and_expires_old_versions():
     bucket = MODULE.resources["google_storage_bucket.renders"]
     assert bucket["uniform_bucket_level_access"] is True and bucket["public_access_prevention"] == "enforced"

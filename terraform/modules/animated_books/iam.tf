@@ -50,6 +50,14 @@ resource "google_pubsub_topic_iam_member" "web_publishes" {
   member  = google_service_account.web.member
 }
 
+# The readiness probe checks the render-requests topic is there (pubsub.topics.get).
+resource "google_pubsub_topic_iam_member" "web_sees_render_requests" {
+  project = var.project_id
+  topic   = google_pubsub_topic.render_requests.name
+  role    = "roles/pubsub.viewer"
+  member  = google_service_account.web.member
+}
+
 resource "google_storage_bucket_iam_member" "web_reads_clips" {
   bucket = google_storage_bucket.renders.name
   role   = "roles/storage.objectViewer"

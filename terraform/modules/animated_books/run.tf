@@ -73,15 +73,25 @@ resource "google_cloud_run_v2_service" "web" {
         }
       }
 
+      # Readiness (/readyz: records, render queue, clips and usage reachable) gates both:
+      # no traffic until every store answers, and an instance that has lost them for
+      # 90 s is restarted. /healthz stays the cheap check for the uptime monitor.
       startup_probe {
+        initial_delay_seconds = 0
+        period_seconds        = 3
+        timeout_seconds       = 3
+        failure_threshold     = 20
         http_get {
-          path = "/healthz"
+          path = "/readyz"
         }
       }
 
       liveness_probe {
+        period_seconds    = 30
+        timeout_seconds   = 10
+        failure_threshold = 3
         http_get {
-          path = "/healthz"
+          path = "/readyz"
         }
       }
     }
