@@ -5,6 +5,14 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,6 +99,10 @@ def api(client):
     return ApiClient(client)
 
 
+def user_of(person: ApiClient) -> str:
+    return person.get("/api/session").get_json()["user"]
+
+
 # The Google Cloud emulators, each started once per session when a test first needs it.
 @pytest.fixture(scope="session")
 def firestore_emulator():
@@ -114,3 +126,48 @@ def gcs_emulator(tmp_path_factory):
 
     with gcs_emulator(str(tmp_path_factory.mktemp("gcs"))) as url:
         yield url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn_site(data_dir: Path, environment: dict[str, str] | None = None) -> Iterator[str]:
+    """The site as `make run` serves it (gunicorn, its config, the local worker) on a free
+    port, over `data_dir`; yields its address once /healthz answers."""
+    port = free_port()
+    environment = environment or {**os.environ}
+    environment |= {"ANIMBOOKS_DATA_DIR": str(data_dir), "ANIMBOOKS_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--config",
+            "python:frontend_service.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "frontend_service:create_app()",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the site did not start under gunicorn") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
