@@ -2,6 +2,7 @@
 
 from gunicorn.glogging import Logger
 
+from frontend_service import MAX_REQUEST_BYTES
 from infra.json_logging import JsonFormatter
 
 
@@ -18,7 +19,20 @@ class JsonLogger(Logger):
         pass
 
 
+def pre_request(worker, req):
+    """A body the site may refuse unread (longer than it accepts, or of unknown length)
+    leaves the next request's start unknown: answer with `Connection: close` and close.
+    Left to itself gunicorn says keep-alive, then drops the connection when it cannot
+    drain the rest (RFC 9112 section 9.6)."""
+    headers = dict(req.headers)
+    if "TRANSFER-ENCODING" in headers or int(headers.get("CONTENT-LENGTH", 0)) > MAX_REQUEST_BYTES:
+        req.force_close()
+
+
 logger_class = JsonLogger
 workers = 2
 threads = 4
 graceful_timeout = 5
+# gunicorn's control socket (for gunicornc) defaults to one path per user: every site on
+# the machine would take over the same one. Nothing here uses it.
+control_socket_disable = True
