@@ -20,12 +20,13 @@ class JsonLogger(Logger):
 
 
 def pre_request(worker, req):
-    """A body the site may refuse unread (longer than it accepts, or of unknown length)
-    leaves the next request's start unknown: answer with `Connection: close` and close.
-    Left to itself gunicorn says keep-alive, then drops the connection when it cannot
-    drain the rest (RFC 9112 section 9.6)."""
+    """A body the site may answer without reading (too large, refused by the CSRF check or
+    a rate limit) must be drained before the connection serves another request, and
+    gunicorn drains less than 64 KiB. For a body of 64 KiB or more (the site's limit is the
+    same), or of unknown length, it answers with `Connection: close` and closes; left to
+    itself it says keep-alive, then drops the connection (RFC 9112 section 9.6)."""
     headers = dict(req.headers)
-    if "TRANSFER-ENCODING" in headers or int(headers.get("CONTENT-LENGTH", 0)) > MAX_REQUEST_BYTES:
+    if "TRANSFER-ENCODING" in headers or int(headers.get("CONTENT-LENGTH", 0)) >= MAX_REQUEST_BYTES:
         req.force_close()
 
 
