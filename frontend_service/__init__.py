@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from frontend_service.dialogue import build_engine
 from frontend_service.flow import SceneFlow
@@ -13,16 +14,30 @@ from frontend_service.gallery_flow import GalleryFlow
 from infra.bootstrap import Adapters, bootstrap
 from infra.presets import TINY_MODEL
 
+MAX_REQUEST_BYTES = 64 * 1024  # a scene is at most a few KB of JSON
+
+
+class JsonProvider(DefaultJSONProvider):
+    """JSON nested deeper than the parser's stack (30,000 `[` fit in a small body) is
+    unreadable JSON like any other: a 400, not a RecursionError."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None
+
 
 def create_app(test_config: dict | None = None, adapters: Adapters | None = None) -> Flask:
     """The app factory. `adapters` come built (tests pass their own); by default the
     embedded stack from the environment's settings."""
     app = Flask(__name__)
+    app.json = JsonProvider(app)
     adapters = adapters or bootstrap()
     settings = adapters.settings
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key.get_secret_value() if settings.secret_key else _secret_key(settings.data_dir),
-        MAX_CONTENT_LENGTH=64 * 1024,  # a scene is at most a few KB of JSON
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,

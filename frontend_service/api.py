@@ -21,6 +21,7 @@ from typing import TypeVar
 from flask import Blueprint, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from frontend_service.api_models import (
     GalleryItem,
@@ -53,15 +54,24 @@ def _flow() -> SceneFlow:
     return current_app.extensions["flow"]
 
 
-def _json_object(message: str = "Send a JSON object in the request body (Content-Type: application/json).") -> dict:
+def _json_object(
+    message: str = "Send a JSON object in the request body (Content-Type: application/json).",
+    optional: bool = False,
+) -> dict:
+    """The request's JSON object; where it is optional, no body at all means {}."""
+    body = request.get_data(cache=True)
+    if request.content_length is None and len(body) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        raise RequestEntityTooLarge()  # a body of unknown length is read up to the limit and no further
+    if optional and not body:
+        return {}
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", message)
     return data
 
 
-def _body(model: type[Model]) -> Model:
-    return model.model_validate(_json_object())
+def _body(model: type[Model], optional: bool = False) -> Model:
+    return model.model_validate(_json_object(optional=optional))
 
 
 def _gallery() -> GalleryFlow:
@@ -190,9 +200,7 @@ def save_storyboard(scene_id: str):
 @bp.post("/scenes/<scene_id>/renders")
 @limiter.limit(_render_limit)
 def start_render(scene_id: str):
-    data = request.get_json(silent=True)
-    request_model = RenderRequest.model_validate(data if isinstance(data, dict) else {})
-    render = _flow().start_render(current_user(), scene_id, request_model)
+    render = _flow().start_render(current_user(), scene_id, _body(RenderRequest, optional=True))
     return _json(RenderStarted(render_id=render.id)), 202
 
 
@@ -215,8 +223,7 @@ def delete_render(render_id: str):
 
 @bp.post("/renders/<render_id>/publish")
 def publish(render_id: str):
-    data = request.get_json(silent=True)
-    publish_request = PublishRequest.model_validate(data if isinstance(data, dict) else {})
+    publish_request = _body(PublishRequest, optional=True)
     return _json(publication_out(_gallery().publish(current_user(), render_id, publish_request)))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -30,6 +30,7 @@ _HTTP_MESSAGES = {
     405: "This address does not accept that method.",
     413: "The request is too large: a scene is at most 4,000 characters.",
     415: "Send JSON with Content-Type: application/json.",
+    416: "The range asked for starts past the end of the file.",
     429: "Too many requests: wait a minute and try again.",
 }
 
@@ -40,13 +41,13 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def error_response(status: int, code: str, message: str, fields: list[dict] | None = None):
+def error_response(status: int, code: str, message: str, fields: list[dict] | None = None) -> tuple[Response, int]:
     if request.path.startswith("/api/"):
         error = {"code": code, "message": message}
         if fields:
             error["fields"] = fields
         return jsonify(error=error), status
-    return render_template("error.html", status=status, message=message), status
+    return make_response(render_template("error.html", status=status, message=message)), status
 
 
 @bp.app_errorhandler(ApiError)
@@ -104,7 +105,11 @@ def _csrf(error: CSRFError):
 @bp.app_errorhandler(HTTPException)
 def _http(error: HTTPException):
     message = _HTTP_MESSAGES.get(error.code, error.description or error.name)
-    return error_response(error.code or 500, error.name.lower().replace(" ", "_"), message)
+    response, status = error_response(error.code or 500, error.name.lower().replace(" ", "_"), message)
+    for name, value in error.get_headers():  # Allow on a 405, Content-Range on a 416
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
 
 
 @bp.app_errorhandler(Exception)

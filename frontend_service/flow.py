@@ -21,7 +21,7 @@ from frontend_service.dialogue.engine import (
 )
 from frontend_service.dialogue.offline import language_of
 from infra.bootstrap import Adapters
-from infra.contract import Storyboard, Text, resolve_spec
+from infra.contract import Storyboard, Text, VisibleText, resolve_spec
 from infra.presets import DEFAULT_PRESET, PresetName
 from infra.pricing import token_cost
 from infra.records import Render, Scene, now
@@ -31,7 +31,7 @@ MAX_SCENE_CHARS = 4000
 
 
 class NewScene(BaseModel):
-    text: Text = Field(min_length=1, max_length=MAX_SCENE_CHARS)
+    text: VisibleText = Field(min_length=1, max_length=MAX_SCENE_CHARS)
     book: Text | None = Field(default=None, max_length=200)
     author: Text | None = Field(default=None, max_length=200)
     passage: Text | None = Field(default=None, max_length=MAX_SCENE_CHARS)

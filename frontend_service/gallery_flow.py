@@ -36,7 +36,8 @@ class PublishRequest(BaseModel):
 
 
 class VoteRequest(BaseModel):
-    value: Vote = Field(description="1 up, -1 down, 0 takes the vote back")
+    # A strict integer: pydantic's Literal takes true for 1 and 1.0 for 1.
+    value: int = Field(strict=True, ge=-1, le=1, description="1 up, -1 down, 0 takes the vote back")
 
 
 class GalleryQuery(BaseModel):

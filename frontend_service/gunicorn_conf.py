@@ -6,6 +6,7 @@ import sys
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
+from frontend_service import MAX_REQUEST_BYTES
 from infra.json_logging import JsonFormatter
 from infra.settings import ConfigurationError, load_settings
 
@@ -37,6 +38,19 @@ def post_worker_init(worker):
 
 
 WORKER_BOOT_ERROR = Arbiter.WORKER_BOOT_ERROR
+
+
+def pre_request(worker, req):
+    """A body the site may answer without reading (too large, refused by the CSRF check or
+    a rate limit) must be drained before the connection serves another request, and
+    gunicorn drains less than 64 KiB. For a body of 64 KiB or more (the site's limit is the
+    same), or of unknown length, it answers with `Connection: close` and closes; left to
+    itself it says keep-alive, then drops the connection (RFC 9112 section 9.6)."""
+    headers = dict(req.headers)
+    if "TRANSFER-ENCODING" in headers or int(headers.get("CONTENT-LENGTH", 0)) >= MAX_REQUEST_BYTES:
+        req.force_close()
+
+
 logger_class = JsonLogger
 workers = 2
 threads = 4
@@ -51,3 +65,8 @@ def on_starting(server):
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         sys.exit(2)
+
+
+# gunicorn's control socket (for gunicornc) defaults to one path per user: every site on
+# the machine would take over the same one. Nothing here uses it.
+control_socket_disable = True

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 
-from flask import Blueprint, abort, current_app, redirect, render_template, send_file
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_file
+from werkzeug.http import parse_range_header
 
 from frontend_service.dialogue.offline import transliterate
 from frontend_service.users import current_user
@@ -38,44 +40,125 @@ def page(render_id: str):
 
 @bp.get("/<render_id>/files/<name>")
 def file(render_id: str, name: str):
-    render = current_app.extensions["gallery"].viewable(current_user(), render_id)  # theirs, or in the gallery
+    user = current_user()
+    render = current_app.extensions["gallery"].viewable(user, render_id)  # theirs, or in the gallery
     if name not in FILE_TYPES or name not in render.artifacts:
         abort(404)
-    return _serve(render.artifacts[name], FILE_TYPES[name])
+    return _serve(render.artifacts[name], FILE_TYPES[name], shared=render.user_id != user)
 
 
 @bp.get("/<render_id>/download")
 def download(render_id: str):
-    render = current_app.extensions["gallery"].viewable(current_user(), render_id)
+    user = current_user()  # who downloads pays the egress
+    render = current_app.extensions["gallery"].viewable(user, render_id)
     if "video" not in render.artifacts:
         abort(404)
-    adapters = current_app.extensions["adapters"]
-    size = adapters.storage.size(render.artifacts["video"]) or 0
-    adapters.usage.record(
-        UsageEvent(
-            kind="download",
-            user_id=current_user(),  # who downloads pays the egress
-            render_id=render.id,
-            scene_id=render.scene_id,
-            cost_usd=egress_cost(size),
-            attributes={"bytes": size},
-        )
+    usage = current_app.extensions["adapters"].usage
+
+    def record(sent: int) -> None:
+        if sent:
+            usage.record(
+                UsageEvent(
+                    kind="download",
+                    user_id=user,
+                    render_id=render.id,
+                    scene_id=render.scene_id,
+                    cost_usd=egress_cost(sent),
+                    attributes={"bytes": sent},
+                )
+            )
+
+    return _serve(
+        render.artifacts["video"],
+        "video/mp4",
+        shared=render.user_id != user,
+        download_name=f"{slug(render.spec.storyboard.title)}.mp4",
+        on_sent=record,
     )
-    return _serve(render.artifacts["video"], "video/mp4", download_name=f"{slug(render.spec.storyboard.title)}.mp4")
 
 
-def _serve(key: str, mimetype: str, download_name: str | None = None):
+def _serve(
+    key: str,
+    mimetype: str,
+    shared: bool,
+    download_name: str | None = None,
+    on_sent: Callable[[int], None] | None = None,
+) -> Response:
     """A stored file: through a signed URL where storage gives one (Cloud Storage), else
-    served here with HTTP ranges; as an attachment when it has a download name."""
+    served here with HTTP ranges; as an attachment when it has a download name.
+
+    Only someone else's clip is ever served here when it is listed in the gallery, so that
+    is what shared caches may keep, for a few minutes (a clip taken out of the gallery
+    leaves them soon). Everything else, the owner's own copy included, is for the person's
+    browser alone and is not stored at all. `on_sent` hears how many bytes of the file
+    went out, once the response is over."""
     storage = current_app.extensions["adapters"].storage
     url = storage.download_url(key, download_name)
     if url:
-        return redirect(url)
-    if download_name:
-        return send_file(
-            storage.path_for(key), mimetype=mimetype, conditional=True, as_attachment=True, download_name=download_name
-        )
-    return send_file(storage.path_for(key), mimetype=mimetype, conditional=True, max_age=3600)
+        # The signed address expires and may name a private clip: never cached. The bytes go
+        # from Cloud Storage, Range and all; counted here as the whole file.
+        response = redirect(url)
+        response.headers["Cache-Control"] = "private, no-store"
+        if on_sent and request.method != "HEAD":
+            size = storage.size(key) or 0
+            response.call_on_close(lambda: on_sent(size))
+        return response
+    path = storage.path_for(key)
+    _keep_range_if_servable(path.stat().st_size)
+    response = send_file(
+        path, mimetype=mimetype, conditional=True, as_attachment=bool(download_name), download_name=download_name
+    )
+    response.headers["Cache-Control"] = f"public, max-age={SHARED_MAX_AGE_S}" if shared else "private, no-store"
+    if on_sent:
+        response.response = _CountedBody(response.response, on_sent)
+    return response
+
+
+SHARED_MAX_AGE_S = 300
+_ZERO_SUFFIX = re.compile(r"\s*bytes\s*=\s*-\s*0+\s*", re.IGNORECASE)
+
+
+def _keep_range_if_servable(length: int) -> None:
+    """Leaves the request's Range header for werkzeug to serve only where RFC 9110 section
+    14 says to serve it: one range of bytes. Another unit must be ignored; an invalid
+    header may be; a set of several ranges is ignored too (a server MAY ignore Range), so
+    all of these get the whole file with 200. One unsatisfiable range stays, for werkzeug's
+    416; a suffix longer than the file means the whole file (section 14.1.2), as a 206."""
+    header = request.environ.get("HTTP_RANGE")
+    if header is None:
+        return
+    parsed = parse_range_header(header)
+    if parsed is None:
+        if not _ZERO_SUFFIX.fullmatch(header):  # "-0" is valid but unsatisfiable: 416
+            del request.environ["HTTP_RANGE"]
+        return
+    if parsed.units != "bytes" or len(parsed.ranges) != 1:
+        del request.environ["HTTP_RANGE"]
+        return
+    start = parsed.ranges[0][0]
+    if start < 0 and -start > length:
+        request.environ["HTTP_RANGE"] = "bytes=0-"
+
+
+class _CountedBody:
+    """A response body that counts the bytes handed to the server and reports them when
+    the server closes it: after the last byte, or when the person stopped the download.
+    HEAD, 304 and the like close it unread: 0 bytes."""
+
+    def __init__(self, body: Iterable[bytes], on_close: Callable[[int], None]):
+        self._body, self._on_close, self._sent = body, on_close, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            if hasattr(self._body, "close"):
+                self._body.close()
+        finally:
+            self._on_close(self._sent)
 
 
 def slug(title: str) -> str:

@@ -27,6 +27,9 @@ from infra.usage_reports import UsageReports
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 DEFAULT_DAYS, MAX_DAYS, TOP_USERS = 30, 366, 10
+# The days a period may hold: wide enough for any usage, and far enough from the ends of
+# Python's dates that counting days back or on never leaves them.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 SUCCEEDED, FAILED = "#5b8c5a", "#b3261e"
 LOOKER_CREATE = "https://lookerstudio.google.com/reporting/create"
 # The report's data sources, one per view (docs/looker-studio.md says what each chart draws).
@@ -61,9 +64,12 @@ def period_from(args) -> Period:
     today = now().date()
     try:
         end = date.fromisoformat(args["end"]) if args.get("end") else today
-        start = date.fromisoformat(args["start"]) if args.get("start") else end - timedelta(days=DEFAULT_DAYS - 1)
+        start = date.fromisoformat(args["start"]) if args.get("start") else None
     except ValueError:
         raise BadPeriod(_("Dates are written as YYYY-MM-DD, for example %(example)s.", example=today)) from None
+    if not FIRST_DAY <= end <= LAST_DAY or not FIRST_DAY <= (start or end) <= LAST_DAY:
+        raise BadPeriod(_("Choose days from %(first)s to %(last)s.", first=FIRST_DAY, last=LAST_DAY))
+    start = start or max(FIRST_DAY, end - timedelta(days=DEFAULT_DAYS - 1))
     if start > end:
         raise BadPeriod(_("The first day comes after the last; swap them."))
     if (end - start).days >= MAX_DAYS:

@@ -13,6 +13,7 @@ import itertools
 import json
 from typing import Annotated, Any
 
+import regex
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -54,14 +55,32 @@ def _no_control_characters(value: str) -> str:
 #: Text a person typed: trimmed, and free of control characters (newlines and tabs are fine).
 Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_no_control_characters)]
 
+# A character that shows: not white space, and not one of Unicode's default-ignorable code
+# points (zero-width spaces and joiners, bidirectional and other format characters,
+# variation selectors, Hangul fillers), which render as nothing.
+_VISIBLE = regex.compile(r"[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}]")
+
+
+def _visible(value: str) -> str:
+    if value and not _VISIBLE.search(value):
+        raise PydanticCustomError(
+            "no_visible_text", "write something visible: this has only spaces or invisible characters"
+        )
+    return value
+
+
+#: Text that must show something: a scene, a title, a shot's prompt.
+VisibleText = Annotated[Text, AfterValidator(_visible)]
+
 
 class Shot(BaseModel):
     """One shot of the clip: from `start_s` until the next shot starts (or the end)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    start_s: float = Field(ge=0, description="when the shot starts, in seconds from the clip's start")
-    prompt: Text = Field(min_length=1, max_length=1000, description="what the shot shows, in English")
+    # Strict: "5" or true is a mistake to point out, not a number to guess.
+    start_s: float = Field(strict=True, ge=0, description="when the shot starts, in seconds from the clip's start")
+    prompt: VisibleText = Field(min_length=1, max_length=1000, description="what the shot shows, in English")
     camera: Text | None = Field(default=None, max_length=200, description="camera note, e.g. 'slow push in'")
 
 
@@ -75,7 +94,7 @@ class Storyboard(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Text = Field(min_length=1, max_length=120)
+    title: VisibleText = Field(min_length=1, max_length=120)
     book: Text | None = Field(default=None, max_length=200)
     author: Text | None = Field(default=None, max_length=200)
     # style and negative_prompt come before shots: the shots' check reads them.
@@ -83,7 +102,7 @@ class Storyboard(BaseModel):
     negative_prompt: Text = Field(
         default="blurry, low quality, deformed, watermark, text, jpeg artifacts", max_length=1000
     )
-    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    seed: int = Field(default=0, strict=True, ge=0, le=MAX_SEED)
     shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
 
     @field_validator("negative_prompt")
@@ -268,6 +287,8 @@ _PLAIN_MESSAGES = {
     "greater_than_equal": "this must be at least {ge}",
     "less_than_equal": "this must be at most {le}",
     "multiple_of": "this must be a multiple of {multiple_of}",
+    "int_type": "this must be a whole number, written as digits without quotes",
+    "float_type": "this must be a number, written as digits without quotes",
 }
 
 

@@ -91,6 +91,10 @@ def api(client):
     return ApiClient(client)
 
 
+def user_of(person: ApiClient) -> str:
+    return person.get("/api/session").get_json()["user"]
+
+
 # The Google Cloud emulators, each started once per session when a test first needs it.
 @pytest.fixture(scope="session")
 def firestore_emulator():

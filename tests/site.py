@@ -108,16 +108,18 @@ def _state(pid: int) -> str:
 
 
 @contextlib.contextmanager
-def running_site(data_dir: Path, workers: int = 2, threads: int = 4, **environment: str) -> Iterator[Site]:
-    """gunicorn with the site's own config over `data_dir`, as `make run` starts it."""
-    port = free_port()
+def running_site(
+    data_dir: Path, workers: int = 2, threads: int = 4, environment: dict[str, str] | None = None
+) -> Iterator[Site]:
+    """gunicorn with the site's own config over `data_dir`, as `make run` starts it, in the
+    given environment (by default this process's); yields it once /readyz answers."""
     env = {
-        **os.environ,
+        **(os.environ if environment is None else environment),
         "ANIMBOOKS_DATA_DIR": str(data_dir),
         "ANIMBOOKS_DEVICE": "cpu",
         "HF_HUB_OFFLINE": "1",
-        **environment,
     }
+    port = free_port()
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),

@@ -15,6 +15,10 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from infra.records import FINISHED
 
 RENDER_SECONDS_BUCKETS = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+# Labels come from fixed sets, whatever a client sends: each new label value is a new
+# series kept for the process's life, so a method name made up per request would grow
+# /metrics without bound. Endpoints are the app's routes' names, "unknown" for no route.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class _RenderCollector:
@@ -56,7 +60,8 @@ def init(app: Flask) -> None:
     def _observe(response):
         started = g.get("metrics_started")
         if started is not None:
-            latency.labels(request.method, request.endpoint or "unknown", response.status_code).observe(
+            method = request.method if request.method in METHODS else "other"
+            latency.labels(method, request.endpoint or "unknown", response.status_code).observe(
                 time.perf_counter() - started
             )
         return response

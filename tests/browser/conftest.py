@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.site import running_site
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium on a machine with no network: no background connections, no sandbox (root).
@@ -50,46 +45,11 @@ def browser():
         browser.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    port = _free_port()
     data = tmp_path_factory.mktemp("live-data")
-    environment = {**os.environ, "ANIMBOOKS_DATA_DIR": str(data), "ANIMBOOKS_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    server = subprocess.Popen(
-        [
-            gunicorn,
-            "--config",
-            "python:frontend_service.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "frontend_service:create_app()",
-        ],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the live server did not start") from None
-            time.sleep(0.2)
-    yield url
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=30)
+    with running_site(data) as site:
+        yield site.base
     shutil.rmtree(data, ignore_errors=True)
 
 

@@ -8,8 +8,7 @@ import html
 import pytest
 
 from infra.gallery import HIDE_AFTER_REPORTS
-from infra.records import Scene
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, user_of
 from tests.usage import stored_events
 
 PAYLOAD = '<script>alert("x")</script>" onmouseover="alert(1)'
@@ -24,36 +23,6 @@ def owner(app):
 @pytest.fixture
 def visitor(app):
     return ApiClient(app.test_client())
-
-
-def user_of(person: ApiClient) -> str:
-    return person.get("/api/session").get_json()["user"]
-
-
-@pytest.fixture
-def finished_render(adapters, storyboard_data, tmp_path):
-    """A succeeded render of the person's own scene, with small stand-in files."""
-    from infra.contract import Storyboard, resolve_spec
-    from infra.records import Render
-
-    def make(person: ApiClient, **storyboard_changes) -> Render:
-        storyboard = Storyboard.model_validate(storyboard_data | storyboard_changes)
-        user = user_of(person)
-        scene = Scene(user_id=user, text="Raskolnikov crosses the bridge.", storyboard=storyboard, state="ready")
-        adapters.records.save_scene(scene)
-        render = Render(user_id=user, scene_id=scene.id, spec=resolve_spec(storyboard))
-        adapters.records.create_render(render)
-        artifacts = {}
-        for name, file in (("video", "clip.mp4"), ("poster", "clip.poster.jpg"), ("preview", "clip.preview.webp")):
-            source = tmp_path / f"{render.id}-{file}"
-            source.write_bytes(f"{name} of {render.id}".encode())
-            artifacts[name] = f"renders/{render.id}/{file}"
-            adapters.storage.put_file(artifacts[name], source, "application/octet-stream")
-        adapters.records.mark_running(render.id, 1, "r")
-        adapters.records.mark_succeeded(render.id, "r", artifacts, {"render_s": 12.5})
-        return adapters.records.get_render(render.id)
-
-    return make
 
 
 def published(person, render, name="Sonya") -> dict:

@@ -102,7 +102,8 @@ def test_unknown_ids(client, path):
 
 
 def test_wrong_method(client):
-    assert client.delete("/api/session").status_code == 405
+    response = client.delete("/api/session")
+    assert response.status_code == 405 and set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
 def test_markup_is_shown_as_text_everywhere(api, client, storyboard_data):
@@ -135,3 +136,143 @@ def test_session_cookie_flags(adapters, secure):
     cookie = app.test_client().get("/api/session").headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert ("Secure" in cookie) is secure
+
+
+BOMB = b"[" * 30_000  # parsed recursively, it would exhaust the interpreter's stack
+
+
+def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, api, finished_render):
+    from frontend_service.openapi import OPERATIONS
+
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    render = finished_render(api)
+    assert api.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
+    reading = [(method, path) for method, path, _, body, _ in OPERATIONS if body is not None and method != "get"]
+    assert len(reading) == 7  # scenes, answers, storyboard, renders, publish, vote, prompt-tokens
+    for method, path in reading:
+        url = path.format(scene_id=scene["id"], render_id=render.id)
+        for body in (BOMB, b'{"text": ' + BOMB):
+            response = getattr(api, method)(url, data=body, content_type="application/json")
+            assert response.status_code == 400, (method, path, response.status_code)
+            assert response.get_json()["error"]["code"] == "invalid_json", (method, path)
+    assert api.get(f"/api/scenes/{scene['id']}").get_json()["state"] == "asking"  # nothing changed
+
+
+def test_a_body_that_is_not_json_is_refused_where_the_body_is_optional(api):
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    api.post(f"/api/scenes/{scene['id']}/finish")
+    response = api.post(f"/api/scenes/{scene['id']}/renders", data="{not json", content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_json"
+    assert api.get("/api/renders").get_json()["items"] == []
+    assert api.post(f"/api/scenes/{scene['id']}/renders").status_code == 202  # no body at all: the defaults
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"seed": "12"}, "seed"),
+        ({"seed": True}, "seed"),
+        ({"seed": 12.0}, "seed"),
+        ({"shots": [{"start_s": "0", "prompt": "a bridge at dusk"}]}, "shots.0.start_s"),
+        ({"shots": [{"start_s": False, "prompt": "a bridge at dusk"}]}, "shots.0.start_s"),
+    ],
+)
+def test_a_number_must_be_a_number(api, storyboard_data, change, field):
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    response = api.put(f"/api/scenes/{scene['id']}/storyboard", json=storyboard_data | change)
+    assert response.status_code == 422
+    [error] = response.get_json()["error"]["fields"]
+    assert error["field"] == field and "number" in error["message"]
+    assert api.get(f"/api/scenes/{scene['id']}").get_json()["storyboard"] is None
+
+
+def test_numbers_written_as_numbers_are_fine(api, storyboard_data):
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    storyboard_data["shots"][1]["start_s"] = 5  # an integer where seconds are asked
+    storyboard_data["shots"][2]["start_s"] = 10.5
+    response = api.put(f"/api/scenes/{scene['id']}/storyboard", json=storyboard_data | {"seed": 12})
+    assert response.status_code == 200
+    saved = response.get_json()["storyboard"]
+    assert saved["seed"] == 12 and [shot["start_s"] for shot in saved["shots"]] == [0, 5, 10.5]
+
+
+@pytest.mark.parametrize("value", ["1", True, False, 1.0, 2, -2])
+def test_a_vote_is_minus_one_zero_or_one_as_a_number(api, finished_render, value):
+    render = finished_render(api)
+    assert api.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
+    response = api.put(f"/api/renders/{render.id}/vote", json={"value": value})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"][0]["field"] == "value"
+    assert api.put(f"/api/renders/{render.id}/vote", json={"value": -1}).get_json()["down"] == 1
+
+
+VISIBLE = "write something visible: this has only spaces or invisible characters"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b",  # zero-width space
+        "\u200b\u200c\u200d\u2060\ufeff",  # zero-width (non-)joiners, word joiner, byte order mark
+        " \u200b\n\t\u00a0\u3000\u200b ",  # with spaces of several kinds
+        "\u2066\u2069\u202e",  # bidirectional controls
+        "\u3164\u115f",  # Hangul fillers: letters that show nothing
+    ],
+)
+def test_a_scene_needs_visible_text(api, settings, text):
+    before = stored_rows(settings)
+    response = api.post("/api/scenes", json={"text": text})
+    assert response.status_code == 422
+    [error] = response.get_json()["error"]["fields"]
+    assert error == {
+        "field": "text",
+        "message": "write something visible: this has only spaces or invisible characters",
+    }
+    assert stored_rows(settings) == before
+
+
+@pytest.mark.parametrize("text", ["a", "\u200bа\u200b", "Раскольников", "雨"])
+def test_one_visible_character_is_enough(api, text):
+    assert api.post("/api/scenes", json={"text": text}).status_code == 201
+
+
+def test_invisible_prompts_and_titles_are_refused(api, storyboard_data):
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    storyboard_data["title"] = "\u200b\u200b"
+    storyboard_data["shots"][1]["prompt"] = "\ufeff "
+    response = api.put(f"/api/scenes/{scene['id']}/storyboard", json=storyboard_data)
+    assert response.status_code == 422
+    assert {error["field"] for error in response.get_json()["error"]["fields"]} == {"title", "shots.1.prompt"}
+
+
+def label_sets(client) -> set[tuple]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = client.get("/metrics").get_data(as_text=True)
+    return {
+        (sample.name, tuple(sorted(sample.labels.items())))
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if family.name == "animbooks_request_seconds"
+    }
+
+
+def test_unknown_methods_and_addresses_do_not_grow_the_metrics(client):
+    import random
+    import string
+
+    for method in ("GET", "BREW"):  # one request of each kind the loop below sends
+        client.open("/api/session", method=method)
+        client.open("/no/such/page", method=method)
+    client.get("/metrics")
+    before = label_sets(client)
+    size = len(client.get("/metrics").data)
+    rng = random.Random(12)
+    for index in range(300):
+        method = "".join(rng.choices(string.ascii_uppercase, k=rng.randint(3, 12)))
+        path = "/api/session" if index % 2 else f"/no/such/page/{index}"
+        assert client.open(path, method=method).status_code in (404, 405)
+    assert label_sets(client) == before
+    methods = {dict(labels)["method"] for _, labels in before}
+    assert methods == {"GET", "other"}
+    assert len(client.get("/metrics").data) < size + 200  # the counts grow by a few digits, not by label sets

@@ -84,6 +84,11 @@ def test_csv_is_the_view(client, events, adapters):
         ("start=yesterday", "Dates are written as YYYY-MM-DD"),
         ("start=2026-11-10&end=2026-11-01", "The first day comes after the last"),
         ("start=2020-01-01&end=2026-01-01", "Choose at most 366 days"),
+        ("end=0001-01-05", "Choose days from 2000-01-01 to 2999-12-31"),  # 30 days before it: no such date
+        ("start=9999-12-31&end=9999-12-31", "Choose days from 2000-01-01 to 2999-12-31"),
+        ("start=1999-12-31&end=2000-01-01", "Choose days from 2000-01-01 to 2999-12-31"),
+        ("start=2999-12-31&end=3000-01-01", "Choose days from 2000-01-01 to 2999-12-31"),
+        ("end=3000-01-01", "Choose days from 2000-01-01 to 2999-12-31"),
     ],
 )
 def test_a_bad_period_says_what_to_change(client, query, message):
@@ -91,6 +96,26 @@ def test_a_bad_period_says_what_to_change(client, query, message):
     assert page.status_code == 400 and message in page.get_data(as_text=True)
     download = client.get(f"/reports/daily_cost.csv?{query}")
     assert download.status_code == 400 and message in download.get_data(as_text=True)
+
+
+def test_the_supported_days_in_russian(client):
+    page = client.get("/reports?end=0001-01-05", headers={"Accept-Language": "ru"})
+    assert page.status_code == 400 and "Выберите дни с 2000-01-01 по 2999-12-31." in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query, first, last",
+    [
+        ("start=2000-01-01&end=2000-01-01", "2000-01-01", "2000-01-01"),
+        ("end=2000-01-05", "2000-01-01", "2000-01-05"),  # the last 30 days, from the first there is
+        ("start=2999-12-31&end=2999-12-31", "2999-12-31", "2999-12-31"),
+    ],
+)
+def test_the_first_and_last_supported_days(client, query, first, last):
+    assert client.get(f"/reports?{query}").status_code == 200
+    download = client.get(f"/reports/daily_cost.csv?{query}")
+    assert download.status_code == 200
+    assert f'filename="daily_cost_{first}_{last}.csv"' in download.headers["Content-Disposition"]
 
 
 def test_an_unknown_view_is_not_found(client):
