@@ -18,10 +18,13 @@ PRIVATE, PUBLIC = "private, no-store", "public, max-age=300"
 
 
 class RecordedUsage(UsageSink):
+    """The usage port, keeping what it is given."""
+
     def __init__(self):
+        super().__init__()
         self.events: list[UsageEvent] = []
 
-    def record(self, event: UsageEvent) -> None:
+    def _send(self, event: UsageEvent) -> None:
         self.events.append(event)
 
 
