@@ -53,8 +53,7 @@ run: install
 	$(BIN)/gunicorn --config python:frontend_service.gunicorn_conf --bind 127.0.0.1:$(PORT) \
 		'frontend_service:create_app()'
 
-test: install $(CHECKOV) provider-schema
-	$(BIN)/python -m ruff check .
+test: lint $(CHECKOV) provider-schema
 	$(BIN)/python -m pytest
 
 # The terraform providers' schemas, at both ends of each version constraint, from the
@@ -69,9 +68,11 @@ $(CHECKOV):
 	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
 	.venv-checkov/bin/python -m pip install --quiet "checkov==3.3.30"
 
+# Style and types: ruff's lint and format, and mypy over the code and its tests.
 lint: install
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m mypy
 
 # Render one clip: make render [PROMPT="a lighthouse in a storm" | STORYBOARD=file.json]
 #                              [PRESET=draft|standard|high] [OUT=clip.mp4]

@@ -22,8 +22,8 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from infra.contract import Storyboard, describe, one_shot_storyboard, resolve_spec
-from infra.presets import DEFAULT_PRESET, PRESETS
+from infra.domain.presets import DEFAULT_PRESET, PRESETS
+from infra.domain.storyboard import Storyboard, describe, one_shot_storyboard, resolve_spec
 from infra.settings import ConfigurationError, load_settings
 
 EXIT_BAD_INPUT, EXIT_NO_MODEL, EXIT_OUT_OF_MEMORY, EXIT_FAILED = 2, 3, 4, 1

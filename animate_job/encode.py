@@ -107,7 +107,9 @@ def write_preview(frames: np.ndarray, path: Path, *, fps: int) -> None:
     for frame in frames[::step]:
         image = Image.fromarray(frame)
         if image.width > PREVIEW_WIDTH:
-            image = image.resize((PREVIEW_WIDTH, round(image.height * PREVIEW_WIDTH / image.width)), Image.LANCZOS)
+            image = image.resize(
+                (PREVIEW_WIDTH, round(image.height * PREVIEW_WIDTH / image.width)), Image.Resampling.LANCZOS
+            )
         images.append(image)
     with atomic_path(path) as temporary:
         images[0].save(

@@ -26,7 +26,7 @@ from huggingface_hub import hf_hub_download
 from safetensors.torch import load_file
 
 from animate_job.tiny import build_tiny_pipeline
-from infra.presets import TINY_MODEL
+from infra.domain.presets import TINY_MODEL
 
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _HUB_FILE = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)/(?P<file>[\w./-]+\.safetensors)$")

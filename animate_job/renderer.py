@@ -22,9 +22,9 @@ from diffusers import AnimateDiffPipeline
 from animate_job import encode
 from animate_job.models import load_pipeline
 from animate_job.progress import Progress
-from infra.contract import RenderSpec, frame_prompts
-from infra.presets import TINY_MODEL
-from infra.prompt_tokens import TokenCounter, TokenizerCounter
+from infra.domain.presets import TINY_MODEL
+from infra.domain.prompt_tokens import TokenCounter, TokenizerCounter
+from infra.domain.storyboard import RenderSpec, frame_prompts
 
 
 class RenderOutOfMemory(Exception):

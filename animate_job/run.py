@@ -23,8 +23,8 @@ from animate_job.models import ModelNotAvailable
 from animate_job.progress import Progress
 from animate_job.renderer import Renderer, RenderOutOfMemory, render_clip
 from infra.bootstrap import Adapters
-from infra.records import new_id
-from infra.usage import render_attempt_event
+from infra.domain.ids import new_id
+from infra.domain.usage import render_attempt_event
 
 log = logging.getLogger(__name__)
 

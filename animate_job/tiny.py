@@ -18,7 +18,7 @@ from diffusers import (
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-from infra.presets import TINY_MODEL_SIZE
+from infra.domain.presets import TINY_MODEL_SIZE
 
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
 # 256 byte symbols, the same 256 as word endings, and the two special tokens.

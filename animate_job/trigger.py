@@ -35,8 +35,9 @@ from google.cloud import run_v2
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from infra.bootstrap import Adapters, bootstrap
+from infra.domain.ids import now
 from infra.queue import RenderQueue
-from infra.records import Records, now
+from infra.records import Records
 from infra.settings import ConfigurationError, load_settings
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class PushEnvelope(BaseModel):
 
     def render_id(self) -> str:
         """The render a request names: data is the JSON object {"render_id": "..."}
-        (infra.queue_pubsub publishes it so)."""
+        (infra.queue.pubsub publishes it so)."""
         try:
             request = json.loads(self.data())
         except (UnicodeDecodeError, json.JSONDecodeError):

@@ -12,7 +12,7 @@ from frontend_service.dialogue import build_engine
 from frontend_service.flow import SceneFlow
 from frontend_service.gallery_flow import GalleryFlow
 from infra.bootstrap import Adapters, bootstrap
-from infra.presets import TINY_MODEL
+from infra.domain.presets import TINY_MODEL
 
 MAX_REQUEST_BYTES = 64 * 1024  # a scene is at most a few KB of JSON
 
@@ -74,7 +74,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
 
     if app.config["START_WORKER"] and settings.mode == "local":
         from infra.local_worker import LocalWorker
-        from infra.queue_sqlite import SqliteRenderQueue
+        from infra.queue.sqlite import SqliteRenderQueue
 
         if not isinstance(adapters.queue, SqliteRenderQueue):
             raise TypeError("the local render worker needs the SQLite render queue")

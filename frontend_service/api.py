@@ -42,9 +42,10 @@ from frontend_service.gallery_flow import GalleryFlow, GalleryQuery, PublishRequ
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
 from frontend_service.users import current_user
-from infra.gallery import Publication
-from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
-from infra.records import Render, Scene
+from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
+from infra.domain.publication import Publication
+from infra.domain.render import Render
+from infra.domain.scene import Scene
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 Model = TypeVar("Model", bound=BaseModel)
@@ -229,9 +230,7 @@ def publish(render_id: str):
 
 @bp.delete("/renders/<render_id>/publish")
 def unpublish(render_id: str):
-    gallery = _gallery()
-    gallery.unpublish(current_user(), render_id)
-    return _json(publication_out(gallery.publication(render_id)))
+    return _json(publication_out(_gallery().unpublish(current_user(), render_id)))
 
 
 @bp.get("/gallery")
@@ -245,7 +244,7 @@ def gallery_page():
 @bp.put("/renders/<render_id>/vote")
 @limiter.limit(_vote_limit)
 def vote(render_id: str):
-    value = _body(VoteRequest).value
+    value = _body(VoteRequest).vote
     return _json(publication_out(_gallery().vote(current_user(), render_id, value)))
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from infra.contract import FieldError, Storyboard
-from infra.records import Question, RenderState, SceneState
+from infra.domain.render import RenderState
+from infra.domain.scene import Question, SceneState
+from infra.domain.storyboard import FieldError, Storyboard
 
 
 class SessionOut(BaseModel):

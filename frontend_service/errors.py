@@ -16,9 +16,9 @@ from werkzeug.exceptions import HTTPException
 from frontend_service.dialogue.engine import Refused
 from frontend_service.flow import NotFound, NotReady, QuotaExceeded
 from frontend_service.gallery_flow import Forbidden
-from infra.contract import field_errors
-from infra.records import now
-from infra.usage_duckdb import UsageReportsBusy
+from infra.domain.ids import now
+from infra.domain.storyboard import field_errors
+from infra.usage.warehouse import UsageReportsBusy
 
 bp = Blueprint("errors", __name__)
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class ApiError(Exception):
 
 def error_response(status: int, code: str, message: str, fields: list[dict] | None = None) -> tuple[Response, int]:
     if request.path.startswith("/api/"):
-        error = {"code": code, "message": message}
+        error: dict[str, object] = {"code": code, "message": message}
         if fields:
             error["fields"] = fields
         return jsonify(error=error), status
@@ -104,8 +104,9 @@ def _csrf(error: CSRFError):
 
 @bp.app_errorhandler(HTTPException)
 def _http(error: HTTPException):
-    message = _HTTP_MESSAGES.get(error.code, error.description or error.name)
-    response, status = error_response(error.code or 500, error.name.lower().replace(" ", "_"), message)
+    status_code = error.code or 500
+    message = _HTTP_MESSAGES.get(status_code, error.description or error.name)
+    response, status = error_response(status_code, error.name.lower().replace(" ", "_"), message)
     for name, value in error.get_headers():  # Allow on a 405, Content-Range on a 416
         if name.lower() != "content-type":
             response.headers[name] = value

@@ -21,11 +21,14 @@ from frontend_service.dialogue.engine import (
 )
 from frontend_service.dialogue.offline import language_of
 from infra.bootstrap import Adapters
-from infra.contract import Storyboard, Text, VisibleText, resolve_spec
-from infra.presets import DEFAULT_PRESET, PresetName
-from infra.pricing import token_cost
-from infra.records import Render, Scene, now
-from infra.usage import UsageEvent
+from infra.domain.ids import now
+from infra.domain.presets import DEFAULT_PRESET, PresetName
+from infra.domain.pricing import token_cost
+from infra.domain.render import Render
+from infra.domain.scene import Scene
+from infra.domain.storyboard import Storyboard, resolve_spec
+from infra.domain.text import Text, VisibleText
+from infra.domain.usage import UsageEvent
 
 MAX_SCENE_CHARS = 4000
 

@@ -14,10 +14,12 @@ from pydantic import BaseModel, Field
 
 from frontend_service.flow import NotFound, NotReady
 from infra.bootstrap import Adapters
-from infra.contract import Text
-from infra.gallery import GalleryFilter, GallerySort, Publication, Vote
-from infra.records import FINISHED, Render, Scene, now
-from infra.usage import UsageEvent
+from infra.domain.ids import now
+from infra.domain.publication import GalleryFilter, GallerySort, Publication, Vote
+from infra.domain.render import FINISHED, Render
+from infra.domain.scene import Scene
+from infra.domain.text import Text
+from infra.domain.usage import UsageEvent
 
 VOTE_STATUS = {1: "up", -1: "down", 0: "cleared"}
 
@@ -38,6 +40,10 @@ class PublishRequest(BaseModel):
 class VoteRequest(BaseModel):
     # A strict integer: pydantic's Literal takes true for 1 and 1.0 for 1.
     value: int = Field(strict=True, ge=-1, le=1, description="1 up, -1 down, 0 takes the vote back")
+
+    @property
+    def vote(self) -> Vote:
+        return -1 if self.value < 0 else 1 if self.value > 0 else 0
 
 
 class GalleryQuery(BaseModel):
@@ -88,9 +94,14 @@ class GalleryFlow:
             )
         )
 
-    def unpublish(self, user_id: str, render_id: str) -> None:
+    def unpublish(self, user_id: str, render_id: str) -> Publication:
         self._owned(user_id, render_id)
+        if self._gallery.get(render_id) is None:
+            raise NotReady("this clip was never published, so there is nothing to take out of the gallery")
         self._gallery.unpublish(render_id)
+        publication = self._gallery.get(render_id)
+        assert publication is not None  # unpublishing keeps the publication, unlisted
+        return publication
 
     def page(
         self, sort: GallerySort, where: GalleryFilter, page: int, page_size: int = 12
@@ -107,12 +118,11 @@ class GalleryFlow:
         """The render, if this user may see it: theirs, or listed in the gallery."""
         render = self._records.get_render(render_id)
         publication = self._gallery.get(render_id) if render and render.user_id != user_id else None
-        _check_visible(user_id, render, publication)
-        return render
+        return _check_visible(user_id, render, publication)
 
     def clip(self, user_id: str, render_id: str) -> ClipView:
-        render, publication = self._records.get_render(render_id), self._gallery.get(render_id)
-        _check_visible(user_id, render, publication)
+        publication = self._gallery.get(render_id)
+        render = _check_visible(user_id, self._records.get_render(render_id), publication)
         scene = self._records.get_scene(render.scene_id) if render.scene_id else None
         source = scene.remix_of if scene else None
         remixed_from = self._gallery.get(source) if source else None
@@ -182,10 +192,11 @@ class GalleryFlow:
         return publication
 
 
-def _check_visible(user_id: str, render: Render | None, publication: Publication | None) -> None:
+def _check_visible(user_id: str, render: Render | None, publication: Publication | None) -> Render:
     """A render is seen by its owner, and by anyone while it is listed in the gallery."""
     if render is None or (render.user_id != user_id and not (publication and publication.listed)):
         raise NotFound("no such render")
+    return render
 
 
 def default_display_name(user_id: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from frontend_service.api_models import (
     ErrorOut,
@@ -24,7 +24,7 @@ from frontend_service.api_models import (
 )
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest
 from frontend_service.gallery_flow import GalleryQuery, PublishRequest, VoteRequest
-from infra.contract import Storyboard
+from infra.domain.storyboard import Storyboard
 
 # (method, path, summary, request body, {status: response body}); errors are added below.
 # A GET's request model is its query string; a None response has no body.
@@ -87,12 +87,14 @@ SCHEMA_REF = "#/components/schemas/{model}"
 @cache
 def openapi_document() -> dict:
     # Request bodies as they are validated, responses as they are serialised.
-    pairs = {(request, "validation") for method, *_, request, _ in OPERATIONS if request and method != "get"}
+    pairs: set[tuple[type[BaseModel], JsonSchemaMode]] = {
+        (request, "validation") for method, *_, request, _ in OPERATIONS if request and method != "get"
+    }
     pairs |= {(model, "serialization") for *_, responses in OPERATIONS for model in responses.values() if model}
     pairs.add((ErrorOut, "serialization"))
     refs, definitions = models_json_schema(sorted(pairs, key=lambda p: (p[0].__name__, p[1])), ref_template=SCHEMA_REF)
 
-    def ref(model: type[BaseModel], mode: str = "serialization") -> dict:
+    def ref(model: type[BaseModel], mode: JsonSchemaMode = "serialization") -> dict:
         return refs[(model, mode)]
 
     paths: dict[str, dict] = {}

@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from typing import cast
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_file
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file
 from werkzeug.http import parse_range_header
+from werkzeug.wrappers import Response
 
 from frontend_service.dialogue.offline import transliterate
 from frontend_service.users import current_user
-from infra.pricing import egress_cost
-from infra.usage import UsageEvent
+from infra.domain.pricing import egress_cost
+from infra.domain.usage import UsageEvent
 
 bp = Blueprint("renders", __name__, url_prefix="/renders")
 
@@ -103,14 +105,17 @@ def _serve(
             size = storage.size(key) or 0
             response.call_on_close(lambda: on_sent(size))
         return response
-    path = storage.path_for(key)
+    path = storage.local_file(key)
+    if path is None:  # neither a download address nor a file here: nothing to serve
+        abort(404)
     _keep_range_if_servable(path.stat().st_size)
     response = send_file(
         path, mimetype=mimetype, conditional=True, as_attachment=bool(download_name), download_name=download_name
     )
     response.headers["Cache-Control"] = f"public, max-age={SHARED_MAX_AGE_S}" if shared else "private, no-store"
     if on_sent:
-        response.response = _CountedBody(response.response, on_sent)
+        # send_file's body is the file's bytes (a FileWrapper), never text.
+        response.response = _CountedBody(cast(Iterable[bytes], response.response), on_sent)
     return response
 
 

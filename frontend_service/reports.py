@@ -18,11 +18,11 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 
 from frontend_service import charts
-from infra import pricing
 from infra.bigquery import view_names
-from infra.records import now
+from infra.domain import pricing
+from infra.domain.ids import now
 from infra.settings import Settings
-from infra.usage_reports import UsageReports
+from infra.usage.reports import UsageReports
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

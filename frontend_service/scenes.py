@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from frontend_service.users import current_user
-from infra.contract import MAX_SHOTS
-from infra.presets import DEFAULT_PRESET, PRESETS
+from infra.domain.presets import DEFAULT_PRESET, PRESETS
+from infra.domain.storyboard import MAX_SHOTS
 
 bp = Blueprint("scenes", __name__)
 

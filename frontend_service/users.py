@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import session
 
-from infra.records import new_id
+from infra.domain.ids import new_id
 
 
 def current_user() -> str:

@@ -9,17 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.gallery import Gallery
-from infra.gallery_sqlite import SqliteGallery
+from infra.gallery.sqlite import SqliteGallery
 from infra.queue import RenderQueue
-from infra.queue_sqlite import SqliteRenderQueue
+from infra.queue.sqlite import SqliteRenderQueue
 from infra.records import Records
-from infra.records_sqlite import SqliteDatabase, SqliteRecords
+from infra.records.sqlite import SqliteRecords
 from infra.settings import Settings, load_settings
-from infra.storage import LocalStorage, Storage
+from infra.sqlite import SqliteDatabase
+from infra.storage import Storage
+from infra.storage.local import LocalStorage
 from infra.usage import UsageSink
-from infra.usage_duckdb import UsageWarehouse
-from infra.usage_files import UsageFiles
-from infra.usage_reports import UsageReports
+from infra.usage.files import UsageFiles
+from infra.usage.reports import UsageReports
+from infra.usage.warehouse import UsageWarehouse
 
 
 @dataclass
@@ -53,13 +55,13 @@ def bootstrap(settings: Settings | None = None) -> Adapters:
 
 
 def _cloud(settings: Settings) -> Adapters:
-    from google.cloud import firestore, pubsub_v1, storage
+    from google.cloud import firestore, pubsub_v1, storage  # type: ignore[attr-defined]  # no type information
 
-    from infra.gallery_firestore import FirestoreGallery
-    from infra.queue_pubsub import PubSubRenderQueue
-    from infra.records_firestore import FirestoreRecords
-    from infra.storage_gcs import GcsStorage
-    from infra.usage_pubsub import PubSubUsageSink
+    from infra.gallery.firestore import FirestoreGallery
+    from infra.queue.pubsub import PubSubRenderQueue
+    from infra.records.firestore import FirestoreRecords
+    from infra.storage.gcs import GcsStorage
+    from infra.usage.pubsub import PubSubUsageSink
 
     if not (settings.gcp_project and settings.renders_bucket):
         raise ValueError("cloud mode needs ANIMBOOKS_GCP_PROJECT and ANIMBOOKS_RENDERS_BUCKET")

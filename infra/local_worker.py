@@ -26,12 +26,14 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from infra.bootstrap import Adapters
+from infra.domain.ids import now
+from infra.domain.render import FINISHED
+from infra.domain.usage import render_attempt_event
 from infra.job_lifeline import WORKER_PID_VARIABLE
-from infra.queue_sqlite import Delivery, SqliteRenderQueue
-from infra.records import FINISHED
-from infra.usage import render_attempt_event
+from infra.queue.sqlite import Delivery, SqliteRenderQueue
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class LocalWorker:
         self._poll_s = poll_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock_file = None
+        self._lock_file: TextIO | None = None
 
     def acquire(self) -> bool:
         """Takes the data folder's worker lock; False when another process holds it."""
@@ -145,7 +147,8 @@ class LocalWorker:
             queue.acknowledge(delivery.render_id)
         elif render.state == "running" and render.attempts == delivery.attempt and render.runner:
             # The job died holding the render, so it could not record its own usage.
-            ran_s = ((render.progress_at or render.started_at) - render.started_at).total_seconds()
+            started = render.started_at or now()
+            ran_s = ((render.progress_at or started) - started).total_seconds()
             self._adapters.usage.record(render_attempt_event(render, ran_s, "interrupted", None))
             if last_attempt:
                 records.mark_failed(delivery.render_id, _gave_up(delivery.attempt, reason), runner=render.runner)

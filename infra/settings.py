@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from infra.presets import TINY_MODEL
+from infra.domain.presets import TINY_MODEL
 
 
 class Settings(BaseSettings):

@@ -55,7 +55,7 @@ def uv_compile(extras: list[str], inputs: list[Path], output: Path, omit: set[st
 
 def pins(path: Path) -> dict[str, str]:
     """name -> version of a compiled requirements file."""
-    found = {}
+    found: dict[str, str] = {}
     for line in path.read_text().splitlines():
         if "==" in line and not line.startswith((" ", "#")):
             name, version = line.split(" ")[0].split("==")
@@ -115,8 +115,8 @@ def record_wheels(locked: dict[str, str]) -> dict:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
         omit = torch_only_packages(folder)
         inputs = folder / "pins.in"
         inputs.write_text("\n".join([f"torch=={TORCH_VERSION}", *build_requirements()]) + "\n")
@@ -130,7 +130,7 @@ def main() -> int:
         build.write_text("\n".join(build_requirements()) + "\n")
         for lock, extras in LOCKS.items():
             uv_compile(extras, [build], HERE / f"{lock}.txt", omit, constraints=constraints)
-    locked = {}
+    locked: dict[str, str] = {}
     for lock in LOCKS:
         locked |= pins(HERE / f"{lock}.txt")
     (HERE / "wheels.json").write_text(json.dumps(record_wheels(locked), indent=0, sort_keys=True) + "\n")

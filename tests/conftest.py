@@ -45,8 +45,8 @@ def adapters(settings):
 @pytest.fixture
 def make_render(adapters, storyboard_data):
     """Creates a queued render of the example storyboard for a user."""
-    from infra.contract import Storyboard, resolve_spec
-    from infra.records import Render
+    from infra.domain.render import Render
+    from infra.domain.storyboard import Storyboard, resolve_spec
 
     def make(user_id: str = "reader-1", **spec_changes) -> Render:
         spec = resolve_spec(Storyboard.model_validate(storyboard_data), **spec_changes)
@@ -89,6 +89,13 @@ class ApiClient:
 @pytest.fixture
 def api(client):
     return ApiClient(client)
+
+
+def stored_render(records, render_id: str):
+    """A render that must be in the records (typed: not None)."""
+    render = records.get_render(render_id)
+    assert render is not None, f"no render {render_id} in the records"
+    return render
 
 
 def user_of(person: ApiClient) -> str:

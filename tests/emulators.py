@@ -137,7 +137,7 @@ def signing_credentials():
 def create_usage_topic(publisher, project: str, topic_id: str = "usage-events") -> str:
     """The usage topic as terraform makes it: the Avro schema, binary encoding. The
     Pub/Sub emulator validates published messages against it, as Pub/Sub does."""
-    from google.cloud import pubsub_v1
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # no type information
     from google.pubsub_v1.types import Encoding, Schema
 
     from infra.bigquery import avro_schema

@@ -1,6 +1,6 @@
 """Reading back the usage events a test's code recorded on the local stack."""
 
-from infra.usage_duckdb import UsageWarehouse
+from infra.usage.warehouse import UsageWarehouse
 
 
 def stored_events(adapters) -> list[dict]:

@@ -17,6 +17,7 @@ import logging
 from typing import Literal
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ValidationError
 
 from frontend_service.dialogue.engine import (
@@ -29,8 +30,8 @@ from frontend_service.dialogue.engine import (
     scene_seed,
 )
 from frontend_service.dialogue.offline import OfflineEngine, is_russian, language_of
-from infra.contract import Storyboard, describe
-from infra.records import Question, Scene
+from infra.domain.scene import Question, Scene
+from infra.domain.storyboard import Storyboard, describe
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class ChatGPTEngine(DialogueEngine):
 
     def _ask(self, scene: Scene, may_ask: bool, calls: list[ModelCall]) -> tuple[ModelTurn, Storyboard | None]:
         """The model's turn and, when it gave one, the storyboard in the contract's form."""
-        messages = [
+        messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": _user_message(scene, may_ask)},
         ]
@@ -194,7 +195,7 @@ class ChatGPTEngine(DialogueEngine):
                 calls.append(call)
                 answer = completion.choices[0].message.parsed
                 try:
-                    return answer, self._usable(scene, answer, may_ask)
+                    return self._usable(scene, answer, may_ask)
                 except _Unusable as unusable:
                     call.status, problem = "unusable", str(unusable)
             if attempt == 1:
@@ -205,8 +206,9 @@ class ChatGPTEngine(DialogueEngine):
                 )
         raise _Unusable(problem)
 
-    def _usable(self, scene: Scene, turn: ModelTurn | None, may_ask: bool) -> Storyboard | None:
-        """Checks what a schema cannot: the rules of a turn and of the contract."""
+    def _usable(self, scene: Scene, turn: ModelTurn | None, may_ask: bool) -> tuple[ModelTurn, Storyboard | None]:
+        """Checks what a schema cannot: the rules of a turn and of the contract. The turn,
+        and its storyboard in the contract's form when it gave one."""
         if turn is None:
             raise _Unusable("the answer was empty or refused")
         if turn.storyboard is None:
@@ -214,13 +216,13 @@ class ChatGPTEngine(DialogueEngine):
                 raise _Unusable("a storyboard was required and none was given")
             if not 1 <= len([q for q in turn.questions if q.strip()]) <= MAX_QUESTIONS:
                 raise _Unusable(f"ask between 1 and {MAX_QUESTIONS} questions, or give the storyboard")
-            return None
+            return turn, None
         shots = turn.storyboard.shots
         if not MIN_SHOTS <= len(shots) <= MAX_SHOTS:
             raise _Unusable(f"the storyboard must have {MIN_SHOTS} to {MAX_SHOTS} shots, not {len(shots)}")
         if is_russian(" ".join(shot.prompt for shot in shots)):
             raise _Unusable("the shot prompts must be in English")
-        return self._storyboard(scene, turn.storyboard)
+        return turn, self._storyboard(scene, turn.storyboard)
 
     def _storyboard(self, scene: Scene, draft: DraftStoryboard) -> Storyboard:
         """The contract's rules, checked in code: the model's say is not enough."""

@@ -7,8 +7,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from infra.contract import MAX_SEED, Storyboard
-from infra.records import Question, Scene
+from infra.domain.scene import Question, Scene
+from infra.domain.storyboard import MAX_SEED, Storyboard
 
 MAX_QUESTIONS = 3  # a round asks at most this many
 MAX_ROUNDS = 2  # after this many rounds the storyboard is made from what is known

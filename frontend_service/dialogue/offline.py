@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 
 from frontend_service.dialogue.engine import MAX_QUESTIONS, DialogueEngine, DialogueStep, ModelCall, scene_seed
-from infra.contract import Shot, Storyboard, compose_prompt
-from infra.presets import CLIP_SECONDS
-from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
-from infra.records import Question, Scene
+from infra.domain.presets import CLIP_SECONDS
+from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
+from infra.domain.scene import Question, Scene
+from infra.domain.storyboard import Shot, Storyboard, compose_prompt
 
 DEFAULT_STYLE = "cinematic digital painting, soft light"
 BASE_NEGATIVE = "blurry, low quality, deformed, watermark, text, jpeg artifacts"

@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
-from infra.records import FINISHED
+from infra.domain.render import FINISHED
 
 RENDER_SECONDS_BUCKETS = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 # Labels come from fixed sets, whatever a client sends: each new label value is a new

@@ -24,9 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).parent))
-from report import report  # noqa: E402
-
+from tests.benchmarks.report import report  # noqa: E402
 from tests.site import Person, running_site  # noqa: E402
 
 SCENES = [

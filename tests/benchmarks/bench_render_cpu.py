@@ -23,14 +23,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # As `python -m animate_job` does: library chatter would bury the figures.
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
 import numpy as np  # noqa: E402
-from report import report  # noqa: E402
+
+from tests.benchmarks.report import report  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 TARGETS = {"cli_clip_s": "<= 30", "encode_512_8fps_s": "<= 1.5"}
@@ -71,7 +71,7 @@ def bench_cli_clip(workdir: Path) -> dict:
 
 def bench_stages(workdir: Path) -> dict:
     from animate_job.renderer import Renderer, render_clip
-    from infra.contract import Storyboard, resolve_spec
+    from infra.domain.storyboard import Storyboard, resolve_spec
 
     storyboard = Storyboard.model_validate_json((ROOT / "examples/neva-at-dusk.json").read_text())
     renderer = Renderer.load("tiny", device="cpu")

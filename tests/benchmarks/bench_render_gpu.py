@@ -37,7 +37,7 @@ from report import report  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from animate_job.renderer import Renderer  # noqa: E402
-from infra.contract import RenderSpec, Storyboard, resolve_spec  # noqa: E402
+from infra.domain.storyboard import RenderSpec, Storyboard, resolve_spec  # noqa: E402
 
 # Dense bf16 tensor-core peaks in TFLOP/s from NVIDIA's data sheets (no sparsity).
 PEAK_BF16_TFLOPS = {"H100 80GB HBM3": 989.0, "H100 PCIe": 756.0, "H200": 989.0, "A100": 312.0, "L4": 121.0}

@@ -25,8 +25,8 @@ from frontend_service import create_app
 from infra.bigquery import view_names
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
-from infra.usage_duckdb import COLUMNS, create_table_sql
-from infra.usage_reports import UsageReports
+from infra.usage.reports import UsageReports
+from infra.usage.warehouse import COLUMNS, UsageWarehouse, create_table_sql
 from tests.benchmarks.report import report
 
 EVENTS, DAYS, USERS = 200_000, 30, 500
@@ -74,7 +74,7 @@ def main() -> None:
         with duckdb.connect(str(settings.usage_path)) as connection:  # COPY: executemany takes minutes
             connection.execute(create_table_sql())
             connection.execute(f"COPY usage_events FROM '{rows}' (HEADER, NULLSTR '')")
-        reports = UsageReports(settings.usage_path)
+        reports = UsageReports(UsageWarehouse(settings.usage_folder, settings.usage_path))
         start = (end - timedelta(days=DAYS)).date()
         results: dict[str, float | int] = {"events": count}
         for name in view_names():

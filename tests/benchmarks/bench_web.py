@@ -26,8 +26,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(Path(__file__).parent))
-from report import report  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from tests.benchmarks.report import report  # noqa: E402
 
 TARGETS = {"cold_start_s": "<= 0.8", "renders_get_rps": ">= 500", "renders_get_p99_ms": "<= 50"}
 
@@ -133,7 +133,7 @@ def bench_render_status(seconds: int = 15) -> dict:
     percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)", result, re.M)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
     return {
-        "renders_get_rps": float(re.search(r"Requests/sec:\s+([\d.]+)", result)[1]),
+        "renders_get_rps": float(_found(r"Requests/sec:\s+([\d.]+)", result)[1]),
         "renders_get_p50_ms": percentiles["50"],
         "renders_get_p99_ms": percentiles["99"],
         "renders_get_non_2xx": int(errors[1]) if errors else 0,
@@ -142,8 +142,15 @@ def bench_render_status(seconds: int = 15) -> dict:
     }
 
 
+def _found(pattern: str, text: str) -> re.Match[str]:
+    found = re.search(pattern, text)
+    if found is None:
+        raise ValueError(f"wrk's report has no {pattern!r}")
+    return found
+
+
 def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    number, unit = _found(r"([\d.]+)(\w+)", value).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 

@@ -60,8 +60,13 @@ def _watched_page(browser, request, name: str):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
+
     # A 4xx from the API is an answer the page shows; a 404 (a missing asset) or any 5xx is a fault.
-    page.on("response", lambda r: (r.status == 404 or r.status >= 500) and errors.append(f"{r.status} {r.url}"))
+    def on_response(response) -> None:
+        if response.status == 404 or response.status >= 500:
+            errors.append(f"{response.status} {response.url}")
+
+    page.on("response", on_response)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}-final.png"), full_page=True)

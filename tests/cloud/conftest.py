@@ -12,7 +12,7 @@ from tests.emulators import create_usage_topic
 @pytest.fixture
 def cloud(firestore_emulator, pubsub_emulator, gcs_emulator, monkeypatch, tmp_path):
     """What terraform makes (a bucket, two topics with subscriptions), on the emulators."""
-    from google.cloud import pubsub_v1, storage
+    from google.cloud import pubsub_v1, storage  # type: ignore[attr-defined]  # no type information
 
     hosts = {
         "FIRESTORE_EMULATOR_HOST": firestore_emulator,
@@ -41,7 +41,7 @@ def cloud(firestore_emulator, pubsub_emulator, gcs_emulator, monkeypatch, tmp_pa
 
 def pull(cloud, topic: str, at_least: int) -> list:
     """Pulls and acknowledges at least that many messages from the topic's test subscription."""
-    messages = []
+    messages: list = []
     while len(messages) < at_least:
         response = cloud["subscriber"].pull(
             request={"subscription": cloud["subscriptions"][topic], "max_messages": 50}, timeout=10

@@ -15,20 +15,20 @@ import pytest
 from animate_job.trigger import Dispatcher, PushEnvelope
 from frontend_service import create_app
 from infra.bootstrap import bootstrap
-from infra.usage_pubsub import decode
+from infra.usage.pubsub import decode
 from tests import emulators
 from tests.cloud.conftest import job_environment, pull
 from tests.cloud.test_trigger import JOB, FakeCloudRun
-from tests.conftest import ROOT, ApiClient
+from tests.conftest import ROOT, ApiClient, stored_render
 from tests.media import probe
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 
 def test_a_clip_made_in_cloud_mode(cloud, httpserver):
-    from google.cloud import storage
+    from google.cloud import storage  # type: ignore[attr-defined]  # no type information
 
-    from infra.storage_gcs import GcsStorage
+    from infra.storage.gcs import GcsStorage
 
     settings = cloud["settings"]
     adapters = bootstrap(settings)
@@ -46,7 +46,7 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     scene = api.post("/api/scenes", json={"text": "A lighthouse in a storm at night."}).get_json()
     api.post(f"/api/scenes/{scene['id']}/finish")
     render_id = api.post(f"/api/scenes/{scene['id']}/renders", json={"preset": "draft"}).get_json()["render_id"]
-    assert adapters.records.get_render(render_id).state == "queued"
+    assert stored_render(adapters.records, render_id).state == "queued"
 
     # The trigger: the Pub/Sub message starts one job execution with RENDER_ID.
     # The push body Pub/Sub would send for the pulled message (its documented JSON form).
@@ -79,7 +79,7 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
 
     # The result: succeeded in Firestore, the clip in Cloud Storage behind a signed URL.
     status = api.get(f"/api/renders/{render_id}").get_json()
-    assert status["state"] == "succeeded" and adapters.records.get_render(render_id).attempts == 1
+    assert status["state"] == "succeeded" and stored_render(adapters.records, render_id).attempts == 1
     redirect = api.get(status["video_url"])
     assert redirect.status_code == 302 and "X-Goog-Signature=" in redirect.headers["Location"]
     clip = ROOT / "test-artifacts" / f"cloud-{render_id}.mp4"

@@ -6,14 +6,14 @@ import sys
 import time
 
 import pytest
-from google.cloud import storage
+from google.cloud import storage  # type: ignore[attr-defined]  # no type information
 
 from frontend_service import create_app
 from infra.bootstrap import bootstrap
-from infra.contract import Storyboard, resolve_spec
-from infra.records import Render
+from infra.domain.render import Render
+from infra.domain.storyboard import Storyboard, resolve_spec
 from tests.cloud.conftest import job_environment
-from tests.conftest import ROOT, ApiClient
+from tests.conftest import ROOT, ApiClient, stored_render
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -33,12 +33,12 @@ def test_a_job_killed_mid_render_is_finished_by_the_retry_with_one_clip(cloud, s
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while adapters.records.get_render(render.id).state != "running":
+    while stored_render(adapters.records, render.id).state != "running":
         assert first.poll() is None and time.monotonic() < deadline, "the first attempt never started"
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)  # Cloud Run's task dies: no goodbye, no cleanup
     first.wait(timeout=30)
-    killed = adapters.records.get_render(render.id)
+    killed = stored_render(adapters.records, render.id)
     assert (killed.state, killed.attempts) == ("running", 1)
 
     retry = subprocess.run(
@@ -50,7 +50,7 @@ def test_a_job_killed_mid_render_is_finished_by_the_retry_with_one_clip(cloud, s
         timeout=240,
     )
     assert retry.returncode == 0, retry.stderr
-    done = adapters.records.get_render(render.id)
+    done = stored_render(adapters.records, render.id)
     assert (done.state, done.attempts, done.progress, done.error) == ("succeeded", 2, 1.0, None)
     objects = sorted(
         b.name
@@ -72,7 +72,7 @@ def test_a_job_killed_mid_render_is_finished_by_the_retry_with_one_clip(cloud, s
         text=True,
         timeout=240,
     )
-    assert again.returncode == 0 and adapters.records.get_render(render.id) == done
+    assert again.returncode == 0 and stored_render(adapters.records, render.id) == done
 
 
 def test_a_web_restart_loses_nothing(cloud):

@@ -264,7 +264,7 @@ def test_a_dead_lettered_request_fails_its_render_with_a_reason(adapters, make_r
 def test_the_sweeper_republishes_stuck_requests_and_fails_overdue_renders(adapters, make_render):
     from datetime import timedelta
 
-    from infra.records import now
+    from infra.domain.ids import now
 
     queued, dispatching, running = make_render(), make_render(), make_render()
     adapters.records.mark_dispatching(dispatching.id)

@@ -11,8 +11,9 @@ import pytest
 def store(request, settings):
     """The records and the gallery of one store: SQLite, or Firestore on its emulator."""
     if request.param == "sqlite":
-        from infra.gallery_sqlite import SqliteGallery
-        from infra.records_sqlite import SqliteDatabase, SqliteRecords
+        from infra.gallery.sqlite import SqliteGallery
+        from infra.records.sqlite import SqliteRecords
+        from infra.sqlite import SqliteDatabase
 
         database = SqliteDatabase(settings.database_path)
         return SqliteRecords(database), SqliteGallery(database)
@@ -21,8 +22,8 @@ def store(request, settings):
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", host)
     from google.cloud import firestore
 
-    from infra.gallery_firestore import FirestoreGallery
-    from infra.records_firestore import FirestoreRecords
+    from infra.gallery.firestore import FirestoreGallery
+    from infra.records.firestore import FirestoreRecords
 
     # A project of its own per test: the emulator keeps each project's data apart.
     client = firestore.Client(project=f"test-{uuid.uuid4().hex[:12]}")

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from infra.contract import Storyboard, resolve_spec
-from infra.gallery import HIDE_AFTER_REPORTS, GalleryFilter, Publication
-from infra.records import Render, now
+from infra.domain.ids import now
+from infra.domain.publication import HIDE_AFTER_REPORTS, GalleryFilter, Publication
+from infra.domain.render import Render
+from infra.domain.storyboard import Storyboard, resolve_spec
 
 EVERYTHING = GalleryFilter()
 

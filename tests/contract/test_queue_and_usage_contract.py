@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from infra.usage import UsageEvent
+from infra.domain.usage import UsageEvent
 from tests.emulators import create_usage_topic
 from tests.usage import stored_events
 
@@ -16,7 +16,7 @@ class PubSubTopic:
     """A topic with one subscription on the emulator, pulled synchronously."""
 
     def __init__(self, host: str, usage: bool = False):
-        from google.cloud import pubsub_v1
+        from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # no type information
 
         project = f"test-{uuid.uuid4().hex[:10]}"
         self.publisher, self.subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
@@ -29,7 +29,7 @@ class PubSubTopic:
         ).name
 
     def pull(self, expected: int) -> list:
-        messages = []
+        messages: list = []
         while len(messages) < expected:
             response = self.subscriber.pull(request={"subscription": self.subscription, "max_messages": 10}, timeout=10)
             messages += response.received_messages
@@ -60,7 +60,7 @@ def queue_and_delivered(request, adapters):
             return [adapters.queue.claim().render_id for _ in range(count)]
 
         return adapters.queue, delivered
-    from infra.queue_pubsub import PubSubRenderQueue
+    from infra.queue.pubsub import PubSubRenderQueue
 
     topic = request.getfixturevalue("pubsub_topic")
     queue = PubSubRenderQueue(topic.publisher, topic.topic, adapters.records)
@@ -82,7 +82,7 @@ def test_a_submitted_render_is_delivered(queue_and_delivered, make_render, adapt
 def sink_and_stored(request, adapters):
     if request.param == "files":
         return adapters.usage, lambda count: stored_events(adapters)
-    from infra.usage_pubsub import PubSubUsageSink, decode
+    from infra.usage.pubsub import PubSubUsageSink, decode
 
     topic = request.getfixturevalue("usage_topic")
     return PubSubUsageSink(topic.publisher, topic.topic), lambda count: [decode(m.data) for m in topic.pull(count)]
@@ -120,7 +120,7 @@ def test_a_reachable_queue_is_ready(queue_and_delivered):
 def test_a_queue_whose_topic_is_missing_is_not_ready(pubsub_topic, adapters):
     from google.api_core.exceptions import NotFound
 
-    from infra.queue_pubsub import PubSubRenderQueue
+    from infra.queue.pubsub import PubSubRenderQueue
 
     missing = pubsub_topic.topic.rsplit("/", 1)[0] + "/never-created"
     with pytest.raises(NotFound):
@@ -133,7 +133,7 @@ def test_usage_that_cannot_be_published_never_fails_the_caller(pubsub_topic, cap
     the log whole when the process gives up on it."""
     import logging
 
-    from infra.usage_pubsub import PubSubUsageSink
+    from infra.usage.pubsub import PubSubUsageSink
 
     missing = pubsub_topic.topic.rsplit("/", 1)[0] + "/never-created"
     sink = PubSubUsageSink(pubsub_topic.publisher, missing, retry_every_s=60)

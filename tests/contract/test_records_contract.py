@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from infra.contract import Storyboard, resolve_spec
-from infra.records import Question, Render, Scene, now
+from infra.domain.ids import now
+from infra.domain.render import Render
+from infra.domain.scene import Question, Scene
+from infra.domain.storyboard import Storyboard, resolve_spec
 
 
 @pytest.fixture

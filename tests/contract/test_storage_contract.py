@@ -15,7 +15,7 @@ from tests import emulators
 @pytest.fixture(params=["local", pytest.param("gcs", marks=pytest.mark.emulator)])
 def storage(request, tmp_path):
     if request.param == "local":
-        from infra.storage import LocalStorage
+        from infra.storage.local import LocalStorage
 
         return LocalStorage(tmp_path / "files")
     return request.getfixturevalue("gcs_storage")
@@ -26,9 +26,9 @@ def gcs_storage(gcs_emulator, monkeypatch):
     url = gcs_emulator
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
     from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage as gcs
+    from google.cloud import storage as gcs  # type: ignore[attr-defined]  # no type information
 
-    from infra.storage_gcs import GcsStorage
+    from infra.storage.gcs import GcsStorage
 
     client = gcs.Client(project="test", credentials=AnonymousCredentials())
     bucket = f"renders-{uuid.uuid4().hex[:10]}"
@@ -84,9 +84,9 @@ def test_a_reachable_store_is_ready(storage):
 
 def test_a_missing_bucket_is_not_ready(gcs_emulator, monkeypatch):
     from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage as gcs
+    from google.cloud import storage as gcs  # type: ignore[attr-defined]  # no type information
 
-    from infra.storage_gcs import GcsStorage
+    from infra.storage.gcs import GcsStorage
 
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
     client = gcs.Client(project="test", credentials=AnonymousCredentials())

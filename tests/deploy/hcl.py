@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import hcl2
 
@@ -30,7 +31,7 @@ class Folder:
 
     path: Path
     variables: dict[str, dict] = field(default_factory=dict)
-    locals: dict[str, object] = field(default_factory=dict)
+    locals: dict[str, Any] = field(default_factory=dict)  # any HCL value
     resources: dict[str, dict] = field(default_factory=dict)  # "type.name" -> body
     data: dict[str, dict] = field(default_factory=dict)
     modules: dict[str, dict] = field(default_factory=dict)

@@ -24,6 +24,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import hcl2
 
@@ -97,7 +98,10 @@ def version_key(version: str) -> tuple[int, ...]:
 def allows(constraint: str, version: str) -> bool:
     """Terraform's version constraint syntax: comma-separated =, !=, >, >=, <, <=, ~>."""
     for clause in constraint.split(","):
-        operator, wanted = re.fullmatch(r"\s*(~>|>=|<=|!=|=|>|<)?\s*([\d.]+)\s*", clause).groups()
+        parsed = re.fullmatch(r"\s*(~>|>=|<=|!=|=|>|<)?\s*([\d.]+)\s*", clause)
+        if parsed is None:
+            raise ValueError(f"not a version constraint: {clause!r}")
+        operator, wanted = parsed.groups()
         have, want = version_key(version), version_key(wanted)
         padded = want + (0,) * (len(have) - len(want))
         match operator or "=":
@@ -215,9 +219,18 @@ def block_schema(types: dict, fqn: str, assembly: str, depth: int = 0) -> dict:
     return {"arguments": arguments, "blocks": blocks}
 
 
+def _member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    file = archive.extractfile(member)
+    if file is None:
+        raise ValueError(f"{member.name} in the package is not a file")
+    return file
+
+
 def schema_from_assembly(assembly: dict) -> dict:
     types, name = assembly["types"], assembly["name"]
-    schema = {"provider": None, "resource": {}, "data": {}}
+    provider: dict | None = None
+    resources: dict[str, dict] = {}
+    data: dict[str, dict] = {}
     for type_ in types.values():
         base = type_.get("base")
         if type_.get("kind") != "class" or base not in (
@@ -240,10 +253,12 @@ def schema_from_assembly(assembly: dict) -> dict:
             }
         )
         if base == "cdktf.TerraformProvider":
-            schema["provider"] = body
-        else:
-            schema["resource" if base == "cdktf.TerraformResource" else "data"][link.group(2)] = body
-    return schema
+            provider = body
+            continue
+        if link is None:
+            raise ValueError(f"{type_['fqn']} names no registry page, so no Terraform type")
+        (resources if base == "cdktf.TerraformResource" else data)[link.group(2)] = body
+    return {"provider": provider, "resource": resources, "data": data}
 
 
 def build(wanted: set[tuple[str, str]] | None = None, verbose: bool = True) -> None:
@@ -267,8 +282,8 @@ def build(wanted: set[tuple[str, str]] | None = None, verbose: bool = True) -> N
             [tarball] = Path(folder).glob("*.tgz")
             with tarfile.open(tarball) as archive:
                 members = {m.name: m for m in archive if m.name in ("package/.jsii", "package/package.json")}
-                manifest = json.load(archive.extractfile(members["package/package.json"]))
-                assembly = json.load(archive.extractfile(members["package/.jsii"]))
+                manifest = json.load(_member(archive, members["package/package.json"]))
+                assembly = json.load(_member(archive, members["package/.jsii"]))
         carried = manifest["cdktf"]["provider"]
         if carried != {"name": f"registry.terraform.io/{source}", "version": version}:
             raise SystemExit(f"{package} carries {carried}, not {source} {version}")
@@ -409,10 +424,10 @@ def check_folder(folder: Path, schemas: dict[str, dict]) -> list[Problem]:
         for text in strings(document):
             for is_data, type_, name, attribute in REFERENCE.findall(text):
                 kind = "data" if is_data else "resource"
-                provider = declared.get((kind, f"{type_}.{name}"))
-                if provider is None or provider not in schemas or type_ not in schemas[provider][kind]:
+                owner = declared.get((kind, f"{type_}.{name}"))
+                if owner is None or owner not in schemas or type_ not in schemas[owner][kind]:
                     continue
-                if attribute not in schemas[provider][kind][type_]["attributes"]:
+                if attribute not in schemas[owner][kind][type_]["attributes"]:
                     problems.append(
                         Problem(file, f"{'data.' if is_data else ''}{type_}.{name}", f"no attribute {attribute!r}")
                     )

@@ -41,12 +41,14 @@ HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 
 def read_lock(text: str) -> dict[str, tuple[str, set[str]]]:
     """name -> (version, sha256 hashes) of a pip requirements file with hashes."""
-    locked, name = {}, None
+    locked: dict[str, tuple[str, set[str]]] = {}
+    name = None
     for line in text.splitlines():
         if match := LINE.match(line):
             name = canonicalize_name(match.group(1))
             locked[name] = (match.group(2), set())
         for digest in HASH.findall(line):
+            assert name is not None, f"a hash before any requirement: {line}"
             locked[name][1].add(digest)
     return locked
 
@@ -90,7 +92,9 @@ def install_problems(lock_text: str, python: str) -> list[str]:
 
 def image_python(name: str) -> str:
     base = DOCKERFILES[name].read_text().split("\nFROM ", 1)[1].split()[0]
-    return re.fullmatch(r"python:(\d+\.\d+)-slim", base).group(1)
+    found = re.fullmatch(r"python:(\d+\.\d+)-slim", base)
+    assert found, base
+    return found.group(1)
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)
@@ -141,7 +145,8 @@ def test_one_version_per_package_everywhere_and_torch_left_to_each_install():
         text = (LOCKS / f"{name}.txt").read_text()
         assert not re.search(r"^(torch|triton|nvidia-[a-z0-9-]+)==", text, re.M), name
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^TORCH \?= torch==(\S+)$", makefile, re.M).group(1) == refresh.TORCH_VERSION
+    pinned = re.search(r"^TORCH \?= torch==(\S+)$", makefile, re.M)
+    assert pinned and pinned.group(1) == refresh.TORCH_VERSION
     assert f"torch=={refresh.TORCH_VERSION}" in DOCKERFILES["job"].read_text()
 
 
@@ -188,7 +193,7 @@ def test_hadolint_does_flag_an_unpinned_install(hadolint, tmp_path):
 
 
 def test_the_lock_script_records_every_locked_version():
-    locked = {}
+    locked: dict[str, str] = {}
     for name in refresh.LOCKS:
         locked |= {package: version for package, (version, _) in read_lock((LOCKS / f"{name}.txt").read_text()).items()}
     assert {name: entry["version"] for name, entry in WHEELS.items()} == locked

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infra import pricing
 from infra.bigquery import VIEWS_DIR
+from infra.domain import pricing
 from infra.settings import Settings
 from tests.conftest import ROOT
 from tests.deploy.hcl import REFERENCE, RESOURCE_REFERENCE, Folder, first, strings

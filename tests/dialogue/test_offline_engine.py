@@ -4,9 +4,9 @@ import pytest
 
 from frontend_service.dialogue.engine import MAX_QUESTIONS
 from frontend_service.dialogue.offline import OfflineEngine, is_russian, transliterate
-from infra.contract import Storyboard
-from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
-from infra.records import Scene
+from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
+from infra.domain.scene import Scene
+from infra.domain.storyboard import Storyboard
 
 RICH = (
     "At dusk in the winter of 1866, Raskolnikov, a gaunt student in a worn coat, walks onto a stone bridge "

@@ -3,7 +3,7 @@
 About twenty scenes from public-domain books, in English and Russian, go through the
 ChatGPT engine as the site drives it: a person answers every round of questions until
 the storyboard comes. For each finished storyboard it reports the rounds, the chat and
-moderation calls, the tokens and the cost (priced from infra/pricing.py), and checks
+moderation calls, the tokens and the cost (priced from infra/domain/pricing.py), and checks
 the storyboard: valid by the contract, 3 to 5 shots, English prompts within 77 tokens,
 a negative prompt, no fallback to the offline engine.
 
@@ -23,17 +23,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
-
-from report import report  # noqa: E402
 
 from frontend_service.dialogue.chatgpt import ChatGPTEngine  # noqa: E402
 from frontend_service.dialogue.engine import MAX_ROUNDS, DialogueEngine  # noqa: E402
 from frontend_service.dialogue.offline import is_russian  # noqa: E402
-from infra.contract import Storyboard, compose_prompt  # noqa: E402
-from infra.pricing import token_cost  # noqa: E402
-from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter  # noqa: E402
-from infra.records import Scene  # noqa: E402
+from infra.domain.pricing import token_cost  # noqa: E402
+from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter  # noqa: E402
+from infra.domain.scene import Scene  # noqa: E402
+from infra.domain.storyboard import Storyboard, compose_prompt  # noqa: E402
+from tests.benchmarks.report import report  # noqa: E402
 
 SCENES = json.loads((Path(__file__).with_name("scenes.json")).read_text())
 ANSWER = {"en": "Whatever fits the book and its period best.", "ru": "Как лучше подходит книге и её эпохе."}

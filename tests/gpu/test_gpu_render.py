@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from infra.contract import Shot, Storyboard, resolve_spec
+from infra.domain.storyboard import Shot, Storyboard, resolve_spec
 
 pytestmark = [
     pytest.mark.gpu,

@@ -213,6 +213,7 @@ def test_a_job_dies_with_its_worker():
     with subprocess.Popen(
         [sys.executable, "-c", DIES_WITH_WORKER], cwd=ROOT, stdout=subprocess.PIPE, text=True
     ) as worker_process:
+        assert worker_process.stdout is not None
         job = int(worker_process.stdout.readline())
         time.sleep(1.0)  # the job has armed its parent-death signal
         assert _alive(job)

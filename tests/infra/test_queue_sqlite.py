@@ -3,6 +3,7 @@
 import threading
 
 from infra.bootstrap import bootstrap
+from infra.queue.sqlite import SqliteRenderQueue
 
 
 def test_oldest_request_is_claimed_first_and_only_once(adapters, make_render):
@@ -36,6 +37,7 @@ def test_concurrent_claims_never_share_a_request(settings, make_render, adapters
 
     def claim_all():
         queue = bootstrap(settings).queue  # its own connections, as another worker would have
+        assert isinstance(queue, SqliteRenderQueue)
         while delivery := queue.claim():
             claimed.append(delivery.render_id)
 

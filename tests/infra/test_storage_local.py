@@ -1,6 +1,6 @@
 import pytest
 
-from infra.storage import LocalStorage
+from infra.storage.local import LocalStorage
 
 
 def test_put_exists_delete(tmp_path):

@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from infra.pricing import PRICING_VERSION
-from infra.usage import UsageEvent
-from infra.usage_duckdb import UsageWarehouse
-from infra.usage_files import UsageFiles
+from infra.domain.pricing import PRICING_VERSION
+from infra.domain.usage import UsageEvent
+from infra.usage.files import UsageFiles
+from infra.usage.warehouse import UsageWarehouse
 from tests.conftest import ROOT
 
 
@@ -61,8 +61,8 @@ def test_each_load_adds_only_what_is_new(folder, warehouse):
 WRITER = """
 import sys
 from pathlib import Path
-from infra.usage import UsageEvent
-from infra.usage_files import UsageFiles
+from infra.domain.usage import UsageEvent
+from infra.usage.files import UsageFiles
 sink = UsageFiles(Path(sys.argv[1]))
 for number in range(int(sys.argv[3])):
     sink.record(UsageEvent(kind="download", user_id=sys.argv[2], attributes={"n": number}))
@@ -71,7 +71,7 @@ for number in range(int(sys.argv[3])):
 LOADER = """
 import sys, time
 from pathlib import Path
-from infra.usage_duckdb import UsageWarehouse
+from infra.usage.warehouse import UsageWarehouse
 warehouse = UsageWarehouse(Path(sys.argv[1]), Path(sys.argv[2]))
 deadline = time.monotonic() + float(sys.argv[3])
 while time.monotonic() < deadline:
@@ -100,8 +100,8 @@ def test_many_processes_writing_while_others_read_lose_nothing(folder, warehouse
 ENDLESS_WRITER = """
 import sys
 from pathlib import Path
-from infra.usage import UsageEvent
-from infra.usage_files import UsageFiles
+from infra.domain.usage import UsageEvent
+from infra.usage.files import UsageFiles
 sink = UsageFiles(Path(sys.argv[1]))
 while True:
     sink.record(UsageEvent(kind="download", user_id="killed", attributes={"padding": "x" * 3000}))

@@ -10,13 +10,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 import sqlglot
 
-from infra import pricing
 from infra.bigquery import VIEWS_DIR, avro_schema, table_schema, view_names, view_sql
-from infra.usage import UsageEvent
-from infra.usage_duckdb import UsageWarehouse, create_table_sql
-from infra.usage_files import UsageFiles
-from infra.usage_pubsub import decode, encode
-from infra.usage_reports import UsageReports, duckdb_sql
+from infra.domain import pricing
+from infra.domain.usage import UsageEvent
+from infra.usage.files import UsageFiles
+from infra.usage.pubsub import decode, encode
+from infra.usage.reports import UsageReports, duckdb_sql
+from infra.usage.warehouse import UsageWarehouse, create_table_sql
 
 AVRO_TYPES = {"STRING": "string", "INT64": "long", "FLOAT64": "double"}
 PYTHON_TYPES = {"STRING": str, "TIMESTAMP": datetime, "INT64": int, "FLOAT64": float, "DATE": date}
@@ -41,10 +41,11 @@ def test_the_table_the_topic_schema_and_the_model_agree_field_by_field():
     assert [f["name"] for f in table] == [f["name"] for f in avro] == list(model)
     for column, record in zip(table, avro, strict=True):
         name, required = column["name"], column["mode"] == "REQUIRED"
-        if column["type"] == "TIMESTAMP":
-            expected = {"type": "long", "logicalType": "timestamp-micros"}
-        else:
-            expected = AVRO_TYPES[column["type"]]
+        expected: str | dict[str, str] = (
+            {"type": "long", "logicalType": "timestamp-micros"}
+            if column["type"] == "TIMESTAMP"
+            else AVRO_TYPES[column["type"]]
+        )
         assert record["type"] == (expected if required else ["null", expected]), name
         python_type, nullable = _python_type(model[name].annotation)
         assert python_type is PYTHON_TYPES[column["type"]], name

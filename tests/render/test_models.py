@@ -11,7 +11,7 @@ from safetensors.torch import save_file
 from animate_job.models import ModelNotAvailable, load_pipeline
 from animate_job.renderer import Renderer
 from animate_job.tiny import build_tiny_pipeline
-from infra.contract import Shot, Storyboard, resolve_spec
+from infra.domain.storyboard import Shot, Storyboard, resolve_spec
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_a_saved_model_renders_the_same_frames_as_the_built_one(saved_tiny, tiny
     on_disk = from_disk.render(resolve_spec(storyboard, base_model=str(saved_tiny), width=64, height=64)).frames
     built = tiny_renderer.render(resolve_spec(storyboard)).frames
     assert np.array_equal(on_disk, built)
-    assert from_disk.token_counter.method == "counted"
+    assert from_disk.token_counter is not None and from_disk.token_counter.method == "counted"
     assert tiny_renderer.token_counter is None  # byte-level counts would be far too high
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from animate_job.run import EXIT_RETRY, EXIT_UNKNOWN_RENDER, run_render
-from infra.pricing import PRICING_VERSION, render_cost
+from infra.domain.pricing import PRICING_VERSION, render_cost
 from tests.conftest import ROOT
 from tests.media import probe
 from tests.usage import stored_events

@@ -3,7 +3,9 @@ import copy
 import pytest
 from pydantic import ValidationError
 
-from infra.contract import (
+from infra.domain.presets import PRESETS, TINY_MODEL_SIZE
+from infra.domain.prompt_tokens import EstimatedTokenCounter
+from infra.domain.storyboard import (
     TRANSITION_FRAMES,
     RenderSpec,
     Storyboard,
@@ -13,8 +15,6 @@ from infra.contract import (
     one_shot_storyboard,
     resolve_spec,
 )
-from infra.presets import PRESETS, TINY_MODEL_SIZE
-from infra.prompt_tokens import EstimatedTokenCounter
 
 
 def errors_for(data: dict, **context) -> dict[str, str]:
@@ -206,7 +206,7 @@ def test_sizes_must_be_multiples_of_eight(storyboard_data):
 def test_spec_is_frozen_and_its_frames_follow_the_duration(storyboard_data):
     spec = resolve_spec(Storyboard.model_validate(storyboard_data))
     with pytest.raises(ValidationError):
-        spec.steps = 50
+        spec.steps = 50  # type: ignore[misc]  # mypy knows it is frozen; the test proves it
     data = spec.model_dump()
     data["frames"] = 100
     with pytest.raises(ValidationError, match="frames must be duration_s x fps_render"):

@@ -1,14 +1,105 @@
-"""The design's rooms stay apart: infra needs neither torch nor Flask."""
+"""The design's rooms stay apart, checked on every module's imports (docs/architecture.md):
 
+- the domain (infra/domain) imports nothing but pydantic and the standard library;
+- a port (infra/<port>/__init__.py) imports only the domain and the standard library;
+- an adapter imports its own technology and no other adapter's;
+- infra needs neither torch nor Flask; the website never imports torch, diffusers or
+  transformers; the renderer never imports Flask.
+"""
+
+from __future__ import annotations
+
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
+
+STDLIB = set(sys.stdlib_module_names) | {"__future__"}
+PORTS = ("records", "gallery", "queue", "storage", "usage")
+# Each adapter's technology, beyond the domain, its port and the shared code for it.
+ADAPTERS = {
+    "infra/records/sqlite.py": {"infra.sqlite"},
+    "infra/records/firestore.py": {"google", "infra.firestore"},
+    "infra/gallery/sqlite.py": {"infra.sqlite"},
+    "infra/gallery/firestore.py": {"google", "infra.firestore"},
+    "infra/queue/sqlite.py": {"infra.sqlite"},
+    "infra/queue/pubsub.py": {"google", "infra.records"},
+    "infra/storage/local.py": set(),
+    "infra/storage/gcs.py": {"google"},
+    "infra/usage/files.py": set(),
+    "infra/usage/pubsub.py": {"google", "fastavro", "infra.bigquery"},
+    "infra/usage/warehouse.py": {"duckdb", "infra.bigquery", "infra.usage.files"},
+    "infra/usage/reports.py": {"duckdb", "sqlglot", "infra.bigquery", "infra.usage.warehouse"},
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, at any depth of the file (lazy imports count too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def outside(names: set[str], allowed: set[str]) -> set[str]:
+    """The imports not within `allowed` (a name allows itself and its submodules)."""
+    return {
+        name
+        for name in names
+        if name.split(".")[0] not in STDLIB and not any(name == a or name.startswith(f"{a}.") for a in allowed)
+    }
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", python_files("infra/domain"), ids=lambda p: p.name)
+def test_the_domain_imports_only_pydantic_and_the_standard_library(path):
+    assert outside(imports_of(path), {"pydantic", "pydantic_core", "infra.domain"}) == set()
+
+
+@pytest.mark.parametrize("port", PORTS)
+def test_a_port_imports_only_the_domain(port):
+    assert outside(imports_of(ROOT / "infra" / port / "__init__.py"), {"infra.domain"}) == set()
+
+
+@pytest.mark.parametrize("adapter", sorted(ADAPTERS))
+def test_an_adapter_imports_only_its_own_technology(adapter):
+    port = "infra." + adapter.split("/")[1]
+    allowed = {"infra.domain", port} | ADAPTERS[adapter]
+    assert outside(imports_of(ROOT / adapter), allowed) == set()
+
+
+def test_every_adapter_is_listed():
+    found = {str(p.relative_to(ROOT)) for port in PORTS for p in (ROOT / "infra" / port).glob("*.py")}
+    assert found - {f"infra/{port}/__init__.py" for port in PORTS} == set(ADAPTERS)
+
+
+@pytest.mark.parametrize(
+    ("folder", "forbidden"),
+    [
+        ("infra", {"torch", "diffusers", "transformers", "flask", "frontend_service", "animate_job"}),
+        ("frontend_service", {"torch", "diffusers", "transformers", "animate_job"}),
+        ("animate_job", {"flask", "frontend_service"}),
+    ],
+)
+def test_the_rooms_stay_apart(folder, forbidden):
+    for path in python_files(folder):
+        found = {name for name in imports_of(path) if name.split(".")[0] in forbidden}
+        assert found == set(), path.relative_to(ROOT)
 
 
 def test_infra_imports_neither_torch_nor_flask():
     check = (
-        "import sys, infra.contract, infra.presets, infra.prompt_tokens, infra.settings; "
+        "import sys, infra.bootstrap, infra.domain.storyboard, infra.domain.usage, infra.settings; "
         "heavy = sorted({'torch', 'diffusers', 'transformers', 'flask'} & set(sys.modules)); "
         "print(','.join(heavy))"
     )

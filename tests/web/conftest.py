@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.contract import Storyboard, resolve_spec
-from infra.records import Render, Scene
+from infra.domain.render import Render
+from infra.domain.scene import Scene
+from infra.domain.storyboard import Storyboard, resolve_spec
 from tests.conftest import ApiClient, user_of
 
 

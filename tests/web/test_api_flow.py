@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from infra.domain.pricing import egress_cost
 from infra.local_worker import LocalWorker
-from infra.pricing import egress_cost
 from tests.media import probe
 from tests.usage import stored_events
 

@@ -4,7 +4,7 @@ import pytest
 from pydantic import SecretStr
 
 from frontend_service import create_app
-from infra.records_sqlite import SqliteDatabase
+from infra.sqlite import SqliteDatabase
 from tests.conftest import ApiClient
 from tests.dialogue.fake_openai import FakeOpenAI, questions_turn, storyboard_turn
 from tests.usage import stored_events

@@ -8,9 +8,10 @@ import dataclasses
 import pytest
 
 from frontend_service import create_app
-from infra.pricing import egress_cost
-from infra.storage import LocalStorage
-from infra.usage import UsageEvent, UsageSink
+from infra.domain.pricing import egress_cost
+from infra.domain.usage import UsageEvent
+from infra.storage.local import LocalStorage
+from infra.usage import UsageSink
 from tests.conftest import ApiClient, user_of
 
 VIDEO = bytes(range(256)) * 4  # 1,024 bytes; the byte at each position is known

@@ -7,7 +7,7 @@ import html
 
 import pytest
 
-from infra.gallery import HIDE_AFTER_REPORTS
+from infra.domain.publication import HIDE_AFTER_REPORTS
 from tests.conftest import ApiClient, user_of
 from tests.usage import stored_events
 
@@ -105,6 +105,7 @@ def test_votes_one_per_person_changeable_each_a_usage_event(owner, visitor, fini
     body = owner.put(f"/api/renders/{render.id}/vote", json={"value": 1}).get_json()
     assert (body["up"], body["down"], body["my_vote"]) == (1, 1, 1)
     assert visitor.put(f"/api/renders/{render.id}/vote", json={"value": 0}).get_json()["votes"] == 1
+    bad: object
     for bad in ({"value": 2}, {"value": "up"}, {}, []):
         assert visitor.put(f"/api/renders/{render.id}/vote", json=bad).status_code in (400, 422)
     ratings = [e for e in stored_events(adapters) if e["kind"] == "rating"]
@@ -214,7 +215,7 @@ def test_the_gallery_page_shows_cards_and_pages(owner, visitor, finished_render)
 
 @pytest.mark.parametrize("field", ["title", "book", "author", "style", "prompt", "display_name"])
 def test_every_user_string_is_escaped_in_the_gallery(owner, visitor, finished_render, storyboard_data, field):
-    changes = {field: PAYLOAD} if field in ("title", "book", "author", "style") else {}
+    changes: dict[str, object] = {field: PAYLOAD} if field in ("title", "book", "author", "style") else {}
     if field == "prompt":
         changes["shots"] = [dict(storyboard_data["shots"][0], prompt=PAYLOAD), *storyboard_data["shots"][1:]]
     render = finished_render(owner, **changes)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from infra.records_sqlite import SqliteDatabase
+from infra.sqlite import SqliteDatabase
 
 SCRIPT = "<script>alert('x')</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'

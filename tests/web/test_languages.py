@@ -35,7 +35,9 @@ def test_the_scripts_strings_are_translated_too(client, key):
     import re
 
     page = client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
-    strings = json.loads(re.search(r'<script type="application/json" id="i18n">(.*?)</script>', page, re.S)[1])
+    found = re.search(r'<script type="application/json" id="i18n">(.*?)</script>', page, re.S)
+    assert found, "the page carries its strings"
+    strings = json.loads(found[1])
     assert re.search("[а-яё]", strings[key], re.IGNORECASE), strings[key]
 
 

@@ -13,8 +13,8 @@ import pytest
 from frontend_service import create_app
 from frontend_service.reports import LOOKER_SOURCES, looker_studio_url
 from infra.bigquery import view_names
-from infra.records import now
-from infra.usage import UsageEvent
+from infra.domain.ids import now
+from infra.domain.usage import UsageEvent
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 

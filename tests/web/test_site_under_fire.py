@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from infra.usage_duckdb import UsageWarehouse
+from infra.usage.warehouse import UsageWarehouse
 from tests.site import Person, alive, parent_of, render_jobs, running_site
 
 pytestmark = pytest.mark.slow

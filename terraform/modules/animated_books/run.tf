@@ -144,7 +144,7 @@ resource "google_cloud_run_v2_job" "render" {
       containers {
         image = "${local.registry}/job:${var.image_tag}"
 
-        # Cloud Run's minimum for an L4 (infra/pricing.py prices the same shape).
+        # Cloud Run's minimum for an L4 (infra/domain/pricing.py prices the same shape).
         resources {
           limits = {
             cpu              = "4"

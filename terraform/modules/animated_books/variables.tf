@@ -107,7 +107,7 @@ variable "billing_account" {
 }
 
 variable "monthly_budget_usd" {
-  description = "The stage's monthly budget: the high end of the seed's estimate (infra/pricing.py STAGE_MONTHLY_USD)."
+  description = "The stage's monthly budget: the high end of the seed's estimate (infra/domain/pricing.py STAGE_MONTHLY_USD)."
   type        = number
 }
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import google.auth
 import google.auth.transport.requests
 from google.api_core.exceptions import NotFound, PreconditionFailed
-from google.cloud import storage
+from google.cloud import storage  # type: ignore[attr-defined]  # ships no type information
 
 from infra.storage import Storage
 

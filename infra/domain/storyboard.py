@@ -11,15 +11,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from typing import Annotated, Any
+from typing import Any
 
-import regex
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -27,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from infra.presets import (
+from infra.domain.presets import (
     CLIP_SECONDS,
     DEFAULT_PRESET,
     PRESETS,
@@ -37,40 +34,14 @@ from infra.presets import (
     PresetName,
     Scheduler,
 )
-from infra.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter, TokenCounter
+from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter, TokenCounter
+from infra.domain.text import Text, VisibleText
 
 MAX_SHOTS = 8
 MIN_SHOT_SECONDS = 1.0
 # Frames over which one shot's prompt blends into the next one's (half a second).
 TRANSITION_FRAMES = 4
 MAX_SEED = 2**32 - 1
-
-
-def _no_control_characters(value: str) -> str:
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise PydanticCustomError("control_characters", "remove the control characters from this text")
-    return value
-
-
-#: Text a person typed: trimmed, and free of control characters (newlines and tabs are fine).
-Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_no_control_characters)]
-
-# A character that shows: not white space, and not one of Unicode's default-ignorable code
-# points (zero-width spaces and joiners, bidirectional and other format characters,
-# variation selectors, Hangul fillers), which render as nothing.
-_VISIBLE = regex.compile(r"[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}]")
-
-
-def _visible(value: str) -> str:
-    if value and not _VISIBLE.search(value):
-        raise PydanticCustomError(
-            "no_visible_text", "write something visible: this has only spaces or invisible characters"
-        )
-    return value
-
-
-#: Text that must show something: a scene, a title, a shot's prompt.
-VisibleText = Annotated[Text, AfterValidator(_visible)]
 
 
 class Shot(BaseModel):
@@ -89,7 +60,7 @@ class Storyboard(BaseModel):
 
         Storyboard.model_validate(data, context={"token_counter": TokenizerCounter(tok)})
 
-    Without one, prompt lengths are estimated (see infra.prompt_tokens).
+    Without one, prompt lengths are estimated (see infra.domain.prompt_tokens).
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -1,10 +1,4 @@
-"""Usage events: one per language-model call, render attempt, download and vote.
-
-The fields are the BigQuery table's (infra/bigquery/usage_events.schema.json), and a
-test holds the two together. Events are at least once: a sink may store one twice,
-and every view dedupes by event_id. Whoever makes an event prices it from
-infra.pricing, on one machine too: there the cost says what the same work would cost
-on Google Cloud.
+"""The usage port: where usage events (infra.domain.usage) go.
 
 Recording usage must never fail a person's request: `UsageSink.record` never raises.
 An event its adapter could not send is kept in memory and sent again in the
@@ -17,64 +11,13 @@ from __future__ import annotations
 import abc
 import atexit
 import collections
-import json
 import logging
 import threading
 import time
-from datetime import datetime
-from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_serializer
+from infra.domain.usage import UsageEvent
 
-from infra.pricing import PRICING_VERSION, render_cost
-from infra.records import Render, new_id, now
-
-UsageKind = Literal["dialogue_turn", "moderation", "render", "download", "rating"]
 log = logging.getLogger(__name__)
-
-
-class UsageEvent(BaseModel):
-    event_id: str = Field(default_factory=new_id)
-    event_ts: datetime = Field(default_factory=now)
-    kind: UsageKind
-    user_id: str | None = None
-    scene_id: str | None = None
-    render_id: str | None = None
-    model: str | None = None
-    tokens_in: int | None = None
-    tokens_out: int | None = None
-    frames: int | None = None
-    gpu_seconds: float | None = None
-    wall_seconds: float | None = None
-    status: str | None = None
-    cost_usd: float = 0.0
-    pricing_version: str = PRICING_VERSION
-    attributes: dict[str, Any] = Field(default_factory=dict)
-
-    @field_serializer("attributes")
-    def _attributes_as_json(self, value: dict[str, Any]) -> str:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def render_attempt_event(render: Render, wall_seconds: float, status: str, device: str | None) -> UsageEvent:
-    """One attempt at a render, priced as a Cloud Run job of its length (GPU time only on
-    a GPU). Its id is the attempt's runner token, so the job and a worker that records a
-    killed attempt on its behalf make the same event, which the views count once."""
-    gpu_seconds = wall_seconds if device == "cuda" else 0.0
-    return UsageEvent(
-        event_id=f"render-attempt-{render.runner}" if render.runner else new_id(),
-        kind="render",
-        user_id=render.user_id,
-        scene_id=render.scene_id,
-        render_id=render.id,
-        model=render.spec.base_model,
-        frames=render.spec.frames,
-        wall_seconds=wall_seconds,
-        gpu_seconds=gpu_seconds,
-        status=status,
-        cost_usd=render_cost(wall_seconds, gpu_seconds),
-        attributes={"preset": render.spec.preset, "device": device, "attempt": render.attempts},
-    )
 
 
 class UsageNotReady(RuntimeError):

@@ -1,4 +1,4 @@
-"""The usage files (infra.usage_files) loaded into DuckDB, where the reports query them.
+"""The usage files (infra.usage.files) loaded into DuckDB, where the reports query them.
 
 DuckDB lets one process write a database file at a time, so only this class writes
 it, under a file lock, and only to load what the usage files gained since the last
@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from infra.bigquery import TABLE, table_schema
-from infra.usage_files import PATTERN
+from infra.usage.files import PATTERN
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The gallery in the records' SQLite file: the embedded twin of infra.gallery_firestore.
+"""The gallery in the records' SQLite file: the embedded twin of infra.gallery.firestore.
 
 Each change of counts runs in one IMMEDIATE transaction: the vote or report row and the
 publication's recounted totals are written together or not at all.
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from infra.gallery import Gallery, GalleryFilter, GallerySort, Publication, Vote
-from infra.records_sqlite import SqliteDatabase
+from infra.domain.publication import GalleryFilter, GallerySort, Publication, Vote
+from infra.gallery import Gallery
+from infra.sqlite import SqliteDatabase
 
 ORDER = {"top": "score DESC, published_at DESC, render_id", "new": "published_at DESC, render_id"}
 

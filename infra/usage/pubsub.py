@@ -1,5 +1,5 @@
 """Usage events published to Pub/Sub, which a BigQuery subscription writes into the
-usage table: the cloud twin of infra.usage_files.
+usage table: the cloud twin of infra.usage.files.
 
 The topic carries the Avro schema infra/bigquery/usage_events.avsc with binary
 encoding, so Pub/Sub refuses a malformed event at publish time instead of the
@@ -16,10 +16,11 @@ import threading
 from concurrent import futures
 
 import fastavro
-from google.cloud import pubsub_v1
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # ships no type information
 
 from infra.bigquery import avro_schema
-from infra.usage import UsageEvent, UsageSink
+from infra.domain.usage import UsageEvent
+from infra.usage import UsageSink
 
 log = logging.getLogger(__name__)
 SCHEMA = fastavro.parse_schema(avro_schema())
@@ -33,7 +34,10 @@ def encode(event: UsageEvent) -> bytes:
 
 
 def decode(data: bytes) -> dict:
-    return fastavro.schemaless_reader(io.BytesIO(data), SCHEMA)
+    record = fastavro.schemaless_reader(io.BytesIO(data), SCHEMA)
+    if not isinstance(record, dict):  # the schema is a record: never, unless the schema changes
+        raise TypeError(f"a usage message decoded to {type(record).__name__}, not a record")
+    return record
 
 
 class PubSubUsageSink(UsageSink):

@@ -10,83 +10,18 @@ An attempt is fenced: `mark_running` stores a token of the attempt's own (the
 runner), and every later write of that attempt names it. When a newer attempt has
 taken the render over, the old one's writes change nothing, so it stops and leaves the
 render to the new one.
-SQLite is the embedded adapter (infra.records_sqlite); Firestore the cloud one.
+SQLite is the embedded adapter (infra.records.sqlite); Firestore the cloud one
+(infra.records.firestore).
 """
 
 from __future__ import annotations
 
 import abc
-import uuid
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
-
-from infra.contract import RenderSpec, Storyboard
-
-RenderState = Literal["queued", "dispatching", "running", "succeeded", "failed"]
-SceneState = Literal["asking", "ready"]
-FINISHED: tuple[RenderState, ...] = ("succeeded", "failed")
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Question(BaseModel):
-    id: str
-    text: str
-
-
-class Scene(BaseModel):
-    """A scene as the person wrote it, and where the dialogue about it stands."""
-
-    id: str = Field(default_factory=new_id)
-    user_id: str
-    text: str
-    book: str | None = None
-    author: str | None = None
-    passage: str | None = None
-    state: SceneState = "asking"
-    questions: list[Question] = Field(default_factory=list)
-    answers: dict[str, str] = Field(default_factory=dict)
-    rounds: int = 0
-    storyboard: Storyboard | None = None
-    #: What the dialogue learned: characters, place, era, ..., each marked "text" or "invented".
-    bible: dict[str, Any] | None = None
-    engine: str = ""
-    notice: str | None = None
-    #: The published render this scene's storyboard was copied from.
-    remix_of: str | None = None
-    created_at: datetime = Field(default_factory=now)
-    updated_at: datetime = Field(default_factory=now)
-
-
-class Render(BaseModel):
-    """One render of a frozen spec, and its status."""
-
-    id: str = Field(default_factory=new_id)
-    user_id: str
-    scene_id: str | None = None
-    spec: RenderSpec
-    state: RenderState = "queued"
-    progress: float = 0.0
-    stage: str | None = None
-    error: str | None = None
-    attempts: int = 0
-    #: The token of the attempt that holds the render while it runs (see Records.mark_running).
-    runner: str | None = None
-    artifacts: dict[str, str] = Field(default_factory=dict)  # name -> storage key
-    timings: dict[str, float] = Field(default_factory=dict)
-    created_at: datetime = Field(default_factory=now)
-    started_at: datetime | None = None
-    #: When the running attempt last said how far it is: how long a killed attempt ran.
-    progress_at: datetime | None = None
-    finished_at: datetime | None = None
+from infra.domain.render import Render, RenderState
+from infra.domain.scene import Scene
 
 
 class Records(abc.ABC):

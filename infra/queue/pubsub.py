@@ -1,4 +1,4 @@
-"""Render requests as Pub/Sub messages: the cloud twin of infra.queue_sqlite.
+"""Render requests as Pub/Sub messages: the cloud twin of infra.queue.sqlite.
 
 The website publishes `{"render_id": ...}` to the render-requests topic; the trigger
 function (animate_job.trigger) starts a Cloud Run job execution for each. Pub/Sub
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from google.cloud import pubsub_v1
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # ships no type information
 
 from infra.queue import RenderQueue
 from infra.records import Records

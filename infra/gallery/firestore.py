@@ -1,4 +1,4 @@
-"""The gallery in Firestore: the cloud twin of infra.gallery_sqlite.
+"""The gallery in Firestore: the cloud twin of infra.gallery.sqlite.
 
 `publications/{render_id}` holds the card and the counts, with `votes/{user}` and
 `reports/{user}` beneath. A vote or report is written first, then the publication is
@@ -9,12 +9,16 @@ composite indexes in infra/firestore_indexes.json.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from infra.gallery import Gallery, GalleryFilter, GallerySort, Publication, Vote
-from infra.records_firestore import TRANSITION_ATTEMPTS, _count, compare_and_set
+from infra.domain.publication import GalleryFilter, GallerySort, Publication, Vote
+from infra.firestore import TRANSITION_ATTEMPTS, compare_and_set, count
+from infra.gallery import Gallery
 
 ORDER = {"top": [("score", "DESCENDING"), ("published_at", "DESCENDING")], "new": [("published_at", "DESCENDING")]}
 
@@ -37,9 +41,8 @@ class FirestoreGallery(Gallery):
         raise RuntimeError(f"publication {publication.render_id} kept changing")
 
     def unpublish(self, render_id: str) -> None:
-        self._update(
-            render_id, lambda publication: publication.model_copy(update={"published": False}), missing_ok=True
-        )
+        with contextlib.suppress(KeyError):  # never published: nothing to take back
+            self._update(render_id, lambda publication: publication.model_copy(update={"published": False}))
 
     def get(self, render_id: str) -> Publication | None:
         snapshot = self._publications.document(render_id).get()
@@ -92,25 +95,25 @@ class FirestoreGallery(Gallery):
         reference = self._publications.document(render_id)
         votes = reference.collection("votes")
         return publication.counted(
-            _count(votes.where(filter=FieldFilter("value", "==", 1))),
-            _count(votes.where(filter=FieldFilter("value", "==", -1))),
-            _count(reference.collection("reports")),
+            count(votes.where(filter=FieldFilter("value", "==", 1))),
+            count(votes.where(filter=FieldFilter("value", "==", -1))),
+            count(reference.collection("reports")),
         )
 
-    def _update(self, render_id: str, change, missing_ok: bool = False) -> Publication | None:
-        """Reads, changes and writes the publication if nobody wrote it in between."""
-        changed = None
+    def _update(self, render_id: str, change: Callable[[Publication], Publication]) -> Publication:
+        """Reads, changes and writes the publication if nobody wrote it in between; KeyError
+        when there is none."""
+        changed: Publication | None = None
 
-        def fields(document: dict | None) -> dict | None:
+        def fields(document: dict | None) -> dict:
             nonlocal changed
             if document is None:
-                if missing_ok:
-                    return None
                 raise KeyError(render_id)
             changed = change(Publication.model_validate(document))
             return _document(changed)
 
         compare_and_set(self._client, self._publications.document(render_id), fields)
+        assert changed is not None  # fields() ran and wrote it, or raised
         return changed
 
     def _require(self, render_id: str) -> None:

@@ -5,7 +5,7 @@ Every process (each gunicorn worker, each render job) appends to a file of its o
 `write` to a file opened for appending. No process waits for another and no lock is
 shared, so a process killed in the middle of a write loses at most that line and never
 anyone else's. The files are the source of truth; DuckDB only reads them
-(infra.usage_duckdb), so the reports can always be rebuilt from them.
+(infra.usage.warehouse), so the reports can always be rebuilt from them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from infra.usage import UsageEvent, UsageSink
+from infra.domain.usage import UsageEvent
+from infra.usage import UsageSink
 
 PATTERN = "events-*.jsonl"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.domain.ids import now
 from infra.queue import RenderQueue
-from infra.records import now
-from infra.records_sqlite import SqliteDatabase
+from infra.sqlite import SqliteDatabase
 
 
 @dataclass(frozen=True)

@@ -1,43 +1,13 @@
-"""The storage port: where a render's files are kept and how a browser gets them.
-
-Keys are relative paths such as "renders/<id>/clip.mp4". Locally they are files
-under the data folder, served by the website itself; on Google Cloud, objects in a
-bucket reached through signed URLs.
-"""
+"""Clips as files under one folder: the embedded twin of Cloud Storage (infra.storage.gcs)."""
 
 from __future__ import annotations
 
-import abc
 import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
-
-class Storage(abc.ABC):
-    @abc.abstractmethod
-    def put_file(self, key: str, source: Path, content_type: str) -> bool:
-        """Stores a file under `key`; readers see the whole file or nothing. The first
-        complete copy stays: a retried render never overwrites a finished file. Returns
-        False when a copy was already there."""
-
-    @abc.abstractmethod
-    def size(self, key: str) -> int | None:
-        """The file's size in bytes, or None when there is no such file."""
-
-    def exists(self, key: str) -> bool:
-        return self.size(key) is not None
-
-    def download_url(self, key: str, filename: str | None = None) -> str | None:
-        """Where a browser fetches the file directly, or None when the site serves it itself."""
-        return None
-
-    @abc.abstractmethod
-    def delete(self, key: str) -> None: ...
-
-    @abc.abstractmethod
-    def check(self) -> None:
-        """Raises when stored files cannot be reached now (readiness)."""
+from infra.storage import Storage
 
 
 class LocalStorage(Storage):
@@ -65,6 +35,10 @@ class LocalStorage(Storage):
             return False
         finally:
             partial.unlink(missing_ok=True)
+
+    def local_file(self, key: str) -> Path | None:
+        path = self.path_for(key)
+        return path if path.is_file() else None
 
     def size(self, key: str) -> int | None:
         path = self.path_for(key)

@@ -1,4 +1,4 @@
-"""Records in Firestore (native mode): the cloud twin of infra.records_sqlite.
+"""Records in Firestore (native mode): the cloud twin of infra.records.sqlite.
 
 Collections: `users`, `scenes` (with a `turns` subcollection for the dialogue) and
 `renders`. Every status transition is a compare-and-set: it reads the render and writes
@@ -15,16 +15,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import FailedPrecondition
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from infra.records import Records, Render, RenderState, Scene, now
+from infra.domain.ids import now
+from infra.domain.render import Render, RenderState
+from infra.domain.scene import Scene
+from infra.firestore import Document, compare_and_set, count
+from infra.records import Records
 
-Document = dict[str, Any]
-# Each failed compare-and-set means another writer changed the render first; a
-# transition gives up only after this many changes by others, which no real race makes.
-TRANSITION_ATTEMPTS = 50
 # Each instance's readiness probe writes a document of its own.
 _INSTANCE = f"web-{uuid.uuid4().hex[:12]}"
 
@@ -70,7 +69,7 @@ class FirestoreRecords(Records):
 
     def get_render(self, render_id: str) -> Render | None:
         snapshot = self._renders.document(render_id).get()
-        return _render(snapshot.id, snapshot.to_dict()) if snapshot.exists else None
+        return _render(snapshot) if snapshot.exists else None
 
     def delete_render(self, render_id: str) -> None:
         self._renders.document(render_id).delete()
@@ -81,16 +80,16 @@ class FirestoreRecords(Records):
             .order_by("created_at", direction=firestore.Query.DESCENDING)
             .limit(limit)
         )
-        return [_render(snapshot.id, snapshot.to_dict()) for snapshot in query.stream()]
+        return [_render(snapshot) for snapshot in query.stream()]
 
     def count_renders_since(self, user_id: str, since: datetime) -> int:
         query = self._renders.where(filter=FieldFilter("user_id", "==", user_id)).where(
             filter=FieldFilter("created_at", ">=", since)
         )
-        return _count(query)
+        return count(query)
 
     def count_renders(self, state: RenderState) -> int:
-        return _count(self._renders.where(filter=FieldFilter("state", "==", state)))
+        return count(self._renders.where(filter=FieldFilter("state", "==", state)))
 
     def stale_renders(self, state: RenderState, before: datetime, limit: int = 100) -> list[Render]:
         since = "started_at" if state == "running" else "created_at"
@@ -100,7 +99,7 @@ class FirestoreRecords(Records):
             .order_by(since)
             .limit(limit)
         )
-        return [_render(snapshot.id, snapshot.to_dict()) for snapshot in query.stream()]
+        return [_render(snapshot) for snapshot in query.stream()]
 
     def recent_render_seconds(self, limit: int = 1000) -> list[float]:
         query = (
@@ -168,32 +167,6 @@ class FirestoreRecords(Records):
         return written is not None
 
 
-def compare_and_set(
-    client: firestore.Client,
-    reference: firestore.DocumentReference,
-    change: Callable[[Document | None], Document | None],
-) -> Document | None:
-    """Reads one document and writes change(it) only if nobody wrote it in between,
-    reading again after each such write. `change` gets the document (None when there is
-    none) and returns the fields to update, or None to leave it alone; the answer is
-    what was written.
-
-    (Transactions would do too, but under contention the emulator aborts them over and
-    over: 2 races in 30 of six deliveries ended in an exception rather than an answer.)
-    """
-    for _ in range(TRANSITION_ATTEMPTS):
-        snapshot = reference.get()
-        fields = change(snapshot.to_dict() if snapshot.exists else None)
-        if fields is None:
-            return None
-        try:
-            reference.update(fields, option=client.write_option(last_update_time=snapshot.update_time))
-            return fields
-        except FailedPrecondition:
-            continue  # another writer got there first: look again
-    raise RuntimeError(f"{reference.path} kept changing under {TRANSITION_ATTEMPTS} attempts to update it")
-
-
 def _started(attempt: int, runner: str, moment: datetime) -> Document:
     return {
         "state": "running",
@@ -215,9 +188,5 @@ def _json(render: Render) -> Document:
     return render.spec.model_dump(mode="json")
 
 
-def _count(query: firestore.Query) -> int:
-    return int(query.count().get()[0][0].value)
-
-
-def _render(render_id: str, document: Document) -> Render:
-    return Render.model_validate(document | {"id": render_id})
+def _render(snapshot: firestore.DocumentSnapshot) -> Render:
+    return Render.model_validate((snapshot.to_dict() or {}) | {"id": snapshot.id})

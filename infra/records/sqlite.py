@@ -1,148 +1,21 @@
-"""Records in one SQLite file: the embedded twin of Firestore.
-
-WAL mode lets the web process read while a render subprocess writes; each thread
-keeps its own connection. The render queue (infra.queue_sqlite) lives in the same
-file.
-"""
+"""Records in the SQLite file (infra.sqlite): the embedded twin of Firestore."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from infra.records import Records, Render, RenderState, Scene, now
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS scenes (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    data TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS scenes_by_user ON scenes(user_id, updated_at);
-CREATE TABLE IF NOT EXISTS dialogue_turns (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    scene_id TEXT NOT NULL REFERENCES scenes(id),
-    role TEXT NOT NULL,
-    content TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS renders (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    scene_id TEXT,
-    spec TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('queued', 'dispatching', 'running', 'succeeded', 'failed')),
-    progress REAL NOT NULL DEFAULT 0,
-    stage TEXT,
-    error TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    runner TEXT,
-    artifacts TEXT NOT NULL DEFAULT '{}',
-    timings TEXT NOT NULL DEFAULT '{}',
-    created_at TEXT NOT NULL,
-    started_at TEXT,
-    progress_at TEXT,
-    finished_at TEXT
-);
-CREATE INDEX IF NOT EXISTS renders_by_user ON renders(user_id, created_at);
-CREATE INDEX IF NOT EXISTS renders_by_state ON renders(state);
-CREATE TABLE IF NOT EXISTS publications (
-    render_id TEXT PRIMARY KEY REFERENCES renders(id),
-    data TEXT NOT NULL,
-    listed INTEGER NOT NULL,
-    sunk INTEGER NOT NULL,
-    score INTEGER NOT NULL,
-    published_at TEXT NOT NULL,
-    book TEXT,
-    author TEXT,
-    style TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS publications_top ON publications(listed, sunk, score, published_at);
-CREATE INDEX IF NOT EXISTS publications_new ON publications(listed, sunk, published_at);
-CREATE TABLE IF NOT EXISTS votes (
-    render_id TEXT NOT NULL REFERENCES publications(render_id) ON DELETE CASCADE,
-    user_id TEXT NOT NULL,
-    value INTEGER NOT NULL CHECK (value IN (-1, 1)),
-    PRIMARY KEY (render_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS reports (
-    render_id TEXT NOT NULL REFERENCES publications(render_id) ON DELETE CASCADE,
-    user_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (render_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS render_queue (
-    render_id TEXT PRIMARY KEY REFERENCES renders(id),
-    enqueued_at TEXT NOT NULL,
-    claimed_at TEXT,
-    claimed_by INTEGER,
-    deliveries INTEGER NOT NULL DEFAULT 0
-);
-"""
-# Columns added since a table was first made: a data folder from before gets them on open.
-ADDED_COLUMNS = {
-    "renders": {"runner": "TEXT", "progress_at": "TEXT"},
-    "render_queue": {"claimed_by": "INTEGER"},
-}
+from infra.domain.ids import now
+from infra.domain.render import Render, RenderState
+from infra.domain.scene import Scene
+from infra.records import Records
+from infra.sqlite import SqliteDatabase
 
 _UNFINISHED = "('queued', 'dispatching', 'running')"
 # Any writer when no runner is named; else only the attempt holding the running render.
 _HELD_BY = "(? IS NULL OR (state = 'running' AND runner IS ?))"
-
-
-class SqliteDatabase:
-    """One SQLite file, a connection per thread, the schema created on first use."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
-        self._schema_lock = threading.Lock()
-        self._schema_ready = False
-
-    def connect(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # autocommit: each statement is its own transaction unless one is begun explicitly
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            self._local.connection = connection
-            with self._schema_lock:
-                if not self._schema_ready:
-                    connection.executescript(SCHEMA)
-                    _add_columns(connection)
-                    self._schema_ready = True
-        return connection
-
-    def check(self) -> None:
-        """Takes the write lock and reads every table, then changes nothing."""
-        connection = self.connect()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            for table in ("users", "scenes", "renders", "render_queue", "publications"):
-                connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()
-        finally:
-            connection.execute("ROLLBACK")
-
-
-def _add_columns(connection: sqlite3.Connection) -> None:
-    for table, columns in ADDED_COLUMNS.items():
-        present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
-        for name, kind in columns.items():
-            if name not in present:
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 class SqliteRecords(Records):

@@ -2,7 +2,7 @@
 
 On Google Cloud a request is a Pub/Sub message that a trigger turns into a Cloud
 Run job execution. On one machine it is a row in a durable SQLite table that the
-local worker claims (infra.queue_sqlite, infra.local_worker). Delivery is at least
+local worker claims (infra.queue.sqlite, infra.local_worker). Delivery is at least
 once either way; the records' status transitions make a second delivery harmless.
 """
 

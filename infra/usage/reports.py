@@ -16,7 +16,7 @@ import duckdb
 import sqlglot
 
 from infra.bigquery import view_names, view_sql
-from infra.usage_duckdb import CATALOG, SCHEMA, UsageWarehouse
+from infra.usage.warehouse import CATALOG, SCHEMA, UsageWarehouse
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,42 @@
+"""One render of a frozen spec, and its status.
+
+A render moves queued -> running -> succeeded | failed; on Google Cloud it passes
+through dispatching (a job execution is being started for it) between queued and
+running. Each attempt at it holds a token of its own (the runner) while it runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from infra.domain.ids import new_id, now
+from infra.domain.storyboard import RenderSpec
+
+RenderState = Literal["queued", "dispatching", "running", "succeeded", "failed"]
+FINISHED: tuple[RenderState, ...] = ("succeeded", "failed")
+
+
+class Render(BaseModel):
+    """One render of a frozen spec, and its status."""
+
+    id: str = Field(default_factory=new_id)
+    user_id: str
+    scene_id: str | None = None
+    spec: RenderSpec
+    state: RenderState = "queued"
+    progress: float = 0.0
+    stage: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    #: The token of the attempt that holds the render while it runs (see Records.mark_running).
+    runner: str | None = None
+    artifacts: dict[str, str] = Field(default_factory=dict)  # name -> storage key
+    timings: dict[str, float] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=now)
+    started_at: datetime | None = None
+    #: When the running attempt last said how far it is: how long a killed attempt ran.
+    progress_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -1,0 +1,42 @@
+"""A scene as the person wrote it, and where the clarifying dialogue about it stands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from infra.domain.ids import new_id, now
+from infra.domain.storyboard import Storyboard
+
+SceneState = Literal["asking", "ready"]
+
+
+class Question(BaseModel):
+    id: str
+    text: str
+
+
+class Scene(BaseModel):
+    """A scene as the person wrote it, and where the dialogue about it stands."""
+
+    id: str = Field(default_factory=new_id)
+    user_id: str
+    text: str
+    book: str | None = None
+    author: str | None = None
+    passage: str | None = None
+    state: SceneState = "asking"
+    questions: list[Question] = Field(default_factory=list)
+    answers: dict[str, str] = Field(default_factory=dict)
+    rounds: int = 0
+    storyboard: Storyboard | None = None
+    #: What the dialogue learned: characters, place, era, ..., each marked "text" or "invented".
+    bible: dict[str, Any] | None = None
+    engine: str = ""
+    notice: str | None = None
+    #: The published render this scene's storyboard was copied from.
+    remix_of: str | None = None
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)

@@ -1,0 +1,60 @@
+"""Text a person typed: trimmed, no control characters, and where it must show
+something, at least one visible character."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise PydanticCustomError("control_characters", "remove the control characters from this text")
+    return value
+
+
+#: Text a person typed: trimmed, and free of control characters (newlines and tabs are fine).
+Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_no_control_characters)]
+
+# Unicode's default-ignorable code points (DerivedCoreProperties.txt) that are not format
+# characters (Cf): Hangul fillers, variation selectors, the combining grapheme joiner,
+# Mongolian free variation selectors and unassigned ranges kept for them. They render as
+# nothing; a test holds this list to the `regex` package's \p{Default_Ignorable_Code_Point}.
+_IGNORABLE_BEYOND_CF = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180D),
+    (0x180F, 0x180F),
+    (0x2065, 0x2065),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0xE0000, 0xE0FFF),
+)
+
+
+def is_visible(character: str) -> bool:
+    """Whether a character shows: not white space, not a control or format character, not
+    one of Unicode's default-ignorable code points (zero-width spaces and joiners,
+    bidirectional marks, variation selectors, Hangul fillers)."""
+    if character.isspace() or unicodedata.category(character) in ("Cc", "Cf"):
+        return False
+    code = ord(character)
+    return not any(low <= code <= high for low, high in _IGNORABLE_BEYOND_CF)
+
+
+def _visible(value: str) -> str:
+    if value and not any(is_visible(character) for character in value):
+        raise PydanticCustomError(
+            "no_visible_text", "write something visible: this has only spaces or invisible characters"
+        )
+    return value
+
+
+#: Text that must show something: a scene, a title, a shot's prompt.
+VisibleText = Annotated[Text, AfterValidator(_visible)]
