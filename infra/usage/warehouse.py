@@ -18,11 +18,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
+import sqlglot
 
-from infra.bigquery import TABLE, table_schema
+from infra.bigquery import TABLE, UNIQUE, table_schema, unique_sql
 from infra.usage.files import PATTERN
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,12 @@ def create_table_sql(name: str = TABLE) -> str:
         for field in table_schema()
     )
     return f"CREATE TABLE IF NOT EXISTS {name} (\n    {columns}\n)"
+
+
+@cache
+def unique_duckdb_sql() -> str:
+    """The one-copy-per-event view (infra/bigquery/usage_events_unique.sql), in DuckDB's SQL."""
+    return sqlglot.transpile(unique_sql(CATALOG, SCHEMA), read="bigquery", write="duckdb")[0]
 
 
 def _json_columns() -> str:
@@ -115,6 +123,7 @@ class UsageWarehouse:
             connection.execute(f"ATTACH '{_quoted(self.path)}' AS {CATALOG}")
             connection.execute(create_table_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"))
             connection.execute(f"CREATE TABLE IF NOT EXISTS {LOADED} (name VARCHAR PRIMARY KEY, bytes BIGINT NOT NULL)")
+            connection.execute(f"CREATE OR REPLACE VIEW {CATALOG}.{SCHEMA}.{UNIQUE} AS {unique_duckdb_sql()}")
             connection.execute(f"SELECT count(*) FROM {LOADED}").fetchone()  # reads the file, not only its header
         except BaseException:
             connection.close()

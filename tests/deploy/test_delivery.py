@@ -124,5 +124,6 @@ def test_the_installed_package_carries_its_data_files(tmp_path):
         "infra/firestore_indexes.json",
         "infra/bigquery/usage_events.schema.json",
         "infra/bigquery/usage_events.avsc",
+        "infra/bigquery/usage_events_unique.sql",
     } | {f"infra/bigquery/views/{path.name}" for path in (ROOT / "infra/bigquery/views").glob("*.sql")}
     assert expected <= names, expected - names

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.bigquery import VIEWS_DIR
+from infra.bigquery import TABLE, UNIQUE, VIEWS_DIR
 from infra.domain import pricing
 from infra.settings import Settings
 from tests.conftest import ROOT
@@ -115,8 +115,13 @@ def test_the_views_are_exactly_the_files_in_infra_bigquery_views():
     assert module_path(MODULE.locals["views_dir"]) == VIEWS_DIR.resolve()
     query = first(views["view"])["query"]
     assert 'templatefile("${local.views_dir}/${each.key}.sql"' in query and "use_legacy_sql" in first(views["view"])
+    assert views["depends_on"] == ["${google_bigquery_table.usage_events_unique}"]
+    unique = MODULE.resources["google_bigquery_table.usage_events_unique"]
+    assert unique["table_id"] == UNIQUE  # what the views read: ${project}.${dataset}.usage_events_unique
+    assert 'templatefile("${local.repo_root}/infra/bigquery/usage_events_unique.sql"' in first(unique["view"])["query"]
+    assert unique["depends_on"] == ["${google_bigquery_table.usage_events}"]
     table = MODULE.resources["google_bigquery_table.usage_events"]
-    assert table["table_id"] == "usage_events"  # what the views read: ${project}.${dataset}.usage_events
+    assert table["table_id"] == TABLE  # what the unique view reads
     schema_file = table["schema"].removeprefix('${file("').removesuffix('")}')
     assert module_path(schema_file) == (ROOT / "infra/bigquery/usage_events.schema.json").resolve()
     assert first(table["time_partitioning"]) == {"type": "DAY", "field": "event_ts"}

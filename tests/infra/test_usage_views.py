@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 import sqlglot
 
-from infra.bigquery import VIEWS_DIR, avro_schema, table_schema, view_names, view_sql
+from infra.bigquery import UNIQUE, avro_schema, table_schema, unique_sql, view_names, view_sql
 from infra.domain import pricing
 from infra.domain.usage import UsageEvent
 from infra.usage.files import UsageFiles
@@ -82,15 +82,21 @@ def test_the_local_table_has_the_schema_s_columns(tmp_path):
 
 
 @pytest.mark.parametrize("name", view_names())
-def test_every_view_is_bigquery_sql_over_the_usage_table(name):
-    source = (VIEWS_DIR / f"{name}.sql").read_text()
-    assert "`${project}.${dataset}.usage_events`" in source
-    assert "PARTITION BY event_id" in source  # at-least-once delivery: every view dedupes
+def test_every_view_is_bigquery_sql_over_the_events_each_once(name):
     sql = view_sql(name, "my-project", "usage")
     parsed = sqlglot.parse_one(sql, read="bigquery")  # raises on anything BigQuery would not parse
-    tables = {(t.catalog, t.db, t.name) for t in parsed.find_all(sqlglot.exp.Table)}
-    assert ("my-project", "usage", "usage_events") in tables
+    steps = {cte.alias for cte in parsed.find_all(sqlglot.exp.CTE)}
+    tables = {(t.catalog, t.db, t.name) for t in parsed.find_all(sqlglot.exp.Table) if t.name not in steps}
+    assert tables == {("my-project", "usage", UNIQUE)}  # never the table itself: the dedup is written once
     assert duckdb_sql(name)  # and transpiles
+
+
+def test_the_events_each_once_view_keeps_one_copy_of_each_event_id():
+    parsed = sqlglot.parse_one(unique_sql("my-project", "usage"), read="bigquery")
+    tables = {(t.catalog, t.db, t.name) for t in parsed.find_all(sqlglot.exp.Table)}
+    assert tables == {("my-project", "usage", "usage_events")}
+    [window] = list(parsed.find_all(sqlglot.exp.Window))
+    assert [column.name for column in window.args["partition_by"]] == ["event_id"]
 
 
 def test_the_views_are_the_issue_s_views():
@@ -127,6 +133,7 @@ def reports(tmp_path):
     sink = UsageFiles(tmp_path / "usage")
     turn = UsageEvent(kind="dialogue_turn", user_id="a", model="gpt-4o-mini", cost_usd=0.001, event_ts=at(DAY1, 9))
     succeeded = render("r1", "a", "succeeded", 30.0, 0.08, at(DAY1, 11))
+    down = UsageEvent(kind="rating", user_id="e", render_id="r1", status="down", event_ts=at(DAY2, 16))
     events = [
         turn,
         turn,  # delivered twice
@@ -140,8 +147,10 @@ def reports(tmp_path):
         render("r4", "b", "succeeded", 40.0, 0.1, at(DAY2)),
         *[
             UsageEvent(kind="rating", user_id=user, render_id="r1", status=vote, event_ts=at(DAY2, 16))
-            for user, vote in (("c", "up"), ("d", "up"), ("e", "down"), ("c", "cleared"))
+            for user, vote in (("c", "up"), ("d", "up"), ("c", "cleared"))
         ],
+        down,
+        down,  # a vote delivered twice
         render("r5", "a", "succeeded", 50.0, 0.12, at(DECEMBER)),
         # Arrives last, made at 00:30 in Moscow on DAY2: 21:30 UTC on DAY1.
         UsageEvent(

@@ -32,7 +32,7 @@ ADAPTERS = {
     "infra/storage/gcs.py": {"google"},
     "infra/usage/files.py": set(),
     "infra/usage/pubsub.py": {"google", "fastavro", "infra.bigquery"},
-    "infra/usage/warehouse.py": {"duckdb", "infra.bigquery", "infra.usage.files"},
+    "infra/usage/warehouse.py": {"duckdb", "sqlglot", "infra.bigquery", "infra.usage.files"},
     "infra/usage/reports.py": {"duckdb", "sqlglot", "infra.bigquery", "infra.usage.warehouse"},
 }
 

@@ -54,6 +54,21 @@ def test_renders_are_private_until_the_owner_publishes(owner, visitor, finished_
     assert visitor.get("/api/gallery").get_json()["items"] == []
 
 
+def test_taking_back_a_clip_never_published_says_so(owner, visitor, finished_render):
+    """Before, this answered 500 (the unpublished publication was None)."""
+    render = finished_render(owner)
+    response = owner.delete(f"/api/renders/{render.id}/publish")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["message"] == (
+        "This clip was never published, so there is nothing to take out of the gallery."
+    )
+    assert visitor.delete(f"/api/renders/{render.id}/publish").status_code == 403
+    published(owner, render)
+    taken_back = owner.delete(f"/api/renders/{render.id}/publish")
+    assert taken_back.status_code == 200 and taken_back.get_json()["published"] is False
+    assert owner.delete(f"/api/renders/{render.id}/publish").get_json()["published"] is False  # again: the same
+
+
 def test_only_a_finished_clip_can_be_published(owner, make_render, adapters):
     render = make_render(user_of(owner))
     response = owner.post(f"/api/renders/{render.id}/publish", json={})

@@ -1,14 +1,5 @@
 -- Gallery votes per UTC day. A vote is up (+1), down (-1) or cleared; the average
 -- reaction is the mean of the day's up and down votes, from -1 to +1.
-WITH events AS (
-  -- Events are delivered at least once: keep one copy of each event_id.
-  SELECT * EXCEPT (copy)
-  FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_ts) AS copy
-    FROM `${project}.${dataset}.usage_events`
-  )
-  WHERE copy = 1
-)
 SELECT
   DATE(event_ts) AS day,
   COUNT(DISTINCT render_id) AS clips,
@@ -16,6 +7,6 @@ SELECT
   COUNTIF(status = 'down') AS down,
   COUNTIF(status = 'cleared') AS cleared,
   SAFE_DIVIDE(COUNTIF(status = 'up') - COUNTIF(status = 'down'), COUNTIF(status IN ('up', 'down'))) AS average_reaction
-FROM events
+FROM `${project}.${dataset}.usage_events_unique`
 WHERE kind = 'rating'
 GROUP BY day

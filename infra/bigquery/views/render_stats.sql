@@ -2,16 +2,7 @@
 -- any attempt that day succeeded, as failed if none did. Render times are those of
 -- succeeded attempts; GPU seconds and cost are those of every attempt, so the cost per
 -- clip carries the attempts that failed.
-WITH events AS (
-  -- Events are delivered at least once: keep one copy of each event_id.
-  SELECT * EXCEPT (copy)
-  FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_ts) AS copy
-    FROM `${project}.${dataset}.usage_events`
-  )
-  WHERE copy = 1
-),
-attempts AS (
+WITH attempts AS (
   SELECT
     DATE(event_ts) AS day,
     render_id,
@@ -20,7 +11,7 @@ attempts AS (
     cost_usd,
     PERCENTILE_CONT(IF(status = 'succeeded', wall_seconds, NULL), 0.5) OVER (PARTITION BY DATE(event_ts)) AS p50_wall_s,
     PERCENTILE_CONT(IF(status = 'succeeded', wall_seconds, NULL), 0.95) OVER (PARTITION BY DATE(event_ts)) AS p95_wall_s
-  FROM events
+  FROM `${project}.${dataset}.usage_events_unique`
   WHERE kind = 'render'
 )
 SELECT

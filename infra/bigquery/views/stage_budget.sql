@@ -2,15 +2,6 @@
 -- (infra/pricing.py STAGE_MONTHLY_USD). The measured cost is what usage events carry:
 -- render jobs, model calls and downloads; the estimates also hold the fixed costs
 -- (the web service, Firestore, storage), which the billing export shows.
-WITH events AS (
-  -- Events are delivered at least once: keep one copy of each event_id.
-  SELECT * EXCEPT (copy)
-  FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_ts) AS copy
-    FROM `${project}.${dataset}.usage_events`
-  )
-  WHERE copy = 1
-)
 SELECT
   CAST(DATE_TRUNC(DATE(event_ts), MONTH) AS DATE) AS month,
   COUNT(*) AS events,
@@ -21,5 +12,5 @@ SELECT
   CAST(310 AS FLOAT64) AS beta_high_usd,
   CAST(1800 AS FLOAT64) AS production_low_usd,
   CAST(2270 AS FLOAT64) AS production_high_usd
-FROM events
+FROM `${project}.${dataset}.usage_events_unique`
 GROUP BY month

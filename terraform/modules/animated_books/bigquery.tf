@@ -1,5 +1,6 @@
 # The usage table and its views, from the files the local reports run too
-# (infra/bigquery): the schema, and one view per views/*.sql.
+# (infra/bigquery): the schema, the view that keeps each event once, and one report view
+# per views/*.sql on top of it.
 
 resource "google_bigquery_dataset" "usage" {
   #checkov:skip=CKV_GCP_81:Usage events hold ids, counts and costs; Google-managed encryption is enough.
@@ -29,6 +30,27 @@ resource "google_bigquery_table" "usage_events" {
   }
 }
 
+# Pub/Sub delivers at least once: every report reads the events through this view.
+resource "google_bigquery_table" "usage_events_unique" {
+  #checkov:skip=CKV_GCP_80:A view stores no data of its own.
+  #checkov:skip=CKV_GCP_121:A view is remade from its file in infra/bigquery; protecting it would block changing it.
+  project             = var.project_id
+  dataset_id          = google_bigquery_dataset.usage.dataset_id
+  table_id            = "usage_events_unique"
+  deletion_protection = false
+  labels              = local.labels
+
+  view {
+    query = templatefile("${local.repo_root}/infra/bigquery/usage_events_unique.sql", {
+      project = var.project_id
+      dataset = google_bigquery_dataset.usage.dataset_id
+    })
+    use_legacy_sql = false
+  }
+
+  depends_on = [google_bigquery_table.usage_events]
+}
+
 resource "google_bigquery_table" "views" {
   #checkov:skip=CKV_GCP_80:A view stores no data of its own.
   #checkov:skip=CKV_GCP_121:A view is remade from its file in infra/bigquery/views; protecting it would block changing it.
@@ -47,5 +69,5 @@ resource "google_bigquery_table" "views" {
     use_legacy_sql = false
   }
 
-  depends_on = [google_bigquery_table.usage_events]
+  depends_on = [google_bigquery_table.usage_events_unique]
 }
