@@ -19,7 +19,7 @@ from frontend_service.dialogue.engine import (
     ModelCall,
     Refused,
 )
-from frontend_service.dialogue.offline import language_of
+from frontend_service.dialogue.language import language_of
 from infra.bootstrap import Adapters
 from infra.domain.ids import now
 from infra.domain.presets import DEFAULT_PRESET, PresetName

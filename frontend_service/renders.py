@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.http import parse_range_header
 from werkzeug.wrappers import Response
 
-from frontend_service.dialogue.offline import transliterate
+from frontend_service.dialogue.language import transliterate
 from frontend_service.users import current_user
 from infra.domain.pricing import egress_cost
 from infra.domain.usage import UsageEvent

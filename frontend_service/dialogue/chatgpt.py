@@ -29,7 +29,8 @@ from frontend_service.dialogue.engine import (
     Refused,
     scene_seed,
 )
-from frontend_service.dialogue.offline import OfflineEngine, is_russian, language_of
+from frontend_service.dialogue.language import is_russian, language_of
+from frontend_service.dialogue.offline import OfflineEngine
 from infra.domain.scene import Question, Scene
 from infra.domain.storyboard import Storyboard, describe
 

@@ -11,9 +11,12 @@ product working with no key and no network.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from frontend_service.dialogue.engine import MAX_QUESTIONS, DialogueEngine, DialogueStep, ModelCall, scene_seed
+from frontend_service.dialogue.language import WORDS, is_russian, transliterate
 from infra.domain.presets import CLIP_SECONDS
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.domain.scene import Question, Scene
@@ -24,203 +27,14 @@ BASE_NEGATIVE = "blurry, low quality, deformed, watermark, text, jpeg artifacts"
 PERIOD_NEGATIVE = "electric light, cars, modern clothes, smartphones, power lines"
 CAMERAS = ["wide establishing shot", "medium shot", "slow push in", "close-up", "slow pan right"]
 
-# Words for the art style; with the mood words they make the "mood" aspect.
-STYLE_WORDS = {
-    "painting",
-    "watercolor",
-    "watercolour",
-    "ink",
-    "sketch",
-    "anime",
-    "photo",
-    "photorealistic",
-    "cinematic",
-    "engraving",
-    "oil",
-    "oil painting",
-    "ink drawing",
-    "photograph",
-}
-MOOD_WORDS = {
-    "gloomy",
-    "dark",
-    "joyful",
-    "happy",
-    "sad",
-    "tense",
-    "calm",
-    "eerie",
-    "romantic",
-    "melancholy",
-    "cheerful",
-    "anxious",
-    "fear",
-}
-
-# English words a scene may use for each aspect, and Russian stems with their English.
+# The words it knows, as data (vocabulary.json): style and mood words, and per aspect
+# English words and Russian stems with their English.
+_VOCABULARY = json.loads((Path(__file__).with_name("vocabulary.json")).read_text(encoding="utf-8"))
+STYLE_WORDS: set[str] = set(_VOCABULARY["style_words"])
+MOOD_WORDS: set[str] = set(_VOCABULARY["mood_words"])
 ASPECTS: dict[str, tuple[set[str], dict[str, str]]] = {
-    "who": (
-        {
-            "man",
-            "woman",
-            "girl",
-            "boy",
-            "child",
-            "old",
-            "student",
-            "soldier",
-            "king",
-            "queen",
-            "knight",
-            "he",
-            "she",
-            "they",
-            "officer",
-            "mother",
-            "father",
-            "prince",
-            "princess",
-            "lady",
-            "gentleman",
-            "crowd",
-        },
-        {
-            "человек": "a man",
-            "мужчин": "a man",
-            "женщин": "a woman",
-            "девушк": "a young woman",
-            "девочк": "a girl",
-            "юнош": "a young man",
-            "мальчик": "a boy",
-            "старик": "an old man",
-            "старух": "an old woman",
-            "ребен": "a child",
-            "ребён": "a child",
-            "студент": "a student",
-            "солдат": "a soldier",
-            "офицер": "an officer",
-            "князь": "a prince",
-            "княжн": "a princess",
-            "толп": "a crowd",
-            "он ": "a man",
-            "она ": "a woman",
-        },
-    ),
-    "place": (
-        {
-            "bridge",
-            "river",
-            "street",
-            "room",
-            "house",
-            "forest",
-            "field",
-            "sea",
-            "city",
-            "square",
-            "church",
-            "garden",
-            "road",
-            "ship",
-            "castle",
-            "village",
-            "station",
-            "ballroom",
-            "tavern",
-            "shore",
-            "mountain",
-        },
-        {
-            "мост": "a stone bridge",
-            "рек": "a wide river",
-            "улиц": "a narrow street",
-            "комнат": "a small room",
-            "каморк": "a tiny garret room",
-            "дом": "an old house",
-            "лес": "a dark forest",
-            "пол": "an open field",
-            "мор": "the sea",
-            "город": "the city",
-            "площад": "a city square",
-            "церк": "a church",
-            "сад": "a garden",
-            "дорог": "a country road",
-            "корабл": "a ship",
-            "замк": "a castle",
-            "деревн": "a village",
-            "вокзал": "a railway station",
-            "бал": "a ballroom",
-            "берег": "a shore",
-            "петербург": "St Petersburg",
-            "москв": "Moscow",
-            "нев": "the Neva river",
-        },
-    ),
-    "time": (
-        {
-            "dawn",
-            "morning",
-            "noon",
-            "afternoon",
-            "evening",
-            "dusk",
-            "sunset",
-            "night",
-            "midnight",
-            "rain",
-            "snow",
-            "fog",
-            "storm",
-            "wind",
-            "winter",
-            "summer",
-            "autumn",
-            "spring",
-            "twilight",
-        },
-        {
-            "рассвет": "at dawn",
-            "утр": "in the morning",
-            "полд": "at noon",
-            "вечер": "in the evening",
-            "сумер": "at twilight",
-            "закат": "at sunset",
-            "ноч": "at night",
-            "дожд": "in the rain",
-            "снег": "in falling snow",
-            "туман": "in fog",
-            "гроз": "in a thunderstorm",
-            "ветр": "in the wind",
-            "ветер": "in the wind",
-            "зим": "in winter",
-            "осен": "in autumn",
-            "весн": "in spring",
-            "жар": "in summer heat",
-        },
-    ),
-    "mood": (
-        MOOD_WORDS | STYLE_WORDS,
-        {
-            "мрачн": "gloomy",
-            "радост": "joyful",
-            "весел": "cheerful",
-            "грустн": "sad",
-            "печал": "melancholy",
-            "тревож": "tense",
-            "спокойн": "calm",
-            "жутк": "eerie",
-            "романтич": "romantic",
-            "тоск": "melancholy",
-            "страх": "fearful",
-            "живопис": "oil painting",
-            "масл": "oil painting",
-            "акварел": "watercolour",
-            "туш": "ink drawing",
-            "аниме": "anime",
-            "гравюр": "engraving",
-            "фото": "photograph",
-        },
-    ),
+    aspect: (MOOD_WORDS | STYLE_WORDS if words["english"] is None else set(words["english"]), words["russian"])
+    for aspect, words in _VOCABULARY["aspects"].items()
 }
 
 QUESTIONS = {
@@ -238,52 +52,9 @@ QUESTIONS = {
 }
 QUESTION_ORDER = ["action", "who", "place", "time", "mood"]
 
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-_WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
 _YEAR = re.compile(r"\b(1[0-8]\d\d)\b")
 _NAME_ENDING = re.compile(
     r"(ов|ев|ёв|ин|ын|ский|ой|ова|ева|ина|ич|ья|ня|ша|ov|ev|in|sky|ova|eva|ina|ich)$", re.IGNORECASE
-)
-_TRANSLIT = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "yo",
-            "zh",
-            "z",
-            "i",
-            "y",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "",
-            "y",
-            "",
-            "e",
-            "yu",
-            "ya",
-        ],
-        strict=True,
-    )
 )
 
 
@@ -357,20 +128,9 @@ class OfflineEngine(DialogueEngine):
         return shot
 
 
-def is_russian(text: str) -> bool:
-    letters = _WORDS.findall(text)
-    cyrillic = sum(1 for word in letters if _CYRILLIC.search(word))
-    return cyrillic > len(letters) / 2
-
-
-def language_of(text: str) -> str:
-    """'ru' for a mostly Cyrillic text, else 'en': the two languages the site speaks."""
-    return "ru" if is_russian(text) else "en"
-
-
 def has_aspect(aspect: str, text: str) -> bool:
     if aspect == "action":
-        return len(_WORDS.findall(text)) >= 8
+        return len(WORDS.findall(text)) >= 8
     if aspect == "who" and _names(text):
         return True
     return bool(terms(aspect, text))
@@ -380,7 +140,7 @@ def terms(aspect: str, text: str) -> list[str]:
     """The English terms for an aspect that the text mentions, in the order found."""
     english, russian = ASPECTS[aspect]
     lowered = f" {text.lower()} "
-    found = [word for word in _WORDS.findall(lowered) if word in english]
+    found = [word for word in WORDS.findall(lowered) if word in english]
     found += [meaning for stem, meaning in russian.items() if re.search(rf"(?<![а-яё]){stem}", lowered)]
     return list(dict.fromkeys(found))
 
@@ -390,7 +150,7 @@ def _names(text: str) -> list[str]:
     with a name's ending (Раскольников, Соня); never a word the vocabulary knows (Неву)."""
     names = []
     for sentence in re.split(r"[.!?\n]+", text):
-        for position, word in enumerate(_WORDS.findall(sentence)):
+        for position, word in enumerate(WORDS.findall(sentence)):
             if not word[0].isupper() or len(word) < 3 or _known_word(word):
                 continue
             if position > 0 or _NAME_ENDING.search(word):
@@ -403,11 +163,6 @@ def _known_word(word: str) -> bool:
     return any(
         lowered in english or any(lowered.startswith(stem) for stem in russian) for english, russian in ASPECTS.values()
     )
-
-
-def transliterate(word: str) -> str:
-    latin = "".join(_TRANSLIT.get(c.lower(), c) for c in word)
-    return latin[:1].upper() + latin[1:]
 
 
 def _even_starts(count: int) -> list[float]:

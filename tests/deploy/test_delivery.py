@@ -122,6 +122,7 @@ def test_the_installed_package_carries_its_data_files(tmp_path):
         "frontend_service/static/app.js",
         "frontend_service/translations/ru/LC_MESSAGES/messages.po",
         "infra/firestore_indexes.json",
+        "frontend_service/dialogue/vocabulary.json",
         "infra/bigquery/usage_events.schema.json",
         "infra/bigquery/usage_events.avsc",
         "infra/bigquery/usage_events_unique.sql",

@@ -6,7 +6,7 @@ import pytest
 
 from frontend_service.dialogue.chatgpt import FALLBACK_NOTICE, SYSTEM_PROMPT, ChatGPTEngine
 from frontend_service.dialogue.engine import Refused
-from frontend_service.dialogue.offline import is_russian
+from frontend_service.dialogue.language import is_russian
 from infra.domain.scene import Scene
 from tests.dialogue.fake_openai import FakeOpenAI, questions_turn, storyboard_turn
 

@@ -3,7 +3,8 @@
 import pytest
 
 from frontend_service.dialogue.engine import MAX_QUESTIONS
-from frontend_service.dialogue.offline import OfflineEngine, is_russian, transliterate
+from frontend_service.dialogue.language import is_russian, transliterate
+from frontend_service.dialogue.offline import OfflineEngine
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.domain.scene import Scene
 from infra.domain.storyboard import Storyboard
