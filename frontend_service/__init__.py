@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from frontend_service import services
 from frontend_service.dialogue import build_engine
 from frontend_service.flow import SceneFlow
 from frontend_service.gallery_flow import GalleryFlow
@@ -51,9 +52,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     )
     if test_config:
         app.config.from_mapping(test_config)
-    app.extensions["adapters"] = adapters
-    app.extensions["flow"] = SceneFlow(adapters, build_engine(settings))
-    app.extensions["gallery"] = GalleryFlow(adapters)
+    services.install(app, adapters, SceneFlow(adapters, build_engine(settings)), GalleryFlow(adapters))
 
     from frontend_service import i18n
     from frontend_service.middleware import metrics, request_log, security
@@ -63,7 +62,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     metrics.init(app)
     i18n.init(app)
 
-    from frontend_service import api, errors, gallery, health, renders, reports, scenes
+    from frontend_service.blueprints import api, errors, gallery, health, renders, reports, scenes
 
     for blueprint in (errors.bp, health.bp, api.bp, scenes.bp, renders.bp, gallery.bp, reports.bp):
         app.register_blueprint(blueprint)

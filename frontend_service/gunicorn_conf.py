@@ -27,9 +27,10 @@ class JsonLogger(Logger):
 def post_worker_init(worker):
     """A worker whose stores cannot be reached does not serve: it exits with gunicorn's
     boot-error status, which stops gunicorn with that one line instead of a boot loop."""
+    from frontend_service import services
     from infra.health import problems
 
-    failing = problems(worker.wsgi.extensions["adapters"])
+    failing = problems(services.adapters(worker.wsgi))
     if failing:
         worker.log.error(
             "not ready, not serving: %s", "; ".join(f"{part}: {reason}" for part, reason in failing.items())

@@ -12,6 +12,7 @@ from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
+from frontend_service import services
 from infra.domain.render import FINISHED
 
 RENDER_SECONDS_BUCKETS = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
@@ -50,7 +51,7 @@ def init(app: Flask) -> None:
     latency = Histogram(
         "animbooks_request_seconds", "Request latency", ["method", "endpoint", "status"], registry=registry
     )
-    registry.register(_RenderCollector(app.extensions["adapters"]))
+    registry.register(_RenderCollector(services.adapters(app)))
 
     @app.before_request
     def _start():

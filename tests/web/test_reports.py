@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from frontend_service import create_app
-from frontend_service.reports import LOOKER_SOURCES, looker_studio_url
+from frontend_service import create_app, services
+from frontend_service.blueprints.reports import LOOKER_SOURCES, looker_studio_url
 from infra.bigquery import view_names
 from infra.domain.ids import now
 from infra.domain.usage import UsageEvent
@@ -49,7 +49,8 @@ def test_the_page_with_no_events(client):
     for name in view_names():
         assert f"/reports/{name}.csv?" in text
         rows = list(csv.reader(io.StringIO(client.get(f"/reports/{name}.csv").get_data(as_text=True))))
-        assert rows == [client.application.extensions["adapters"].reports.view(name).columns]
+        reports = services.adapters(client.application).reports
+        assert reports is not None and rows == [reports.view(name).columns]
 
 
 def test_the_page_draws_the_views(client, events):

@@ -6,8 +6,9 @@ drives the JSON API.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
+from frontend_service import services
 from frontend_service.users import current_user
 from infra.domain.presets import DEFAULT_PRESET, PRESETS
 from infra.domain.storyboard import MAX_SHOTS
@@ -22,7 +23,7 @@ def new_scene():
 
 @bp.get("/scenes/<scene_id>")
 def scene(scene_id: str):
-    scene = current_app.extensions["flow"].scene(current_user(), scene_id)
+    scene = services.scene_flow().scene(current_user(), scene_id)
     return render_template(
         "scene.html", scene=scene, presets=list(PRESETS), default_preset=DEFAULT_PRESET, max_shots=MAX_SHOTS
     )

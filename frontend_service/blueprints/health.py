@@ -4,8 +4,9 @@ storage, usage), and which cannot."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
+from frontend_service import services
 from infra.health import problems
 
 bp = Blueprint("health", __name__)
@@ -18,7 +19,7 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    failing = problems(current_app.extensions["adapters"])
+    failing = problems(services.adapters())
     if failing:
         return {"status": "not ready", "failing": failing}, 503
     return {"status": "ready"}

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 
-from frontend_service import charts
+from frontend_service import charts, services
 from infra.bigquery import view_names
 from infra.domain import pricing
 from infra.domain.ids import now
@@ -79,7 +79,7 @@ def period_from(args) -> Period:
 
 @bp.get("")
 def index():
-    settings: Settings = current_app.extensions["adapters"].settings
+    settings: Settings = services.adapters().settings
     if settings.mode == "cloud":
         return render_template("reports_cloud.html", looker_url=looker_studio_url(settings))
     try:
@@ -105,7 +105,7 @@ def index():
 
 @bp.get("/<name>.csv")
 def view_csv(name: str):
-    settings: Settings = current_app.extensions["adapters"].settings
+    settings: Settings = services.adapters().settings
     if settings.mode == "cloud" or name not in view_names():
         abort(404)
     try:
@@ -126,7 +126,7 @@ def view_csv(name: str):
 
 
 def _reports() -> UsageReports:
-    reports = current_app.extensions["adapters"].reports
+    reports = services.adapters().reports
     if reports is None:  # Google Cloud: BigQuery and Looker Studio run the views
         abort(404)
     return reports

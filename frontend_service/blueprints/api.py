@@ -23,6 +23,7 @@ from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from frontend_service import services
 from frontend_service.api_models import (
     GalleryItem,
     GalleryPage,
@@ -36,7 +37,7 @@ from frontend_service.api_models import (
     StoryboardOut,
     TokenCounts,
 )
-from frontend_service.errors import ApiError
+from frontend_service.blueprints.errors import ApiError
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
 from frontend_service.gallery_flow import GalleryFlow, GalleryQuery, PublishRequest, VoteRequest
 from frontend_service.middleware.security import limiter
@@ -52,7 +53,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def _flow() -> SceneFlow:
-    return current_app.extensions["flow"]
+    return services.scene_flow()
 
 
 def _json_object(
@@ -76,7 +77,7 @@ def _body(model: type[Model], optional: bool = False) -> Model:
 
 
 def _gallery() -> GalleryFlow:
-    return current_app.extensions["gallery"]
+    return services.gallery_flow()
 
 
 def _configured_limit(name: str) -> Callable[[], str]:
@@ -212,7 +213,7 @@ def get_render(render_id: str):
 
 @bp.get("/renders")
 def list_renders():
-    adapters = current_app.extensions["adapters"]
+    adapters = services.adapters()
     return _json(RenderList(items=[render_out(render) for render in adapters.records.list_renders(current_user())]))
 
 

@@ -6,9 +6,10 @@ report); these pages show the same data and use those endpoints from app.js.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from pydantic import ValidationError
 
+from frontend_service import services
 from frontend_service.gallery_flow import GalleryQuery
 from frontend_service.users import current_user
 from infra.domain.storyboard import field_errors
@@ -23,7 +24,7 @@ def index():
     except ValidationError as error:
         errors = "; ".join(f"{item.field}: {item.message}" for item in field_errors(error))
         return render_template("gallery.html", query=GalleryQuery(), items=[], error=errors, links={}), 400
-    items, more = current_app.extensions["gallery"].page(query.sort, query.where(), query.page)
+    items, more = services.gallery_flow().page(query.sort, query.where(), query.page)
     arguments = query.model_dump(exclude_defaults=True, exclude={"page"})
     links = {
         "previous": url_for("gallery.index", **arguments, page=query.page - 1) if query.page > 1 else None,
@@ -38,5 +39,5 @@ def index():
 @bp.get("/<render_id>")
 def clip(render_id: str):
     user = current_user()
-    view = current_app.extensions["gallery"].clip(user, render_id)
+    view = services.gallery_flow().clip(user, render_id)
     return render_template("clip.html", view=view, owner=view.render.user_id == user)

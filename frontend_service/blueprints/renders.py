@@ -12,10 +12,11 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import cast
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file
+from flask import Blueprint, abort, redirect, render_template, request, send_file
 from werkzeug.http import parse_range_header
 from werkzeug.wrappers import Response
 
+from frontend_service import services
 from frontend_service.dialogue.language import transliterate
 from frontend_service.users import current_user
 from infra.domain.pricing import egress_cost
@@ -28,22 +29,22 @@ FILE_TYPES = {"video": "video/mp4", "poster": "image/jpeg", "preview": "image/we
 
 @bp.get("")
 def index():
-    records = current_app.extensions["adapters"].records
+    records = services.adapters().records
     return render_template("renders.html", renders=records.list_renders(current_user()))
 
 
 @bp.get("/<render_id>")
 def page(render_id: str):
     user = current_user()
-    render = current_app.extensions["flow"].render(user, render_id)
-    gallery = current_app.extensions["gallery"]
+    render = services.scene_flow().render(user, render_id)
+    gallery = services.gallery_flow()
     return render_template("render.html", render=render, publication=gallery.publication(render_id))
 
 
 @bp.get("/<render_id>/files/<name>")
 def file(render_id: str, name: str):
     user = current_user()
-    render = current_app.extensions["gallery"].viewable(user, render_id)  # theirs, or in the gallery
+    render = services.gallery_flow().viewable(user, render_id)  # theirs, or in the gallery
     if name not in FILE_TYPES or name not in render.artifacts:
         abort(404)
     return _serve(render.artifacts[name], FILE_TYPES[name], shared=render.user_id != user)
@@ -52,10 +53,10 @@ def file(render_id: str, name: str):
 @bp.get("/<render_id>/download")
 def download(render_id: str):
     user = current_user()  # who downloads pays the egress
-    render = current_app.extensions["gallery"].viewable(user, render_id)
+    render = services.gallery_flow().viewable(user, render_id)
     if "video" not in render.artifacts:
         abort(404)
-    usage = current_app.extensions["adapters"].usage
+    usage = services.adapters().usage
 
     def record(sent: int) -> None:
         if sent:
@@ -94,7 +95,7 @@ def _serve(
     leaves them soon). Everything else, the owner's own copy included, is for the person's
     browser alone and is not stored at all. `on_sent` hears how many bytes of the file
     went out, once the response is over."""
-    storage = current_app.extensions["adapters"].storage
+    storage = services.adapters().storage
     url = storage.download_url(key, download_name)
     if url:
         # The signed address expires and may name a private clip: never cached. The bytes go
