@@ -46,7 +46,11 @@ def run_render(
     spec = render.spec
     started = time.perf_counter()
     try:
-        load = load_renderer or (lambda base, adapter: Renderer.load(base, adapter, device=settings.device))
+        load = load_renderer or (
+            lambda base, adapter: Renderer.load(
+                base, adapter, device=settings.device, gpu_speedups=settings.gpu_speedups
+            )
+        )
         renderer = load(spec.base_model, spec.motion_adapter)
         progress = Progress(lambda stage, value: records.report_progress(render_id, stage, value), min_interval_s=1.0)
         with tempfile.TemporaryDirectory(prefix="render-") as folder:
