@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--width", type=int, help="frame width in pixels (multiple of 8)")
     render.add_argument("--height", type=int, help="frame height in pixels (multiple of 8)")
     render.add_argument("--device", choices=["auto", "cpu", "cuda"], default=settings.device)
+    render.add_argument(
+        "--gpu-speedups",
+        action=argparse.BooleanOptionalAction,
+        default=settings.gpu_speedups,
+        help="on a CUDA GPU, render with the measured speedups (default: %(default)s)",
+    )
     render.set_defaults(command=_render)
 
     run = commands.add_parser("run", help="make a queued render from the records (the render job)")
@@ -152,7 +158,7 @@ def _render(args: argparse.Namespace) -> int:
 
     try:
         storyboard_data = _storyboard_data(args)
-        renderer = Renderer.load(args.model, args.motion_adapter, device=args.device)
+        renderer = Renderer.load(args.model, args.motion_adapter, device=args.device, gpu_speedups=args.gpu_speedups)
         storyboard = Storyboard.model_validate(storyboard_data, context={"token_counter": renderer.token_counter})
         spec = resolve_spec(
             storyboard,

@@ -62,7 +62,11 @@ def run_render(
     stored: list[str] = []
     device: str | None = None
     try:
-        load = load_renderer or (lambda base, adapter: Renderer.load(base, adapter, device=settings.device))
+        load = load_renderer or (
+            lambda base, adapter: Renderer.load(
+                base, adapter, device=settings.device, gpu_speedups=settings.gpu_speedups
+            )
+        )
         renderer = load(render.spec.base_model, render.spec.motion_adapter)
         device = renderer.device.type
         with tempfile.TemporaryDirectory(prefix="render-") as folder:

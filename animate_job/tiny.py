@@ -54,6 +54,12 @@ def build_tokenizer() -> CLIPTokenizer:
 
 def build_tiny_pipeline(seed: int = 0) -> AnimateDiffPipeline:
     """Builds the tiny pipeline; the same seed gives the same weights."""
+    return AnimateDiffPipeline(**build_tiny_parts(seed), feature_extractor=None, image_encoder=None)
+
+
+def build_tiny_parts(seed: int = 0) -> dict:
+    """The tiny pipeline's parts as a Stable Diffusion 1.5 model and a motion adapter are
+    published: a 2D UNet, a VAE, a text encoder, a tokenizer, a scheduler, and the adapter."""
     width, height = TINY_MODEL_SIZE
     vae_blocks = 4  # a VAE with four blocks downsamples 8x, as Stable Diffusion's does
     torch.manual_seed(seed)
@@ -106,13 +112,11 @@ def build_tiny_pipeline(seed: int = 0) -> AnimateDiffPipeline:
     scheduler = EulerDiscreteScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="linear", timestep_spacing="trailing"
     )
-    return AnimateDiffPipeline(
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=build_tokenizer(),
-        unet=unet,
-        motion_adapter=motion_adapter,
-        scheduler=scheduler,
-        feature_extractor=None,
-        image_encoder=None,
-    )
+    return {
+        "vae": vae,
+        "text_encoder": text_encoder,
+        "tokenizer": build_tokenizer(),
+        "unet": unet,
+        "motion_adapter": motion_adapter,
+        "scheduler": scheduler,
+    }

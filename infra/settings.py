@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     motion_adapter: str | None = None
     #: Where to render: "auto" takes a CUDA GPU when there is one.
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    #: On a CUDA GPU, render with what `make bench-gpu` measured fastest (animate_job.gpu_speedups);
+    #: false runs diffusers' pipeline as it is. Never used on a CPU.
+    gpu_speedups: bool = True
     #: Records, queue, clips and usage events on one machine live here.
     data_dir: Path = Path(".data")
     #: Deliveries of one render request before it is marked failed.

@@ -68,6 +68,38 @@ STAGE_MONTHLY_USD = {"internal": (57, 73), "beta": (220, 310), "production": (18
 TARGET_RENDER_SECONDS_L4 = 90.0
 
 
+@dataclass(frozen=True)
+class ProjectedRender:
+    """A render job's seconds on a GPU it was not measured on, by part."""
+
+    parts: tuple[tuple[str, float], ...]
+    as_of: str
+    source: str
+
+    @property
+    def seconds(self) -> float:
+        return sum(seconds for _, seconds in self.parts)
+
+
+# What one standard clip (120 frames at 512x512, 4 steps) is projected to take on an L4,
+# job start included; docs/gpu-speed.md has every figure. `make bench-gpu` timed each
+# part on an NVIDIA H200 SXM with the full-size model (random weights). GPU time moves to
+# the L4 by NVIDIA's published dense bf16 rates (H200 989, L4 121 TFLOP/s) for matrix
+# and attention kernels, and by the memory bandwidths (4.8 and 0.3 TB/s) for the rest;
+# host work is taken as measured. Not in it: the container's own start and the uploads.
+L4_PROJECTED_RENDER = ProjectedRender(
+    parts=(
+        ("process start, imports, CUDA init, model load (host, measured)", 33.2),
+        ("first step's one-off work: cuDNN autotuning, first prompts (host, measured)", 5.9),
+        ("warm clip: 4 UNet steps, VAE decode, frames to host (projected)", 69.7),
+        ("H.264 encode at 8 fps (CPU, make bench)", 1.5),
+    ),
+    as_of="2026-11-30",
+    source="make bench-gpu on an NVIDIA H200 (docs/gpu-speed.md); NVIDIA L4 and H200 data sheets "
+    "(nvidia.com/en-us/data-center/l4, /h200)",
+)
+
+
 def _price(name: str) -> float:
     return UNIT_PRICES[name].usd
 
@@ -104,3 +136,8 @@ def storage_cost_per_month(size_bytes: int) -> float:
 def target_cost_per_clip() -> float:
     """The cloud target for one clip: a render of TARGET_RENDER_SECONDS_L4 on an L4."""
     return render_cost(TARGET_RENDER_SECONDS_L4, TARGET_RENDER_SECONDS_L4)
+
+
+def projected_cost_per_clip() -> float:
+    """One standard clip as the job would bill it on an L4, from L4_PROJECTED_RENDER."""
+    return render_cost(L4_PROJECTED_RENDER.seconds, L4_PROJECTED_RENDER.seconds)

@@ -40,6 +40,7 @@ def test_renders_a_storyboard_into_a_playable_15_second_clip(tmp_path):
     assert metadata["spec"]["seed"] == 1866 and metadata["model"]["built_in_demo"] is True
     assert {"torch", "diffusers", "transformers", "ffmpeg"} <= metadata["versions"].keys()
     assert metadata["timings"]["denoise_s"] > 0
+    assert metadata["device"]["gpu_speedups"] is False  # never on a CPU
     # Only finished files under their final names: no partial files left behind.
     assert sorted(p.name for p in out.parent.iterdir()) == [
         "neva.metadata.json",
@@ -179,3 +180,14 @@ def test_out_of_memory_exits_4_with_advice(tmp_path, capsys, monkeypatch):
     code, error = run_failing(capsys, "--prompt", "a cat", "--out", str(tmp_path / "a.mp4"))
     assert code == EXIT_OUT_OF_MEMORY and "try the draft preset" in error
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_gpu_speedups_follow_the_setting_and_the_flag(monkeypatch):
+    from animate_job.cli import _parser
+
+    arguments = ["render", "--prompt", "a bridge", "--out", "clip.mp4"]
+    assert _parser().parse_args(arguments).gpu_speedups is True
+    assert _parser().parse_args([*arguments, "--no-gpu-speedups"]).gpu_speedups is False
+    monkeypatch.setenv("ANIMBOOKS_GPU_SPEEDUPS", "false")
+    assert _parser().parse_args(arguments).gpu_speedups is False
+    assert _parser().parse_args([*arguments, "--gpu-speedups"]).gpu_speedups is True

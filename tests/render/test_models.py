@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 import torch
-from diffusers import AnimateDiffPipeline
+from diffusers import AnimateDiffPipeline, StableDiffusionPipeline, UNetMotionModel
 from safetensors.torch import save_file
 
 from animate_job.models import ModelNotAvailable, load_pipeline
 from animate_job.renderer import Renderer
-from animate_job.tiny import build_tiny_pipeline
+from animate_job.tiny import build_tiny_parts, build_tiny_pipeline
 from infra.domain.storyboard import Shot, Storyboard, resolve_spec
 
 
@@ -55,6 +55,39 @@ def test_a_base_model_and_a_separate_motion_adapter(saved_tiny, tmp_path):
         load_pipeline(str(base))
     pipeline = load_pipeline(str(base), str(saved_tiny / "motion_adapter"))
     assert pipeline.motion_adapter is not None
+
+
+@pytest.fixture(scope="module")
+def published_tiny(tmp_path_factory):
+    """The tiny parts laid out as SD 1.5 is published (a 2D UNet), and its adapter apart."""
+    folder = tmp_path_factory.mktemp("published")
+    parts = build_tiny_parts()
+    # SD 1.5's published scheduler config says steps_offset 1 (the pipeline warns otherwise);
+    # with trailing timesteps it changes nothing.
+    parts["scheduler"].register_to_config(steps_offset=1)
+    StableDiffusionPipeline(
+        **{name: parts[name] for name in ("vae", "text_encoder", "tokenizer", "unet", "scheduler")},
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    ).save_pretrained(folder / "sd15")
+    parts["motion_adapter"].save_pretrained(folder / "adapter")
+    return folder / "sd15", folder / "adapter"
+
+
+def test_a_2d_unet_and_an_adapter_make_the_motion_unet_diffusers_makes(published_tiny, tiny_renderer):
+    base, adapter = published_tiny
+    assert json.loads((base / "model_index.json").read_text())["unet"][1] == "UNet2DConditionModel"
+    loaded = load_pipeline(str(base), str(adapter))
+    built = build_tiny_pipeline()  # AnimateDiffPipeline joins them itself (UNetMotionModel.from_unet2d)
+    assert isinstance(loaded.unet, UNetMotionModel)
+    loaded_state, built_state = loaded.unet.state_dict(), built.unet.state_dict()
+    assert loaded_state.keys() == built_state.keys()
+    assert all(torch.equal(loaded_state[k], built_state[k]) for k in built_state)
+    storyboard = Storyboard(title="t", seed=3, shots=[Shot(start_s=0, prompt="a lighthouse")])
+    spec = resolve_spec(storyboard, "draft", base_model=str(base), motion_adapter=str(adapter), width=64, height=64)
+    frames = Renderer.load(str(base), str(adapter), device="cpu").render(spec).frames
+    assert np.array_equal(frames, tiny_renderer.render(resolve_spec(storyboard, "draft")).frames)
 
 
 def test_missing_directory_says_where_it_looked():
