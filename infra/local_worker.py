@@ -67,8 +67,12 @@ class LocalWorker:
         except BlockingIOError:
             handle.close()
             return False
+        try:
+            self.recover()
+        except BaseException:
+            handle.close()  # let go: this process, or another, tries again
+            raise
         self._lock_file = handle
-        self.recover()
         return True
 
     def recover(self) -> None:
@@ -122,10 +126,13 @@ class LocalWorker:
 
     def _standby(self) -> None:
         while not self._stop.is_set():
-            if self.acquire():
-                log.info("this process runs the local render worker")
-                self._loop()
-                return
+            try:
+                if self.acquire():
+                    log.info("this process runs the local render worker")
+                    self._loop()
+                    return
+            except Exception:  # the records were busy or broken: keep trying, never die silently
+                log.exception("the local render worker could not start; trying again")
             self._stop.wait(1.0)
 
     def _loop(self) -> None:

@@ -3,6 +3,7 @@ and one run per render whatever dies."""
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -241,3 +242,29 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has died; its parent (gone) could not reap it yet
+
+
+def test_a_worker_that_fails_to_start_lets_go_and_tries_again(adapters, make_render):
+    """Before, a failure while recovering killed the worker's thread with the lock held:
+    renders stayed queued for good."""
+
+    class BusyOnce(type(adapters.queue)):
+        failed = False
+
+        def recover(self):
+            if not BusyOnce.failed:
+                BusyOnce.failed = True
+                raise sqlite3.OperationalError("database is locked")
+            return super().recover()
+
+    render = queued(adapters, make_render)
+    local = LocalWorker(adapters, BusyOnce(adapters.queue._db), command=KILLED)
+    local.start()
+    try:
+        deadline = time.monotonic() + 15
+        while adapters.records.get_render(render.id).error is None:  # the killed job's attempt, settled
+            assert time.monotonic() < deadline, "the worker never came back after its failed start"
+            time.sleep(0.1)
+    finally:
+        local.stop()
+    assert BusyOnce.failed
