@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from infra.local_worker import LocalWorker
+from infra.queue.sqlite import SqliteRenderQueue
 from tests.conftest import ROOT
 from tests.usage import stored_events
 
@@ -248,7 +249,7 @@ def test_a_worker_that_fails_to_start_lets_go_and_tries_again(adapters, make_ren
     """Before, a failure while recovering killed the worker's thread with the lock held:
     renders stayed queued for good."""
 
-    class BusyOnce(type(adapters.queue)):
+    class BusyOnce(SqliteRenderQueue):
         failed = False
 
         def recover(self):
