@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from frontend_service import services
 from frontend_service.dialogue import build_engine
@@ -36,6 +37,9 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     app.json = JsonProvider(app)
     adapters = adapters or bootstrap()
     settings = adapters.settings
+    if settings.trusted_proxies:
+        # The client address is what the trusted proxies say, and nothing a client sends itself.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)  # type: ignore[method-assign]
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key.get_secret_value() if settings.secret_key else _secret_key(settings.data_dir),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from infra.domain.presets import TINY_MODEL
 
@@ -27,8 +27,16 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     #: Deliveries of one render request before it is marked failed.
     max_attempts: int = Field(default=2, ge=1, le=10)
-    #: Renders one user may start per UTC day.
+    #: Renders one account may start per UTC day.
     daily_render_quota: int = Field(default=20, ge=0)
+    #: Renders an anonymous visitor may start per UTC day (per cookie and per address);
+    #: production keeps it small, and signing in raises it to daily_render_quota.
+    anonymous_daily_render_quota: int = Field(default=20, ge=0)
+    #: Proxies in front of the site whose X-Forwarded-For is trusted: 0 on one machine (a
+    #: forged header changes nothing), 1 on Cloud Run (Google's front end).
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
+    #: Who may see the reports, the metrics and the moderation page (comma-separated emails).
+    admin_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: Session cookies only over HTTPS. Off for the embedded default, which serves plain
     #: http on 127.0.0.1; on wherever the site is reached through HTTPS.
     secure_cookies: bool = False
@@ -74,6 +82,13 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value):
         # An empty or blank variable (OPENAI_API_KEY= in a .env, an empty secret) means "not set".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("admin_emails", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):  # from the environment: "a@example.com, b@example.com"
+            return [email.strip().lower() for email in value.split(",") if email.strip()]
+        return value
 
     @model_validator(mode="after")
     def _cloud_mode_names_its_project_and_bucket(self) -> Settings:

@@ -40,9 +40,9 @@ from frontend_service.api_models import (
 from frontend_service.blueprints.errors import ApiError
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
 from frontend_service.gallery_flow import GalleryFlow, GalleryQuery, PublishRequest, VoteRequest
+from frontend_service.identity import current_user
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
-from frontend_service.users import current_user
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.domain.publication import Publication
 from infra.domain.render import Render

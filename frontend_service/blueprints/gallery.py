@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from frontend_service import services
 from frontend_service.gallery_flow import GalleryQuery
-from frontend_service.users import current_user
+from frontend_service.identity import current_user
 from infra.domain.storyboard import field_errors
 
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from frontend_service import services
 from frontend_service.dialogue.language import transliterate
-from frontend_service.users import current_user
+from frontend_service.identity import current_user
 from infra.domain.pricing import egress_cost
 from infra.domain.usage import UsageEvent
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from frontend_service import services
-from frontend_service.users import current_user
+from frontend_service.identity import current_user
 from infra.domain.presets import DEFAULT_PRESET, PRESETS
 from infra.domain.storyboard import MAX_SHOTS
 

@@ -43,6 +43,8 @@ resource "google_cloud_run_v2_service" "web" {
           ANIMBOOKS_SECURE_COOKIES     = "true"
           ANIMBOOKS_DAILY_RENDER_QUOTA = tostring(var.daily_render_quota)
           ANIMBOOKS_BIGQUERY_DATASET   = google_bigquery_dataset.usage.dataset_id
+          # Google's front end is the one proxy whose X-Forwarded-For entry is the caller.
+          ANIMBOOKS_TRUSTED_PROXIES = "1"
         })
         content {
           name  = env.key
