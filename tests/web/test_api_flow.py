@@ -12,7 +12,7 @@ from tests.usage import stored_events
 
 def test_session_gives_a_user_and_a_csrf_token(client):
     body = client.get("/api/session").get_json()
-    assert len(body["user"]) == 32 and body["csrf_token"]
+    assert body["user"].startswith("anon-") and len(body["user"]) == 37 and body["csrf_token"]
     assert client.get("/api/session").get_json()["user"] == body["user"]  # the cookie keeps the user
 
 
