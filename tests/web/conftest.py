@@ -11,6 +11,18 @@ from tests.conftest import ApiClient, user_of
 
 
 @pytest.fixture
+def owner(app):
+    """A person with a clip (of the test's `app`)."""
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def visitor(app):
+    """Another person, in a browser of their own."""
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
 def finished_render(adapters, storyboard_data, tmp_path):
     """A succeeded render of the person's own scene, with small stand-in files (the video's
     bytes may be given)."""

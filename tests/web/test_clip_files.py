@@ -40,16 +40,6 @@ def app(adapters, usage):
 
 
 @pytest.fixture
-def owner(app):
-    return ApiClient(app.test_client())
-
-
-@pytest.fixture
-def visitor(app):
-    return ApiClient(app.test_client())
-
-
-@pytest.fixture
 def clip(owner, finished_render):
     return finished_render(owner, video=VIDEO)
 

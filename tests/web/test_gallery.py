@@ -15,16 +15,6 @@ PAYLOAD = '<script>alert("x")</script>" onmouseover="alert(1)'
 NAME_PAYLOAD = '<script>alert("x")</script>"onmouseover="alert(1)'[:40]
 
 
-@pytest.fixture
-def owner(app):
-    return ApiClient(app.test_client())
-
-
-@pytest.fixture
-def visitor(app):
-    return ApiClient(app.test_client())
-
-
 def published(person, render, name="Sonya") -> dict:
     response = person.post(f"/api/renders/{render.id}/publish", json={"display_name": name})
     assert response.status_code == 200, response.get_json()
