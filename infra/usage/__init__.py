@@ -103,7 +103,7 @@ class UsageSink(abc.ABC):
             if self._oldest_unsent is None:
                 self._oldest_unsent = time.monotonic()
             overflow = [self._backlog.popleft() for _ in range(len(self._backlog) - self.MAX_BACKLOG)]
-            if self._retrier is None or not self._retrier.is_alive():
+            if self._retrier is None:
                 self._retrier = threading.Thread(target=self._retry_loop, name="usage-retry", daemon=True)
                 self._retrier.start()
         if overflow:
@@ -116,10 +116,14 @@ class UsageSink(abc.ABC):
             atexit.register(self.flush, 5.0)
 
     def _retry_loop(self) -> None:
-        while self._backlog:
+        while True:
             self._wake.wait(self._retry_every_s)
             self._wake.clear()
             self._retry_backlog()
+            with self._lock:  # decided under the lock `_keep` starts a retrier under
+                if not self._backlog:
+                    self._retrier = None
+                    return
 
     def _retry_backlog(self) -> None:
         with self._retrying:

@@ -34,6 +34,7 @@ COLUMNS = [field["name"] for field in table_schema()]
 #: Where the database is attached in each connection: the views' table is usage.main.usage_events.
 CATALOG, SCHEMA = "usage", "main"
 LOADED = f"{CATALOG}.{SCHEMA}.loaded_files"
+LOAD_CHUNK_BYTES = 32 * 1024 * 1024
 
 
 class UsageReportsBusy(RuntimeError):
@@ -136,11 +137,14 @@ class UsageWarehouse:
             start = loaded.get(path.name, 0)
             with open(path, "rb") as handle:
                 handle.seek(start)
-                new = handle.read()
-            end = new.rfind(b"\n") + 1  # a line still being written waits for the next load
-            if end == 0:
-                continue
-            self._load_lines(connection, path.name, new[:end], start + end)
+                pending = b""
+                while piece := handle.read(LOAD_CHUNK_BYTES):  # a big backlog in bounded pieces
+                    pending += piece
+                    end = pending.rfind(b"\n") + 1  # a line still being written waits for the next load
+                    if end:
+                        start += end
+                        self._load_lines(connection, path.name, pending[:end], start)
+                        pending = pending[end:]
 
     def _load_lines(self, connection: duckdb.DuckDBPyConnection, name: str, lines: bytes, upto: int) -> None:
         descriptor, chunk = tempfile.mkstemp(prefix="usage-", suffix=".jsonl")

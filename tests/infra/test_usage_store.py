@@ -188,3 +188,15 @@ def test_a_new_process_or_a_new_day_writes_a_new_file(folder):
     [path] = sink.files()
     assert path.name.startswith("events-") and f"-{os.getpid()}-" in path.name
     assert [json.loads(line)["kind"] for line in path.read_text().splitlines()] == ["download", "download"]
+
+
+def test_a_big_backlog_loads_in_pieces_and_a_line_across_a_piece_is_whole(folder, warehouse, monkeypatch):
+    from infra.usage import warehouse as module
+
+    sink = UsageFiles(folder)
+    events = [UsageEvent(kind="download", user_id=f"u{n}", attributes={"n": n}) for n in range(40)]
+    for event in events:
+        sink.record(event)
+    [path] = sink.files()
+    monkeypatch.setattr(module, "LOAD_CHUNK_BYTES", 97)  # pieces far shorter than a line, cut anywhere
+    assert sorted(e["event_id"] for e in warehouse.events()) == sorted(e.event_id for e in events)
