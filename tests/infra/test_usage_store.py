@@ -197,6 +197,6 @@ def test_a_big_backlog_loads_in_pieces_and_a_line_across_a_piece_is_whole(folder
     events = [UsageEvent(kind="download", user_id=f"u{n}", attributes={"n": n}) for n in range(40)]
     for event in events:
         sink.record(event)
-    [path] = sink.files()
+    assert len(sink.files()) == 1
     monkeypatch.setattr(module, "LOAD_CHUNK_BYTES", 97)  # pieces far shorter than a line, cut anywhere
     assert sorted(e["event_id"] for e in warehouse.events()) == sorted(e.event_id for e in events)
