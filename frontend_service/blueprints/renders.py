@@ -38,7 +38,13 @@ def page(render_id: str):
     user = current_user()
     render = services.scene_flow().render(user, render_id)
     gallery = services.gallery_flow()
-    return render_template("render.html", render=render, publication=gallery.publication(render_id))
+    owner = services.adapters().records.get_user(user)
+    return render_template(
+        "render.html",
+        render=render,
+        publication=gallery.publication(render_id),
+        publishing_blocked=bool(owner and owner.publishing_blocked),
+    )
 
 
 @bp.get("/<render_id>/files/<name>")

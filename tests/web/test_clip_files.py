@@ -12,7 +12,7 @@ from infra.domain.pricing import egress_cost
 from infra.domain.usage import UsageEvent
 from infra.storage.local import LocalStorage
 from infra.usage import UsageSink
-from tests.conftest import ApiClient, user_of
+from tests.conftest import ApiClient, signed_in, user_of
 
 VIDEO = bytes(range(256)) * 4  # 1,024 bytes; the byte at each position is known
 PRIVATE, PUBLIC = "private, no-store", "public, max-age=300"
@@ -41,7 +41,7 @@ def app(adapters, usage):
 
 @pytest.fixture
 def owner(app):
-    return ApiClient(app.test_client())
+    return signed_in(app, "sonya@example.com")  # publishing takes an account
 
 
 @pytest.fixture
