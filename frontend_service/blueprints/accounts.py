@@ -112,8 +112,16 @@ def google_start():
 def google_callback():
     if not _settings().google_sign_in:
         abort(404)
+    google = _google()
     try:
-        token = _google().authorize_access_token()
+        # Authlib checks the issuer by default but the audience only when told to (OpenID
+        # Connect Core 3.1.3.7: the ID token's aud must hold our client id).
+        issuer = google.load_server_metadata()["issuer"]
+        claims_options = {
+            "iss": {"essential": True, "values": [issuer]},
+            "aud": {"essential": True, "values": [google.client_id]},
+        }
+        token = google.authorize_access_token(claims_options=claims_options)
     except OAuthError as error:  # refused at Google, or a state that is not this session's
         log.info("sign-in with Google did not finish: %s", error)
         return _failed(400, _("Sign-in with Google did not finish. Start again from the sign-in page."))
