@@ -112,7 +112,7 @@ def _work_out() -> Person:
 
 
 def _is_admin(settings: Settings, email: str | None, verified: bool) -> bool:
-    return bool(email) and verified and email.strip().lower() in settings.admin_emails
+    return bool(email and verified and email.strip().lower() in settings.admin_emails)
 
 
 def sign_in(user: User, verified_email: bool) -> str | None:
