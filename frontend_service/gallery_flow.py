@@ -144,15 +144,16 @@ class GalleryFlow:
     def publication(self, render_id: str) -> Publication | None:
         return self._gallery.get(render_id)
 
-    def viewable(self, user_id: str, render_id: str) -> Render:
-        """The render, if this user may see it: theirs, or listed in the gallery."""
+    def viewable(self, user_id: str, render_id: str, admin: bool = False) -> Render:
+        """The render, if this user may see it: theirs, or listed in the gallery (for an
+        admin, published: held and hidden clips are theirs to judge)."""
         render = self._records.get_render(render_id)
         publication = self._gallery.get(render_id) if render and render.user_id != user_id else None
-        return _check_visible(user_id, render, publication)
+        return _check_visible(user_id, render, publication, admin)
 
-    def clip(self, user_id: str, render_id: str) -> ClipView:
+    def clip(self, user_id: str, render_id: str, admin: bool = False) -> ClipView:
         publication = self._gallery.get(render_id)
-        render = _check_visible(user_id, self._records.get_render(render_id), publication)
+        render = _check_visible(user_id, self._records.get_render(render_id), publication, admin)
         scene = self._records.get_scene(render.scene_id) if render.scene_id else None
         source = scene.remix_of if scene else None
         remixed_from = self._gallery.get(source) if source else None
@@ -299,9 +300,13 @@ class ModerationFlow:
             raise NotFound("no such clip in the gallery") from None
 
 
-def _check_visible(user_id: str, render: Render | None, publication: Publication | None) -> Render:
-    """A render is seen by its owner, and by anyone while it is listed in the gallery."""
-    if render is None or (render.user_id != user_id and not (publication and publication.listed)):
+def _check_visible(user_id: str, render: Render | None, publication: Publication | None, admin: bool = False) -> Render:
+    """A render is seen by its owner, by anyone while it is listed in the gallery, and by
+    an admin while it is published (held or hidden included; never a private render)."""
+    if render is None:
+        raise NotFound("no such render")
+    shown = publication is not None and (publication.listed or (admin and publication.published))
+    if render.user_id != user_id and not shown:
         raise NotFound("no such render")
     return render
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from frontend_service import services
 from frontend_service.gallery_flow import AppealRequest, GalleryQuery
-from frontend_service.identity import current_person, current_user
+from frontend_service.identity import current_person
 from infra.domain.publication import APPEAL_MAX_CHARS
 from infra.domain.storyboard import field_errors
 
@@ -57,8 +57,9 @@ def appeal(render_id: str):
 
 
 def _clip_page(render_id: str, **extra) -> str:
-    user = current_user()
-    view = services.gallery_flow().clip(user, render_id)
+    person = current_person()
+    user = person.user_id
+    view = services.gallery_flow().clip(user, render_id, person.admin)
     return render_template(
         "clip.html", view=view, owner=view.render.user_id == user, appeal_max=APPEAL_MAX_CHARS, **extra
     )

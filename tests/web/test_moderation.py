@@ -99,7 +99,9 @@ def test_an_admin_sees_the_reports_and_clears_the_clip(app, admin, owner, clip):
     assert {r["reason"] for r in item["report_list"]} == {"<b>unlawful</b>"}
     page = admin.get("/moderation").get_data(as_text=True)
     assert "&lt;b&gt;unlawful&lt;/b&gt;" in page and "<b>unlawful</b>" not in page
-    assert admin.get(f"/gallery/{clip.id}").status_code == 404  # admins judge from the moderation page
+    assert admin.get(f"/gallery/{clip.id}").status_code == 200  # the admin watches what was reported
+    with admin.get(f"/renders/{clip.id}/files/video") as video:
+        assert video.status_code == 200 and video.headers["Cache-Control"] == "private, no-store"
     cleared = admin.post(f"/api/moderation/{clip.id}/clear").get_json()
     assert (cleared["held"], cleared["listed"]) == (False, True)
     assert admin.get("/api/moderation").get_json()["items"] == []
@@ -179,3 +181,10 @@ def test_votes_count_one_per_account(app, owner, clip):
     for _ in range(3):
         body = voters[0].put(f"/api/renders/{clip.id}/vote", json={"value": -1}).get_json()
     assert (body["down"], body["votes"]) == (5, 5)
+
+
+def test_an_admin_sees_published_clips_but_never_a_private_render(app, admin, owner, finished_render):
+    private = finished_render(owner)
+    assert admin.get(f"/gallery/{private.id}").status_code == 404
+    assert admin.get(f"/renders/{private.id}/files/video").status_code == 404
+    assert admin.get(f"/api/renders/{private.id}").status_code == 404
