@@ -26,7 +26,7 @@ from infra.domain.render import FINISHED, Render
 from infra.domain.scene import Scene
 from infra.domain.text import Text
 from infra.domain.usage import UsageEvent
-from infra.domain.user import User
+from infra.domain.user import User, is_account
 
 if TYPE_CHECKING:
     from frontend_service.identity import Person
@@ -289,7 +289,8 @@ class ModerationFlow:
         self._flow.remove(render)
 
     def block_publishing(self, user_id: str, blocked: bool) -> User:
-        if self._records.get_user(user_id) is None:
+        # An account's id only (never a path a document store would read otherwise, like "..").
+        if not is_account(user_id) or self._records.get_user(user_id) is None:
             raise NotFound("no such account")
         return self._records.set_publishing_blocked(user_id, blocked)
 

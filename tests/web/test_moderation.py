@@ -172,6 +172,8 @@ def test_an_admin_stops_an_account_from_publishing_and_lets_it_again(app, admin,
     assert admin.post(f"/moderation/accounts/{sonya}/unblock").status_code == 303
     assert again.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
     assert admin.put("/api/moderation/accounts/google:nobody/publishing-block").status_code == 404
+    for not_an_account in ("..", "anon-" + "0" * 32, "users", "google:"):
+        assert admin.put(f"/api/moderation/accounts/{not_an_account}/publishing-block").status_code == 404
 
 
 def test_votes_count_one_per_account(app, owner, clip):

@@ -14,7 +14,7 @@ from joserfc.jwk import RSAKey
 from frontend_service import create_app
 from infra.domain.publication import Publication
 from infra.settings import Settings
-from tests.conftest import ADMIN_EMAIL, ApiClient, signed_in, user_of
+from tests.conftest import ADMIN_EMAIL, ApiClient, google_account_session, signed_in, user_of
 from tests.web.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 
 CALLBACK = "http://localhost/signin/google/callback"
@@ -233,3 +233,17 @@ def test_the_local_sign_in_checks_the_address(app):
 def test_the_sign_in_page_speaks_russian(app):
     page = app.test_client().get("/signin", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "Войти" in page and "Sign in" not in page
+
+
+def test_a_session_cookie_made_with_another_key_is_nobody(app, adapters):
+    """A cookie that claims an admin's account, signed with a key that is not the site's,
+    is thrown away: the person is a new anonymous visitor."""
+    forger = create_app({"TESTING": True, "START_WORKER": False, "SECRET_KEY": "not-the-site-s-key"}, adapters)
+    forged = google_account_session(forger, ADMIN_EMAIL)
+    cookie = forged.get_cookie("session")
+    assert cookie is not None
+    victim = app.test_client()
+    victim.set_cookie("session", cookie.value)
+    me = session_of(victim)
+    assert (me["account"], me["admin"]) == (False, False) and me["user"].startswith("anon-")
+    assert victim.get("/moderation").status_code == 403
