@@ -58,22 +58,49 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
         app.config.from_mapping(test_config)
     services.install(app, adapters, SceneFlow(adapters, build_engine(settings)), GalleryFlow(adapters))
 
-    from frontend_service import i18n
+    from frontend_service import i18n, identity
     from frontend_service.middleware import metrics, request_log, security
 
     request_log.init(app)
+    identity.init(app)  # behind IAP, who is asking is settled before anything else runs
     security.init(app)
     metrics.init(app)
     i18n.init(app)
 
-    from frontend_service.blueprints import api, errors, gallery, health, renders, reports, scenes
+    from frontend_service.blueprints import (
+        accounts,
+        api,
+        errors,
+        gallery,
+        health,
+        moderation,
+        renders,
+        reports,
+        scenes,
+    )
 
-    for blueprint in (errors.bp, health.bp, api.bp, scenes.bp, renders.bp, gallery.bp, reports.bp):
+    accounts.init(app)
+    for blueprint in (
+        errors.bp,
+        health.bp,
+        api.bp,
+        scenes.bp,
+        renders.bp,
+        gallery.bp,
+        reports.bp,
+        accounts.bp,
+        moderation.bp,
+        moderation.api,
+    ):
         app.register_blueprint(blueprint)
 
     @app.context_processor
     def _site():
-        return {"demo_model": settings.model == TINY_MODEL}
+        return {
+            "demo_model": settings.model == TINY_MODEL,
+            "person": identity.person_or_none(),
+            "sign_in_offered": settings.google_sign_in or settings.local_sign_in,
+        }
 
     if app.config["START_WORKER"] and settings.mode == "local":
         from infra.local_worker import LocalWorker

@@ -13,6 +13,9 @@ from infra.domain.storyboard import FieldError, Storyboard
 class SessionOut(BaseModel):
     user: str
     csrf_token: str
+    #: Signed in (an account) rather than anonymous; an admin sees the reports and moderation.
+    account: bool = False
+    admin: bool = False
 
 
 class SceneOut(BaseModel):
@@ -100,7 +103,45 @@ class PublicationOut(BaseModel):
     remixes: int
     my_vote: int
     gallery_url: str
+    #: Out of the gallery by moderation: held for an admin after reports, or hidden by one.
+    held: bool = False
+    hidden: bool = False
+    #: The owner's one appeal, while an admin has yet to answer it.
+    appeal_open: bool = False
 
 
 class RemixOut(BaseModel):
     scene_id: str
+
+
+class ReportOut(BaseModel):
+    user_id: str
+    reason: str | None
+    created_at: str
+
+
+class ReviewItemOut(BaseModel):
+    render_id: str
+    title: str
+    owner_id: str
+    owner: str
+    owner_publishing_blocked: bool
+    reports: int
+    open_reports: int
+    held: bool
+    hidden: bool
+    appeal: str | None
+    appeal_open: bool
+    report_list: list[ReportOut]
+    gallery_url: str
+
+
+class ModerationPage(BaseModel):
+    items: list[ReviewItemOut]
+    #: The accounts an admin has stopped from publishing.
+    blocked: list[str]
+
+
+class BlockOut(BaseModel):
+    user_id: str
+    publishing_blocked: bool

@@ -1,31 +1,45 @@
-"""The gallery's use cases: publish, browse, vote, report, remix, delete.
+"""The gallery's use cases: publish, browse, vote, report, appeal, remix, delete, and
+the admins' moderation.
 
-Who may do what: the owner publishes, unpublishes and deletes (anyone else gets 403);
-anyone may see, vote on, report and remix a listed clip; an unlisted clip (private,
-unpublished or hidden by reports) is visible to its owner only.
+Who may do what: an account publishes its own finished clips (unless an admin stopped it),
+unpublishes and deletes them (anyone else gets 403); anyone may see and remix a listed
+clip; accounts alone vote and report, one each, and never on their own clip (an
+anonymous vote would cost a script nothing but a new cookie). An unlisted clip (private,
+unpublished, held for review or hidden) is visible to its owner only; the owner of a
+clip held or hidden by moderation may appeal once. Admins clear, hide or delete reported
+clips and stop an account from publishing (ModerationFlow; the blueprints check the role).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from frontend_service.flow import NotFound, NotReady
 from infra.bootstrap import Adapters
 from infra.domain.ids import now
-from infra.domain.publication import GalleryFilter, GallerySort, Publication, Vote
+from infra.domain.publication import APPEAL_MAX_CHARS, GalleryFilter, GallerySort, Publication, Report, Vote
 from infra.domain.render import FINISHED, Render
 from infra.domain.scene import Scene
 from infra.domain.text import Text
 from infra.domain.usage import UsageEvent
+from infra.domain.user import User, is_account
+
+if TYPE_CHECKING:
+    from frontend_service.identity import Person
 
 VOTE_STATUS = {1: "up", -1: "down", 0: "cleared"}
 
 
 class Forbidden(Exception):
-    """The render exists but belongs to someone else."""
+    """The render exists but belongs to someone else, or this person may not do that."""
+
+
+class SignInRequired(Forbidden):
+    """Only an account may do that (publish, vote, report)."""
 
 
 class PublishRequest(BaseModel):
@@ -44,6 +58,16 @@ class VoteRequest(BaseModel):
     @property
     def vote(self) -> Vote:
         return -1 if self.value < 0 else 1 if self.value > 0 else 0
+
+
+class ReportRequest(BaseModel):
+    reason: Text | None = Field(default=None, max_length=500, description="what is wrong with the clip, for the admins")
+
+
+class AppealRequest(BaseModel):
+    note: Text = Field(
+        min_length=1, max_length=APPEAL_MAX_CHARS, description="why the clip should be back, for the admins"
+    )
 
 
 class GalleryQuery(BaseModel):
@@ -76,8 +100,14 @@ class GalleryFlow:
         self._adapters = adapters
         self._records, self._gallery = adapters.records, adapters.gallery
 
-    def publish(self, user_id: str, render_id: str, request: PublishRequest) -> Publication:
+    def publish(self, person: Person, render_id: str, request: PublishRequest) -> Publication:
+        user_id = person.user_id
         render = self._owned(user_id, render_id)
+        if not person.account:
+            raise SignInRequired("sign in to publish: the gallery takes clips from accounts only")
+        user = self._records.get_user(user_id)
+        if user is not None and user.publishing_blocked:
+            raise Forbidden("an admin has stopped this account from publishing to the gallery")
         if render.state != "succeeded":
             raise NotReady("only a finished clip can be published: wait for the render to succeed")
         storyboard = render.spec.storyboard
@@ -114,15 +144,16 @@ class GalleryFlow:
     def publication(self, render_id: str) -> Publication | None:
         return self._gallery.get(render_id)
 
-    def viewable(self, user_id: str, render_id: str) -> Render:
-        """The render, if this user may see it: theirs, or listed in the gallery."""
+    def viewable(self, user_id: str, render_id: str, admin: bool = False) -> Render:
+        """The render, if this user may see it: theirs, or listed in the gallery (for an
+        admin, published: held and hidden clips are theirs to judge)."""
         render = self._records.get_render(render_id)
         publication = self._gallery.get(render_id) if render and render.user_id != user_id else None
-        return _check_visible(user_id, render, publication)
+        return _check_visible(user_id, render, publication, admin)
 
-    def clip(self, user_id: str, render_id: str) -> ClipView:
+    def clip(self, user_id: str, render_id: str, admin: bool = False) -> ClipView:
         publication = self._gallery.get(render_id)
-        render = _check_visible(user_id, self._records.get_render(render_id), publication)
+        render = _check_visible(user_id, self._records.get_render(render_id), publication, admin)
         scene = self._records.get_scene(render.scene_id) if render.scene_id else None
         source = scene.remix_of if scene else None
         remixed_from = self._gallery.get(source) if source else None
@@ -134,17 +165,32 @@ class GalleryFlow:
             remixed_from=remixed_from if remixed_from and remixed_from.listed else None,
         )
 
-    def vote(self, user_id: str, render_id: str, value: Vote) -> Publication:
-        self._listed(render_id)
-        publication = self._gallery.vote(render_id, user_id, value)
+    def vote(self, person: Person, render_id: str, value: Vote) -> Publication:
+        self._reacting(person, render_id, "vote", "vote on")
+        publication = self._gallery.vote(render_id, person.user_id, value)
         self._adapters.usage.record(
-            UsageEvent(kind="rating", user_id=user_id, render_id=render_id, status=VOTE_STATUS[value])
+            UsageEvent(kind="rating", user_id=person.user_id, render_id=render_id, status=VOTE_STATUS[value])
         )
         return publication
 
-    def report(self, user_id: str, render_id: str) -> Publication:
-        self._listed(render_id)
-        return self._gallery.report(render_id, user_id)
+    def report(self, person: Person, render_id: str, request: ReportRequest) -> Publication:
+        self._reacting(person, render_id, "report", "report")
+        return self._gallery.report(render_id, person.user_id, request.reason)
+
+    def appeal(self, person: Person, render_id: str, request: AppealRequest) -> Publication:
+        """The owner's one appeal against a clip held for review or hidden."""
+        self._owned(person.user_id, render_id)
+        if self._gallery.get(render_id) is None:
+            raise NotFound("this clip was never published")
+
+        def appealed(publication: Publication) -> Publication:
+            if not publication.moderated:
+                raise NotReady("this clip is not held or hidden, so there is nothing to appeal")
+            if publication.appeal is not None:
+                raise NotReady("this clip has had its appeal: a clip may be appealed once")
+            return publication.appealed(request.note, now())
+
+        return self._gallery.change(render_id, appealed)
 
     def remix(self, user_id: str, render_id: str) -> Scene:
         """A new scene for this user with the clip's storyboard, ready to edit and render."""
@@ -172,10 +218,22 @@ class GalleryFlow:
         render = self._owned(user_id, render_id)
         if render.state not in FINISHED:
             raise NotReady("this render is still in progress: delete it once it has finished or failed")
+        self.remove(render)
+
+    def remove(self, render: Render) -> None:
         for key in render.artifacts.values():
             self._adapters.storage.delete(key)
-        self._gallery.delete(render_id)
-        self._records.delete_render(render_id)
+        self._gallery.delete(render.id)
+        self._records.delete_render(render.id)
+
+    def _reacting(self, person: Person, render_id: str, verb: str, on_own: str) -> Publication:
+        """Votes and reports: accounts only, on someone else's listed clip."""
+        if not person.account:
+            raise SignInRequired(f"sign in to {verb}: votes and reports count from accounts only, one each")
+        publication = self._listed(render_id)
+        if publication.owner_id == person.user_id:
+            raise Forbidden(f"you cannot {on_own} your own clip")
+        return publication
 
     def _owned(self, user_id: str, render_id: str) -> Render:
         render = self._records.get_render(render_id)
@@ -192,12 +250,68 @@ class GalleryFlow:
         return publication
 
 
-def _check_visible(user_id: str, render: Render | None, publication: Publication | None) -> Render:
-    """A render is seen by its owner, and by anyone while it is listed in the gallery."""
-    if render is None or (render.user_id != user_id and not (publication and publication.listed)):
+@dataclass
+class ReviewItem:
+    """A clip on the moderation page: what was reported, by whom, and its owner."""
+
+    publication: Publication
+    reports: list[Report]
+    owner: User | None
+
+
+class ModerationFlow:
+    """What admins do with reported clips and the accounts behind them. The callers (the
+    moderation blueprints) have already checked the person is an admin."""
+
+    def __init__(self, adapters: Adapters, gallery: GalleryFlow):
+        self._records, self._gallery, self._flow = adapters.records, adapters.gallery, gallery
+
+    def queue(self) -> list[ReviewItem]:
+        items = []
+        for publication in self._gallery.for_review():
+            reports = self._gallery.reports_on(publication.render_id)
+            items.append(ReviewItem(publication, reports, self._records.get_user(publication.owner_id)))
+        return items
+
+    def blocked(self) -> list[User]:
+        return self._records.users_blocked_from_publishing()
+
+    def clear(self, render_id: str) -> Publication:
+        return self._decide(render_id, Publication.cleared)
+
+    def hide(self, render_id: str) -> Publication:
+        return self._decide(render_id, Publication.hidden_by_admin)
+
+    def delete(self, render_id: str) -> None:
+        render = self._records.get_render(render_id)
+        if render is None:
+            raise NotFound("no such render")
+        self._flow.remove(render)
+
+    def block_publishing(self, user_id: str, blocked: bool) -> User:
+        # An account's id only (never a path a document store would read otherwise, like "..").
+        if not is_account(user_id) or self._records.get_user(user_id) is None:
+            raise NotFound("no such account")
+        return self._records.set_publishing_blocked(user_id, blocked)
+
+    def _decide(self, render_id: str, decision) -> Publication:
+        try:
+            return self._gallery.change(render_id, decision)
+        except KeyError:
+            raise NotFound("no such clip in the gallery") from None
+
+
+def _check_visible(user_id: str, render: Render | None, publication: Publication | None, admin: bool = False) -> Render:
+    """A render is seen by its owner, by anyone while it is listed in the gallery, and by
+    an admin while it is published (held or hidden included; never a private render)."""
+    if render is None:
+        raise NotFound("no such render")
+    shown = publication is not None and (publication.listed or (admin and publication.published))
+    if render.user_id != user_id and not shown:
         raise NotFound("no such render")
     return render
 
 
 def default_display_name(user_id: str) -> str:
-    return f"Reader {user_id[:6]}"
+    """A short tag that tells two readers apart and gives away nothing of the account."""
+    return f"Reader {hashlib.sha256(user_id.encode()).hexdigest()[:6]}"

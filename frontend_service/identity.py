@@ -1,16 +1,52 @@
 """Who is asking: a Person, signed in (an account) or anonymous (a signed session cookie),
 with the client address as the trusted proxy hop gives it (werkzeug's ProxyFix, set up
-by the app factory from ANIMBOOKS_TRUSTED_PROXIES)."""
+by the app factory from ANIMBOOKS_TRUSTED_PROXIES).
+
+- Internal and beta sit behind Identity-Aware Proxy: every request carries IAP's signed
+  `x-goog-iap-jwt-assertion`, verified here with google-auth against IAP's public keys,
+  the expected audience (ANIMBOOKS_IAP_AUDIENCE) and IAP's issuer. A request without a
+  valid one is refused, never taken as anonymous. The plain x-goog-authenticated-user-*
+  headers are never read: anyone who reached the service around IAP could write them.
+- Production: anonymous use, and sign-in with Google (blueprints/accounts.py), which
+  keeps the account in the signed session cookie.
+- `make run`: anonymous, and a local sign-in by email (local mode only) to try accounts
+  and admins on one machine.
+
+Admins are the accounts whose email is in ANIMBOOKS_ADMIN_EMAILS (IAP puts no groups in
+its assertion, so an allowlist it is); a Google email counts only once Google verified it.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
-from flask import g, request, session
+import google.auth.exceptions
+import google.auth.transport.requests
+import requests
+from cachecontrol import CacheControl
+from cachecontrol.heuristics import BaseHeuristic, ExpiresAfter
+from flask import Flask, current_app, g, request, session
+from google.auth import jwt
+from google.oauth2 import id_token
 
+from frontend_service import services
 from infra.domain.ids import new_id
+from infra.domain.user import User
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
 
 ANONYMOUS_PREFIX = "anon-"
+IAP_HEADER = "x-goog-iap-jwt-assertion"
+IAP_ISSUER = "https://cloud.google.com/iap"
+IAP_ALGORITHM = "ES256"
+# IAP's documented allowance for clocks that differ: 30 seconds either way on exp and iat.
+IAP_CLOCK_SKEW_S = 30
+# The session keys: an account that signed in, an anonymous person's id, and the IAP
+# account this session has already recorded.
+ACCOUNT_KEY, ANONYMOUS_KEY, IAP_SEEN_KEY = "account", "user", "iap_seen"
 
 
 @dataclass(frozen=True)
@@ -26,11 +62,19 @@ class Person:
     admin: bool = False
 
 
+class NotSignedIn(Exception):
+    """Behind IAP, a request whose assertion is missing or does not verify."""
+
+
+class IdentityUnavailable(Exception):
+    """IAP's public keys could not be fetched: nobody can be checked just now."""
+
+
 def current_person() -> Person:
     """The person making this request (worked out once per request)."""
     person = g.get("person")
     if person is None:
-        person = g.person = _anonymous()
+        person = g.person = _work_out()
     return person
 
 
@@ -38,8 +82,156 @@ def current_user() -> str:
     return current_person().user_id
 
 
-def _anonymous() -> Person:
-    if "user" not in session:
-        session["user"] = ANONYMOUS_PREFIX + new_id()
+def _work_out() -> Person:
+    settings = services.adapters().settings
+    address = request.remote_addr or ""
+    if settings.iap_audience:
+        claims = _iap(current_app.extensions["iap_verifier"])
+        email = claims["email"]
+        return Person(
+            user_id=f"iap:{claims['sub']}",
+            account=True,
+            address=address,
+            email=email,
+            admin=_is_admin(settings, email, verified=True),
+        )
+    account = session.get(ACCOUNT_KEY)
+    if account:
+        return Person(
+            user_id=account["id"],
+            account=True,
+            address=address,
+            email=account.get("email"),
+            name=account.get("name"),
+            admin=_is_admin(settings, account.get("email"), verified=account.get("verified", False)),
+        )
+    if ANONYMOUS_KEY not in session:
+        session[ANONYMOUS_KEY] = ANONYMOUS_PREFIX + new_id()
         session.permanent = True
-    return Person(user_id=session["user"], account=False, address=request.remote_addr or "")
+    return Person(user_id=session[ANONYMOUS_KEY], account=False, address=address)
+
+
+def _is_admin(settings: Settings, email: str | None, verified: bool) -> bool:
+    return bool(email and verified and email.strip().lower() in settings.admin_emails)
+
+
+def sign_in(user: User, verified_email: bool) -> str | None:
+    """Makes the session an account's. What the anonymous person made in this session
+    (scenes, renders, publications) becomes the account's; the rest of the session
+    (its CSRF token, Authlib's state) is dropped, so nothing from before carries over
+    but the language. Returns the anonymous id whose work moved, if any."""
+    adapters = services.adapters()
+    adapters.records.save_user(user)  # who they are now; an admin's block stays
+    anonymous = session.get(ANONYMOUS_KEY)
+    if anonymous and not session.get(ACCOUNT_KEY):
+        moved = adapters.records.transfer_work(anonymous, user.id) + adapters.gallery.transfer_owner(anonymous, user.id)
+        log.info("signed in: %s's %d scenes, renders and publications are now %s's", anonymous, moved, user.id)
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    session[ACCOUNT_KEY] = {"id": user.id, "email": user.email, "name": user.name, "verified": verified_email}
+    session.permanent = True
+    g.pop("person", None)
+    return anonymous
+
+
+def sign_out() -> None:
+    """Back to a fresh anonymous session (a new id: the account's work stays with it)."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    g.pop("person", None)
+
+
+# -- Identity-Aware Proxy ---------------------------------------------------------------
+
+
+class _KeysLifetime(BaseHeuristic):
+    """IAP's key file, kept as long as its own cache headers say, else ten minutes: keys
+    rotate, so never for ever, and never fetched on every request either."""
+
+    def update_headers(self, response: Any) -> dict[str, str]:
+        if "cache-control" in response.headers or "expires" in response.headers:
+            return {}
+        return ExpiresAfter(minutes=10).update_headers(response)
+
+
+class IapVerifier:
+    """Checks IAP's signed header with google-auth, as Google's own sample does, plus the
+    algorithm and the issuer IAP documents."""
+
+    def __init__(self, audience: str, certs_url: str):
+        self.audience, self.certs_url = audience, certs_url
+        session = CacheControl(requests.Session(), heuristic=_KeysLifetime())
+        self._request = google.auth.transport.requests.Request(session=session)
+
+    def verify(self, assertion: str) -> dict[str, Any]:
+        try:
+            header = jwt.decode_header(assertion)
+        except (ValueError, TypeError) as error:
+            raise NotSignedIn(f"the assertion is not a JWT ({error})") from None
+        if header.get("alg") != IAP_ALGORITHM:
+            raise NotSignedIn(f"the assertion is signed with {header.get('alg')!r}, not {IAP_ALGORITHM}")
+        try:
+            claims = id_token.verify_token(
+                assertion,
+                self._request,
+                audience=self.audience,
+                certs_url=self.certs_url,
+                clock_skew_in_seconds=IAP_CLOCK_SKEW_S,
+            )
+        except google.auth.exceptions.TransportError as error:
+            raise IdentityUnavailable(f"IAP's public keys could not be fetched: {error}") from None
+        except (ValueError, google.auth.exceptions.GoogleAuthError) as error:
+            raise NotSignedIn(str(error)) from None
+        if claims.get("iss") != IAP_ISSUER:
+            raise NotSignedIn(f"the assertion was issued by {claims.get('iss')!r}, not {IAP_ISSUER}")
+        if not claims.get("sub") or not claims.get("email"):
+            raise NotSignedIn("the assertion names no subject or no email")
+        return dict(claims)
+
+
+def _iap(verifier: IapVerifier) -> dict[str, Any]:
+    assertion = request.headers.get(IAP_HEADER)
+    if not assertion:
+        raise NotSignedIn("no IAP assertion came with the request")
+    try:
+        return verifier.verify(assertion)
+    except NotSignedIn as refusal:
+        log.warning("IAP assertion refused on %s %s: %s", request.method, request.path, refusal)
+        raise
+
+
+def init(app: Flask) -> None:
+    """Behind IAP, every request but the health checks (Cloud Run's probes do not pass
+    through IAP) must show who it is before anything else runs."""
+    settings = services.adapters(app).settings
+    if not settings.iap_audience:
+        return
+    app.extensions["iap_verifier"] = IapVerifier(settings.iap_audience, settings.iap_certs_url)
+
+    @app.before_request
+    def _who_is_asking() -> None:
+        if request.blueprint != "health":
+            person = current_person()
+            _remember(person)
+
+
+def _remember(person: Person) -> None:
+    """An IAP account is recorded the first time a session sees it."""
+    if session.get(IAP_SEEN_KEY) != person.user_id:
+        adapters = services.adapters()
+        if adapters.records.get_user(person.user_id) is None:
+            adapters.records.save_user(User(id=person.user_id, account=True, email=person.email))
+        session[IAP_SEEN_KEY] = person.user_id
+
+
+def person_or_none() -> Person | None:
+    """The person for a page's header, or None where nobody could be worked out (the
+    refusal page behind IAP must still draw)."""
+    try:
+        return current_person()
+    except (NotSignedIn, IdentityUnavailable):
+        return None

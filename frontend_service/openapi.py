@@ -10,8 +10,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from frontend_service.api_models import (
+    BlockOut,
     ErrorOut,
     GalleryPage,
+    ModerationPage,
     PublicationOut,
     RemixOut,
     RenderList,
@@ -23,7 +25,7 @@ from frontend_service.api_models import (
     TokenCounts,
 )
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest
-from frontend_service.gallery_flow import GalleryQuery, PublishRequest, VoteRequest
+from frontend_service.gallery_flow import AppealRequest, GalleryQuery, PublishRequest, ReportRequest, VoteRequest
 from infra.domain.storyboard import Storyboard
 
 # (method, path, summary, request body, {status: response body}); errors are added below.
@@ -68,13 +70,50 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[Bas
         None,
         {201: RemixOut},
     ),
-    ("post", "/api/renders/{render_id}/report", "Report a clip; enough reports hide it", None, {200: PublicationOut}),
+    (
+        "post",
+        "/api/renders/{render_id}/report",
+        "Report a clip (accounts; once each); enough reports hold it for an admin",
+        ReportRequest,
+        {200: PublicationOut},
+    ),
+    (
+        "post",
+        "/api/renders/{render_id}/appeal",
+        "Appeal once against a clip held or hidden by moderation (owner)",
+        AppealRequest,
+        {200: PublicationOut},
+    ),
+    ("get", "/api/moderation", "Reported clips, appeals and blocked accounts (admins)", None, {200: ModerationPage}),
+    (
+        "post",
+        "/api/moderation/{render_id}/clear",
+        "Put a reported clip back in the gallery (admins)",
+        None,
+        {200: PublicationOut},
+    ),
+    ("post", "/api/moderation/{render_id}/hide", "Hide a clip from the gallery (admins)", None, {200: PublicationOut}),
+    ("delete", "/api/moderation/{render_id}", "Delete a clip, its files and its render (admins)", None, {204: None}),
+    (
+        "put",
+        "/api/moderation/accounts/{user_id}/publishing-block",
+        "Stop an account from publishing (admins)",
+        None,
+        {200: BlockOut},
+    ),
+    (
+        "delete",
+        "/api/moderation/accounts/{user_id}/publishing-block",
+        "Let an account publish again (admins)",
+        None,
+        {200: BlockOut},
+    ),
     ("post", "/api/prompt-tokens", "Estimated CLIP tokens per prompt", PromptTexts, {200: TokenCounts}),
     ("get", "/api/openapi.json", "This document", None, {}),
 ]
 ERRORS = {
     400: "unreadable request or missing CSRF token",
-    403: "someone else's render",
+    403: "someone else's render, a step for accounts or for admins only, or behind IAP no valid assertion",
     404: "no such scene or render",
     409: "a step that must wait for another",
     413: "request too large",

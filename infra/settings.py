@@ -37,6 +37,20 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(default=0, ge=0, le=5)
     #: Who may see the reports, the metrics and the moderation page (comma-separated emails).
     admin_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Internal and beta, behind Identity-Aware Proxy: the audience IAP's signed header must
+    #: name, "/projects/PROJECT_NUMBER/locations/REGION/services/SERVICE" for Cloud Run.
+    #: Set, every request must carry a valid assertion (nobody is anonymous).
+    iap_audience: str | None = None
+    #: Where IAP publishes the public keys its assertions are signed with (tests serve their own).
+    iap_certs_url: str = "https://www.gstatic.com/iap/verify/public_key"
+    #: Production: sign-in with Google (OpenID Connect), the OAuth client terraform reads
+    #: from Secret Manager. Unset, nobody signs in with Google.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    #: The OpenID provider's discovery document (tests point it at a local provider).
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    #: A scraper that sends "Authorization: Bearer <this>" may read /metrics; otherwise admins only.
+    metrics_token: SecretStr | None = None
     #: Session cookies only over HTTPS. Off for the embedded default, which serves plain
     #: http on 127.0.0.1; on wherever the site is reached through HTTPS.
     secure_cookies: bool = False
@@ -77,7 +91,16 @@ class Settings(BaseSettings):
     #: The render job's task timeout: a render running longer is failed by the sweeper.
     task_timeout_s: int = Field(default=3600, ge=60)
 
-    @field_validator("openai_api_key", "openai_base_url", "secret_key", mode="before")
+    @field_validator(
+        "openai_api_key",
+        "openai_base_url",
+        "secret_key",
+        "iap_audience",
+        "google_client_id",
+        "google_client_secret",
+        "metrics_token",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value):
         # An empty or blank variable (OPENAI_API_KEY= in a .env, an empty secret) means "not set".
@@ -89,6 +112,29 @@ class Settings(BaseSettings):
         if isinstance(value, str):  # from the environment: "a@example.com, b@example.com"
             return [email.strip().lower() for email in value.split(",") if email.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> Settings:
+        if bool(self.google_client_id) != bool(self.google_client_secret):
+            raise ValueError(
+                "ANIMBOOKS_GOOGLE_CLIENT_ID and ANIMBOOKS_GOOGLE_CLIENT_SECRET go together: set both or neither"
+            )
+        if self.iap_audience and self.google_client_id:
+            raise ValueError(
+                "ANIMBOOKS_IAP_AUDIENCE and ANIMBOOKS_GOOGLE_CLIENT_ID: behind IAP people are already signed in;"
+                " set one of them"
+            )
+        return self
+
+    @property
+    def google_sign_in(self) -> bool:
+        return self.google_client_id is not None
+
+    @property
+    def local_sign_in(self) -> bool:
+        """`make run`'s sign-in by email alone, for trying accounts and admins on one machine;
+        never on Google Cloud, and never behind IAP."""
+        return self.mode == "local" and not self.iap_audience
 
     @model_validator(mode="after")
     def _cloud_mode_names_its_project_and_bucket(self) -> Settings:
@@ -127,7 +173,7 @@ class ConfigurationError(Exception):
     naming the setting and what it accepts."""
 
 
-SECRET_SETTINGS = {"secret_key", "openai_api_key"}
+SECRET_SETTINGS = {"secret_key", "openai_api_key", "google_client_secret", "metrics_token"}
 
 
 def describe(error: ValidationError) -> str:

@@ -11,7 +11,11 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    account INTEGER NOT NULL DEFAULT 0,
+    email TEXT,
+    name TEXT,
+    publishing_blocked INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS scenes (
     id TEXT PRIMARY KEY,
@@ -69,6 +73,7 @@ CREATE TABLE IF NOT EXISTS votes (
 CREATE TABLE IF NOT EXISTS reports (
     render_id TEXT NOT NULL REFERENCES publications(render_id) ON DELETE CASCADE,
     user_id TEXT NOT NULL,
+    reason TEXT,
     created_at TEXT NOT NULL,
     PRIMARY KEY (render_id, user_id)
 );
@@ -82,6 +87,13 @@ CREATE TABLE IF NOT EXISTS render_queue (
 """
 # Columns added since a table was first made: a data folder from before gets them on open.
 ADDED_COLUMNS = {
+    "users": {
+        "account": "INTEGER NOT NULL DEFAULT 0",
+        "email": "TEXT",
+        "name": "TEXT",
+        "publishing_blocked": "INTEGER NOT NULL DEFAULT 0",
+    },
+    "reports": {"reason": "TEXT"},
     "renders": {"runner": "TEXT", "progress_at": "TEXT"},
     "render_queue": {"claimed_by": "INTEGER"},
 }

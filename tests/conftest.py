@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The admin of every test app (ANIMBOOKS_ADMIN_EMAILS); `signed_in(app, ADMIN_EMAIL)` is one.
+ADMIN_EMAIL = "admin@example.com"
 EXAMPLE_STORYBOARD = ROOT / "examples" / "neva-at-dusk.json"
 
 
@@ -31,7 +33,7 @@ def tiny_renderer():
 def settings(tmp_path):
     from infra.settings import Settings
 
-    return Settings(data_dir=tmp_path / "data", device="cpu")
+    return Settings(data_dir=tmp_path / "data", device="cpu", admin_emails=[ADMIN_EMAIL])
 
 
 @pytest.fixture
@@ -100,6 +102,30 @@ def stored_render(records, render_id: str):
 
 def user_of(person: ApiClient) -> str:
     return person.get("/api/session").get_json()["user"]
+
+
+def signed_in(app, email: str, name: str | None = None, client=None) -> ApiClient:
+    """A person signed in through the local sign-in (`make run`'s), in a browser of their
+    own or in `client` (whose anonymous work then becomes the account's)."""
+    person = ApiClient(client or app.test_client())
+    response = person.post("/signin/local", data={"email": email, "name": name or ""})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return ApiClient(person.client)  # signing in starts a new session: a new CSRF token
+
+
+def google_account_session(app, email: str = ADMIN_EMAIL, subject: str = "1001"):
+    """A browser whose signed session cookie holds a Google account, as the sign-in with
+    Google leaves it (where no local sign-in exists: cloud mode). The sign-in itself is
+    tested against a local OpenID provider in tests/web/test_sign_in.py."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["account"] = {"id": f"google:{subject}", "email": email, "name": None, "verified": True}
+    return client
+
+
+@pytest.fixture
+def admin(app) -> ApiClient:
+    return signed_in(app, ADMIN_EMAIL, "Ada")
 
 
 # The Google Cloud emulators, each started once per session when a test first needs it.

@@ -10,7 +10,9 @@ GET  /api/renders/<id>                 -> status, then video_url, poster_url, do
 DELETE /api/renders/<id>               -> 204; the clip's files and gallery entry go too
 POST|DELETE /api/renders/<id>/publish  -> publication (owner only)
 GET  /api/gallery?sort=&book=&author=&style=&page=  -> {items, next_page}
-PUT  /api/renders/<id>/vote {value}    -> publication; POST .../remix -> 201 {scene_id}; POST .../report
+PUT  /api/renders/<id>/vote {value}    -> publication; POST .../remix -> 201 {scene_id}; POST .../report {reason?}
+POST /api/renders/<id>/appeal {note}   -> publication (the owner of a held or hidden clip, once)
+/api/moderation...                     -> the admins' moderation (blueprints/moderation.py)
 """
 
 from __future__ import annotations
@@ -39,8 +41,15 @@ from frontend_service.api_models import (
 )
 from frontend_service.blueprints.errors import ApiError
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
-from frontend_service.gallery_flow import GalleryFlow, GalleryQuery, PublishRequest, VoteRequest
-from frontend_service.identity import current_user
+from frontend_service.gallery_flow import (
+    AppealRequest,
+    GalleryFlow,
+    GalleryQuery,
+    PublishRequest,
+    ReportRequest,
+    VoteRequest,
+)
+from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
@@ -139,6 +148,9 @@ def publication_out(publication: Publication) -> PublicationOut:
         remixes=publication.remixes,
         my_vote=_gallery().my_vote(current_user(), publication.render_id),
         gallery_url=url_for("gallery.clip", render_id=publication.render_id),
+        held=publication.held,
+        hidden=publication.hidden,
+        appeal_open=publication.appeal_open,
     )
 
 
@@ -165,7 +177,9 @@ def render_out(render: Render) -> RenderOut:
 
 @bp.get("/session")
 def session_info():
-    return _json(SessionOut(user=current_user(), csrf_token=generate_csrf()))
+    person = current_person()
+    out = SessionOut(user=person.user_id, csrf_token=generate_csrf(), account=person.account, admin=person.admin)
+    return out.model_dump(mode="json")
 
 
 @bp.post("/scenes")
@@ -226,7 +240,7 @@ def delete_render(render_id: str):
 @bp.post("/renders/<render_id>/publish")
 def publish(render_id: str):
     publish_request = _body(PublishRequest, optional=True)
-    return _json(publication_out(_gallery().publish(current_user(), render_id, publish_request)))
+    return _json(publication_out(_gallery().publish(current_person(), render_id, publish_request)))
 
 
 @bp.delete("/renders/<render_id>/publish")
@@ -246,7 +260,7 @@ def gallery_page():
 @limiter.limit(_vote_limit)
 def vote(render_id: str):
     value = _body(VoteRequest).vote
-    return _json(publication_out(_gallery().vote(current_user(), render_id, value)))
+    return _json(publication_out(_gallery().vote(current_person(), render_id, value)))
 
 
 @bp.post("/renders/<render_id>/remix")
@@ -258,7 +272,14 @@ def remix(render_id: str):
 @bp.post("/renders/<render_id>/report")
 @limiter.limit(_report_limit)
 def report(render_id: str):
-    return _json(publication_out(_gallery().report(current_user(), render_id)))
+    report_request = _body(ReportRequest, optional=True)
+    return _json(publication_out(_gallery().report(current_person(), render_id, report_request)))
+
+
+@bp.post("/renders/<render_id>/appeal")
+@limiter.limit(_report_limit)
+def appeal(render_id: str):
+    return _json(publication_out(_gallery().appeal(current_person(), render_id, _body(AppealRequest))))
 
 
 @bp.post("/prompt-tokens")

@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from frontend_service.dialogue.engine import Refused
 from frontend_service.flow import NotFound, NotReady, QuotaExceeded
-from frontend_service.gallery_flow import Forbidden
+from frontend_service.gallery_flow import Forbidden, SignInRequired
+from frontend_service.identity import IdentityUnavailable, NotSignedIn
+from frontend_service.roles import AdminOnly
 from infra.domain.ids import now
 from infra.domain.storyboard import field_errors
 from infra.usage.warehouse import UsageReportsBusy
@@ -70,6 +73,37 @@ def _not_found(error: NotFound):
 @bp.app_errorhandler(Forbidden)
 def _forbidden(error: Forbidden):
     return error_response(403, "forbidden", f"{str(error)[:1].upper()}{str(error)[1:]}.")
+
+
+@bp.app_errorhandler(SignInRequired)
+def _sign_in_required(error: SignInRequired):
+    return error_response(403, "sign_in_required", f"{str(error)[:1].upper()}{str(error)[1:]}.")
+
+
+@bp.app_errorhandler(AdminOnly)
+def _admins_only(error: AdminOnly):
+    if error.signed_in:
+        return error_response(403, "admins_only", _("Only admins may see this page."))
+    return error_response(403, "admins_only", _("Only admins may see this page. Sign in with an admin account."))
+
+
+@bp.app_errorhandler(NotSignedIn)
+def _not_signed_in(error: NotSignedIn):
+    message = _(
+        "This site is open only through Identity-Aware Proxy, and this request did not come through it signed in."
+        " Open the site's address in a browser signed in to an allowed Google account."
+    )
+    return error_response(403, "identity_required", message)
+
+
+@bp.app_errorhandler(IdentityUnavailable)
+def _identity_unavailable(error: IdentityUnavailable):
+    log.error("IAP: %s", error)
+    response, status = error_response(
+        503, "identity_unavailable", _("Who is asking cannot be checked just now; try again in a minute.")
+    )
+    response.headers["Retry-After"] = "30"
+    return response, status
 
 
 @bp.app_errorhandler(NotReady)

@@ -6,12 +6,14 @@ report); these pages show the same data and use those endpoints from app.js.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from pydantic import ValidationError
 
 from frontend_service import services
-from frontend_service.gallery_flow import GalleryQuery
-from frontend_service.identity import current_user
+from frontend_service.gallery_flow import AppealRequest, GalleryQuery
+from frontend_service.identity import current_person
+from infra.domain.publication import APPEAL_MAX_CHARS
 from infra.domain.storyboard import field_errors
 
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")
@@ -38,6 +40,26 @@ def index():
 
 @bp.get("/<render_id>")
 def clip(render_id: str):
-    user = current_user()
-    view = services.gallery_flow().clip(user, render_id)
-    return render_template("clip.html", view=view, owner=view.render.user_id == user)
+    return _clip_page(render_id)
+
+
+@bp.post("/<render_id>/appeal")
+def appeal(render_id: str):
+    """The owner's appeal from the clip's page (a plain form; the API has the same)."""
+    note = request.form.get("note", "")
+    try:
+        appeal_request = AppealRequest.model_validate({"note": note})
+    except ValidationError:
+        message = _("Write why the clip should be back, in at most %(max)d characters.", max=APPEAL_MAX_CHARS)
+        return _clip_page(render_id, appeal_error=message, appeal_note=note[:APPEAL_MAX_CHARS]), 422
+    services.gallery_flow().appeal(current_person(), render_id, appeal_request)
+    return redirect(url_for("gallery.clip", render_id=render_id), code=303)
+
+
+def _clip_page(render_id: str, **extra) -> str:
+    person = current_person()
+    user = person.user_id
+    view = services.gallery_flow().clip(user, render_id, person.admin)
+    return render_template(
+        "clip.html", view=view, owner=view.render.user_id == user, appeal_max=APPEAL_MAX_CHARS, **extra
+    )

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from frontend_service import services
 from frontend_service.dialogue.language import transliterate
-from frontend_service.identity import current_user
+from frontend_service.identity import current_person, current_user
 from infra.domain.pricing import egress_cost
 from infra.domain.usage import UsageEvent
 
@@ -38,16 +38,24 @@ def page(render_id: str):
     user = current_user()
     render = services.scene_flow().render(user, render_id)
     gallery = services.gallery_flow()
-    return render_template("render.html", render=render, publication=gallery.publication(render_id))
+    owner = services.adapters().records.get_user(user)
+    return render_template(
+        "render.html",
+        render=render,
+        publication=gallery.publication(render_id),
+        publishing_blocked=bool(owner and owner.publishing_blocked),
+    )
 
 
 @bp.get("/<render_id>/files/<name>")
 def file(render_id: str, name: str):
-    user = current_user()
-    render = services.gallery_flow().viewable(user, render_id)  # theirs, or in the gallery
+    person = current_person()
+    user = person.user_id
+    render = services.gallery_flow().viewable(user, render_id, person.admin)  # theirs, or in the gallery
     if name not in FILE_TYPES or name not in render.artifacts:
         abort(404)
-    return _serve(render.artifacts[name], FILE_TYPES[name], shared=render.user_id != user)
+    # An admin may be looking at a clip held out of the gallery: never for shared caches.
+    return _serve(render.artifacts[name], FILE_TYPES[name], shared=render.user_id != user and not person.admin)
 
 
 @bp.get("/<render_id>/download")

@@ -1,4 +1,5 @@
-"""The reports page: what the service costs and how it is used.
+"""The reports page: what the service costs and how it is used (admins only: it names
+users and what they spent).
 
 On one machine it runs the BigQuery views (infra/bigquery/views) on the local DuckDB
 file and draws them; on Google Cloud the same views feed Looker Studio, and the page
@@ -17,14 +18,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 
-from frontend_service import charts, services
+from frontend_service import charts, roles, services
 from infra.bigquery import view_names
 from infra.domain import pricing
 from infra.domain.ids import now
 from infra.settings import Settings
 from infra.usage.reports import UsageReports
 
-bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp = roles.guard(Blueprint("reports", __name__, url_prefix="/reports"))  # admins only
 
 DEFAULT_DAYS, MAX_DAYS, TOP_USERS = 30, 366, 10
 # The days a period may hold: wide enough for any usage, and far enough from the ends of

@@ -1,5 +1,6 @@
 """`/metrics` in Prometheus' text format: request latency, queue depth, renders by state
-(failures among them) and how long renders take.
+(failures among them) and how long renders take. Private: admins, or a scraper with the
+bearer token ANIMBOOKS_METRICS_TOKEN (frontend_service.roles).
 
 Render figures are read from the records at scrape time: under gunicorn only one
 process runs the worker, and every process must report the same numbers."""
@@ -12,7 +13,7 @@ from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
-from frontend_service import services
+from frontend_service import roles, services
 from infra.domain.render import FINISHED
 
 RENDER_SECONDS_BUCKETS = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
@@ -68,5 +69,6 @@ def init(app: Flask) -> None:
         return response
 
     @app.get("/metrics")
+    @roles.admin_or_scraper
     def metrics():
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -7,11 +7,12 @@ file the app serves); Flask-Limiter limits the dialogue and render endpoints per
 
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
+
+from frontend_service.identity import current_person
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -27,7 +28,8 @@ CONTENT_SECURITY_POLICY = {
 
 
 def _user_or_address() -> str:
-    return session.get("user") or get_remote_address()
+    person = current_person()
+    return person.user_id or person.address
 
 
 csrf = CSRFProtect()

@@ -251,11 +251,14 @@ function setUpClip(data) {
       window.location.assign(`/scenes/${scene.scene_id}`);
     } catch (error) { message.textContent = error.message; }
   });
-  document.getElementById("report").addEventListener("click", async () => {
-    if (!window.confirm(t("confirm_report"))) return;
-    try { await api("POST", `/api/renders/${data.id}/report`); message.textContent = t("reported"); }
-    catch (error) { message.textContent = error.message; }
-  });
+  const report = document.getElementById("report");  // accounts only, never on one's own clip
+  if (report) {
+    report.addEventListener("click", async () => {
+      if (!window.confirm(t("confirm_report"))) return;
+      try { await api("POST", `/api/renders/${data.id}/report`); message.textContent = t("reported"); }
+      catch (error) { message.textContent = error.message; }
+    });
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {

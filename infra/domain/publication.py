@@ -1,6 +1,7 @@
 """A published clip: a card's worth of a render, copied when the owner publishes it (title,
 book, author, style, the owner's display name), plus the counts people add, and the
-rules that follow from the counts (a clip sinks, a clip is hidden)."""
+rules that follow from the counts and from moderation (a clip sinks; a reported clip is
+held for an admin, who hides or clears it; its owner may appeal once)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ PAGE_SIZE = 12
 # A clip with at least this many votes, fewer than this share of them up, leaves the
 # default view (it stays reachable by its address and with show=all).
 SINK_MIN_VOTES, SINK_BELOW_UP_SHARE = 5, 0.35
-# Reports from this many people hide a clip until someone reviews it.
-HIDE_AFTER_REPORTS = 3
+# Reports from this many accounts, since an admin last looked, hold a clip out of the
+# gallery until an admin hides or clears it (docs/architecture.md says why it is held
+# rather than left up).
+REVIEW_AFTER_REPORTS = 3
+APPEAL_MAX_CHARS = 1000
 
 
 class Publication(BaseModel):
@@ -36,36 +40,73 @@ class Publication(BaseModel):
     down: int = 0
     reports: int = 0
     remixes: int = 0
+    #: Hidden by an admin (or, before admins reviewed reports, by reports alone).
     hidden: bool = False
+    #: The reports an admin has already decided on; only later ones count towards a hold.
+    reviewed_reports: int = 0
+    #: The owner's one appeal against a hold or a hiding, and whether an admin has yet to answer it.
+    appeal: str | None = None
+    appealed_at: datetime | None = None
+    appeal_open: bool = False
     # Derived from the counts, stored so both adapters can filter and sort on them.
     score: int = 0
     votes: int = 0
     sunk: bool = False
+    #: Enough reports since the last review: out of the gallery until an admin decides.
+    held: bool = False
+    #: On the admins' moderation page: reports since the last review, or an open appeal.
+    needs_review: bool = False
 
     def counted(self, up: int, down: int, reports: int) -> Publication:
         """The publication with new counts and what follows from them."""
         votes = up + down
-        return self.model_copy(
-            update={
-                "up": up,
-                "down": down,
-                "reports": reports,
-                "score": up - down,
-                "votes": votes,
-                "sunk": votes >= SINK_MIN_VOTES and up / votes < SINK_BELOW_UP_SHARE,
-                "hidden": self.hidden or reports >= HIDE_AFTER_REPORTS,
-            }
+        return self._derived(
+            up=up,
+            down=down,
+            reports=reports,
+            score=up - down,
+            votes=votes,
+            sunk=votes >= SINK_MIN_VOTES and up / votes < SINK_BELOW_UP_SHARE,
         )
 
     def over(self, earlier: Publication) -> Publication:
         """This fresh card published again over an earlier publication of the render:
-        the votes, reports, remixes and a hiding carry over."""
-        kept = self.model_copy(update={"hidden": earlier.hidden, "remixes": earlier.remixes})
+        the votes, reports, remixes and moderation carry over."""
+        kept = self.model_copy(update={name: getattr(earlier, name) for name in CARRIED_OVER})
         return kept.counted(earlier.up, earlier.down, earlier.reports)
+
+    def cleared(self) -> Publication:
+        """An admin's decision that the clip may stay: back in the gallery, the reports so
+        far answered, an appeal answered."""
+        return self._derived(hidden=False, reviewed_reports=self.reports, appeal_open=False)
+
+    def hidden_by_admin(self) -> Publication:
+        """An admin's decision that the clip goes: out of the gallery for everyone but its
+        owner, the reports so far answered, an appeal answered (and spent)."""
+        return self._derived(hidden=True, reviewed_reports=self.reports, appeal_open=False)
+
+    def appealed(self, note: str, at: datetime) -> Publication:
+        return self._derived(appeal=note, appealed_at=at, appeal_open=True)
+
+    @property
+    def open_reports(self) -> int:
+        return max(0, self.reports - self.reviewed_reports)
+
+    @property
+    def moderated(self) -> bool:
+        """Out of the gallery by moderation (held for review or hidden), not by its owner."""
+        return self.hidden or self.held
 
     @property
     def listed(self) -> bool:
-        return self.published and not self.hidden
+        return self.published and not self.moderated
+
+    def _derived(self, **changes) -> Publication:
+        changed = self.model_copy(update=changes)
+        held = not changed.hidden and changed.open_reports >= REVIEW_AFTER_REPORTS
+        return changed.model_copy(
+            update={"held": held, "needs_review": changed.open_reports > 0 or changed.appeal_open}
+        )
 
     def filter_keys(self) -> dict[str, str | None]:
         """Book, author and style as the gallery filters compare them (case-blind)."""
@@ -84,6 +125,26 @@ class GalleryFilter(BaseModel):
 
 
 FILTERS = ("book", "author", "style")
+# What publishing a render again keeps from its earlier publication.
+CARRIED_OVER = ("remixes", "hidden", "reviewed_reports", "appeal", "appealed_at", "appeal_open")
+
+
+def review_order(publication: Publication) -> tuple:
+    """Held clips first, then open appeals, then the most reported, oldest first."""
+    return (
+        not publication.held,
+        not publication.appeal_open,
+        -publication.open_reports,
+        publication.published_at,
+    )
+
+
+class Report(BaseModel):
+    """One account's report of a clip: one per account and clip, kept as first made."""
+
+    user_id: str
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=now)
 
 
 def _key(value: str | None) -> str | None:

@@ -1,7 +1,7 @@
 """The gallery in Firestore: the cloud twin of infra.gallery.sqlite.
 
-`publications/{render_id}` holds the card and the counts, with `votes/{user}` and
-`reports/{user}` beneath. A vote or report is written first, then the publication is
+`publications/{render_id}` holds the card, the counts and the moderation, with
+`votes/{user}` and `reports/{user}` beneath. A vote or report is written first, then the publication is
 recounted and written with a compare-and-set on its update time, so two votes at once
 both end up counted (the loser reads and recounts again). The gallery queries need the
 composite indexes in infra/firestore_indexes.json.
@@ -16,7 +16,8 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from infra.domain.publication import GalleryFilter, GallerySort, Publication, Vote
+from infra.domain.ids import now
+from infra.domain.publication import GalleryFilter, GallerySort, Publication, Report, Vote, review_order
 from infra.firestore import TRANSITION_ATTEMPTS, compare_and_set, count
 from infra.gallery import Gallery
 
@@ -75,11 +76,31 @@ class FirestoreGallery(Gallery):
         snapshot = self._publications.document(render_id).collection("votes").document(user_id).get()
         return snapshot.get("value") if snapshot.exists else 0
 
-    def report(self, render_id: str, user_id: str) -> Publication:
+    def report(self, render_id: str, user_id: str, reason: str | None = None) -> Publication:
         self._require(render_id)
         report = self._publications.document(render_id).collection("reports").document(user_id)
-        report.set({"at": firestore.SERVER_TIMESTAMP})
+        with contextlib.suppress(AlreadyExists):  # one report per person, kept as first made
+            report.create({"at": now(), "reason": reason})
         return self._update(render_id, lambda publication: self._recounted(render_id, publication))
+
+    def reports_on(self, render_id: str) -> list[Report]:
+        reports = self._publications.document(render_id).collection("reports").order_by("at").stream()
+        return [Report(user_id=s.id, reason=s.get("reason"), created_at=s.get("at")) for s in reports]
+
+    def change(self, render_id: str, change: Callable[[Publication], Publication]) -> Publication:
+        return self._update(render_id, change)
+
+    def for_review(self, limit: int = 200) -> list[Publication]:
+        query = self._publications.where(filter=FieldFilter("needs_review", "==", True)).limit(limit)
+        return sorted((Publication.model_validate(s.to_dict()) for s in query.stream()), key=review_order)
+
+    def transfer_owner(self, from_user: str, to_user: str) -> int:
+        query = self._publications.where(filter=FieldFilter("owner_id", "==", from_user))
+        moved = 0
+        for snapshot in query.stream():
+            self._update(snapshot.id, lambda publication: publication.model_copy(update={"owner_id": to_user}))
+            moved += 1
+        return moved
 
     def add_remix(self, render_id: str) -> None:
         self._update(render_id, lambda publication: publication.model_copy(update={"remixes": publication.remixes + 1}))

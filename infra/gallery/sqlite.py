@@ -6,9 +6,11 @@ publication's recounted totals are written together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 
-from infra.domain.publication import GalleryFilter, GallerySort, Publication, Vote
+from infra.domain.ids import now
+from infra.domain.publication import GalleryFilter, GallerySort, Publication, Report, Vote, review_order
 from infra.gallery import Gallery
 from infra.sqlite import SqliteDatabase
 
@@ -116,17 +118,46 @@ class SqliteGallery(Gallery):
         )
         return row["value"] if row else 0
 
-    def report(self, render_id: str, user_id: str) -> Publication:
+    def report(self, render_id: str, user_id: str, reason: str | None = None) -> Publication:
         with self._transaction() as connection:
             publication = self._require(connection, render_id)
             connection.execute(
-                "INSERT OR IGNORE INTO reports (render_id, user_id, created_at) VALUES (?, ?, datetime('now'))",
-                (render_id, user_id),
+                "INSERT OR IGNORE INTO reports (render_id, user_id, reason, created_at) VALUES (?, ?, ?, ?)",
+                (render_id, user_id, reason, now().isoformat()),
             )
             [reports] = connection.execute("SELECT COUNT(*) FROM reports WHERE render_id = ?", (render_id,)).fetchone()
             publication = publication.counted(publication.up, publication.down, reports)
             self._write(connection, publication)
         return publication
+
+    def reports_on(self, render_id: str) -> list[Report]:
+        rows = self._db.connect().execute(
+            "SELECT user_id, reason, created_at FROM reports WHERE render_id = ? ORDER BY created_at, user_id",
+            (render_id,),
+        )
+        return [Report(user_id=row["user_id"], reason=row["reason"], created_at=row["created_at"]) for row in rows]
+
+    def change(self, render_id: str, change: Callable[[Publication], Publication]) -> Publication:
+        with self._transaction() as connection:
+            publication = change(self._require(connection, render_id))
+            self._write(connection, publication)
+        return publication
+
+    def for_review(self, limit: int = 200) -> list[Publication]:
+        rows = self._db.connect().execute(
+            "SELECT data FROM publications WHERE json_extract(data, '$.needs_review') = 1 LIMIT ?", (limit,)
+        )
+        return sorted((Publication.model_validate_json(row["data"]) for row in rows), key=review_order)
+
+    def transfer_owner(self, from_user: str, to_user: str) -> int:
+        with self._transaction() as connection:
+            rows = connection.execute(
+                "SELECT data FROM publications WHERE json_extract(data, '$.owner_id') = ?", (from_user,)
+            ).fetchall()
+            for row in rows:
+                publication = Publication.model_validate_json(row["data"])
+                self._write(connection, publication.model_copy(update={"owner_id": to_user}))
+        return len(rows)
 
     def add_remix(self, render_id: str) -> None:
         with self._transaction() as connection:

@@ -22,6 +22,7 @@ from typing import Any
 
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
+from infra.domain.user import User
 
 
 class Records(abc.ABC):
@@ -32,7 +33,29 @@ class Records(abc.ABC):
         """Raises when the records cannot be written or read now (readiness)."""
 
     @abc.abstractmethod
-    def ensure_user(self, user_id: str) -> None: ...
+    def ensure_user(self, user_id: str) -> None:
+        """Makes a bare record of the user unless there is one (its created_at stays)."""
+
+    @abc.abstractmethod
+    def get_user(self, user_id: str) -> User | None: ...
+
+    @abc.abstractmethod
+    def save_user(self, user: User) -> None:
+        """Creates the user whole, or updates who they are (account, email, name) and keeps
+        what only an admin changes (publishing_blocked) and created_at."""
+
+    @abc.abstractmethod
+    def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
+        """An admin stops an account from publishing, or lets it again (a record is made
+        when there is none)."""
+
+    @abc.abstractmethod
+    def users_blocked_from_publishing(self, limit: int = 200) -> list[User]: ...
+
+    @abc.abstractmethod
+    def transfer_work(self, from_user: str, to_user: str) -> int:
+        """Gives one user's scenes and renders to another: an anonymous person who signs
+        in keeps what they made. The number of scenes and renders moved."""
 
     @abc.abstractmethod
     def save_scene(self, scene: Scene) -> None:

@@ -9,23 +9,30 @@ infra/firestore_indexes.json, which terraform creates (the emulator needs none).
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from infra.domain.ids import now
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
+from infra.domain.user import User
 from infra.firestore import Document, compare_and_set, count
 from infra.records import Records
 
 # Each instance's readiness probe writes a document of its own.
 _INSTANCE = f"web-{uuid.uuid4().hex[:12]}"
+# Firestore commits at most 500 writes at once.
+_BATCH = 500
+# Who a user is, which signing in may update; publishing_blocked and created_at are not among them.
+_PROFILE = ("account", "email", "name")
 
 
 class FirestoreRecords(Records):
@@ -42,7 +49,47 @@ class FirestoreRecords(Records):
             raise RuntimeError("a document just written could not be read back")
 
     def ensure_user(self, user_id: str) -> None:
-        self._users.document(user_id).set({"created_at": firestore.SERVER_TIMESTAMP}, merge=True)
+        with contextlib.suppress(AlreadyExists):  # a user's created_at is when they were first seen
+            self._users.document(user_id).create(User(id=user_id).model_dump(exclude={"id"}))
+
+    def get_user(self, user_id: str) -> User | None:
+        snapshot = self._users.document(user_id).get()
+        return _user(snapshot) if snapshot.exists else None
+
+    def save_user(self, user: User) -> None:
+        reference = self._users.document(user.id)
+        try:
+            reference.create(user.model_dump(exclude={"id"}))
+        except AlreadyExists:
+            reference.update(user.model_dump(include=set(_PROFILE)))
+
+    def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
+        reference = self._users.document(user_id)
+        try:
+            reference.update({"publishing_blocked": blocked})
+        except NotFound:
+            with contextlib.suppress(AlreadyExists):  # made meanwhile: update it below
+                reference.create(User(id=user_id, publishing_blocked=blocked).model_dump(exclude={"id"}))
+            reference.update({"publishing_blocked": blocked})
+        return _user(reference.get())
+
+    def users_blocked_from_publishing(self, limit: int = 200) -> list[User]:
+        query = self._users.where(filter=FieldFilter("publishing_blocked", "==", True)).limit(limit)
+        return sorted((_user(snapshot) for snapshot in query.stream()), key=lambda user: user.id)
+
+    def transfer_work(self, from_user: str, to_user: str) -> int:
+        self.ensure_user(to_user)
+        moved = 0
+        for collection in (self._scenes, self._renders):
+            query = collection.where(filter=FieldFilter("user_id", "==", from_user))
+            snapshots = list(query.stream())
+            for start in range(0, len(snapshots), _BATCH):
+                batch = self._client.batch()
+                for snapshot in snapshots[start : start + _BATCH]:
+                    batch.update(snapshot.reference, {"user_id": to_user})
+                batch.commit()
+            moved += len(snapshots)
+        return moved
 
     def save_scene(self, scene: Scene) -> None:
         self._scenes.document(scene.id).set(scene.model_dump())
@@ -186,6 +233,10 @@ def _held_by(document: Document, runner: str) -> bool:
 
 def _json(render: Render) -> Document:
     return render.spec.model_dump(mode="json")
+
+
+def _user(snapshot: firestore.DocumentSnapshot) -> User:
+    return User.model_validate((snapshot.to_dict() or {}) | {"id": snapshot.id})
 
 
 def _render(snapshot: firestore.DocumentSnapshot) -> Render:

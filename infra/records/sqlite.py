@@ -10,6 +10,7 @@ from typing import Any
 from infra.domain.ids import now
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
+from infra.domain.user import User
 from infra.records import Records
 from infra.sqlite import SqliteDatabase
 
@@ -30,6 +31,48 @@ class SqliteRecords(Records):
 
     def ensure_user(self, user_id: str) -> None:
         self._execute("INSERT OR IGNORE INTO users (id, created_at) VALUES (?, ?)", (user_id, _iso(now())))
+
+    def get_user(self, user_id: str) -> User | None:
+        row = self._execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        return _user(row) if row else None
+
+    def save_user(self, user: User) -> None:
+        self._execute(
+            "INSERT INTO users (id, created_at, account, email, name, publishing_blocked) "
+            "VALUES (:id, :created_at, :account, :email, :name, :publishing_blocked) "
+            "ON CONFLICT(id) DO UPDATE SET account = excluded.account, email = excluded.email, name = excluded.name",
+            user.model_dump() | {"created_at": _iso(user.created_at)},
+        )
+
+    def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
+        self.ensure_user(user_id)
+        self._execute("UPDATE users SET publishing_blocked = ? WHERE id = ?", (blocked, user_id))
+        user = self.get_user(user_id)
+        assert user is not None  # just made, and users are never deleted
+        return user
+
+    def users_blocked_from_publishing(self, limit: int = 200) -> list[User]:
+        rows = self._execute("SELECT * FROM users WHERE publishing_blocked = 1 ORDER BY id LIMIT ?", (limit,))
+        return [_user(row) for row in rows]
+
+    def transfer_work(self, from_user: str, to_user: str) -> int:
+        self.ensure_user(to_user)
+        connection = self._db.connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # A scene keeps its owner twice: the column the queries use, and the stored scene.
+            scenes = connection.execute(
+                "UPDATE scenes SET user_id = :to, data = json_set(data, '$.user_id', :to) WHERE user_id = :from",
+                {"to": to_user, "from": from_user},
+            ).rowcount
+            renders = connection.execute(
+                "UPDATE renders SET user_id = ? WHERE user_id = ?", (to_user, from_user)
+            ).rowcount
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        return scenes + renders
 
     def save_scene(self, scene: Scene) -> None:
         self.ensure_user(scene.user_id)
@@ -153,6 +196,17 @@ class SqliteRecords(Records):
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds")
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        id=row["id"],
+        account=bool(row["account"]),
+        email=row["email"],
+        name=row["name"],
+        publishing_blocked=bool(row["publishing_blocked"]),
+        created_at=row["created_at"],
+    )
 
 
 def _render(row: sqlite3.Row) -> Render:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ADMIN_EMAIL, ROOT
 from tests.site import running_site
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,7 +48,7 @@ def browser():
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("live-data")
-    with running_site(data) as site:
+    with running_site(data, environment=os.environ | {"ANIMBOOKS_ADMIN_EMAILS": ADMIN_EMAIL}) as site:
         yield site.base
     shutil.rmtree(data, ignore_errors=True)
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from infra.domain.ids import now
-from infra.domain.publication import HIDE_AFTER_REPORTS, GalleryFilter, Publication
+from infra.domain.publication import REVIEW_AFTER_REPORTS, GalleryFilter, Publication
 from infra.domain.render import Render
 from infra.domain.storyboard import Storyboard, resolve_spec
 
@@ -101,15 +101,98 @@ def test_enough_votes_and_a_low_score_sink_out_of_the_default_view(gallery, publ
     assert not gallery.get(weak.render_id).sunk  # votes can lift it back
 
 
-def test_reports_hide_a_clip_one_per_person(gallery, publish):
+def test_reports_hold_a_clip_for_review_one_per_person(gallery, publish):
     clip = publish()
-    for _ in range(HIDE_AFTER_REPORTS):
-        gallery.report(clip.render_id, "same person")
-    assert gallery.get(clip.render_id).reports == 1 and not gallery.get(clip.render_id).hidden
-    for reporter in range(HIDE_AFTER_REPORTS):
-        hidden = gallery.report(clip.render_id, f"reporter {reporter}")
-    assert hidden.hidden
+    assert REVIEW_AFTER_REPORTS == 3  # the numbers below are worked out for three
+    for reason in ("first words", "second words", None):
+        gallery.report(clip.render_id, "same person", reason)
+    after_one = gallery.get(clip.render_id)
+    assert (after_one.reports, after_one.held, after_one.needs_review, after_one.listed) == (1, False, True, True)
+    assert [(r.user_id, r.reason) for r in gallery.reports_on(clip.render_id)] == [("same person", "first words")]
+    second = gallery.report(clip.render_id, "reporter 2")
+    assert (second.reports, second.held, second.listed) == (2, False, True)  # one short of the threshold
+    held = gallery.report(clip.render_id, "reporter 3", "unlawful")
+    assert (held.reports, held.held, held.hidden, held.listed) == (3, True, False, False)  # at the threshold
     assert gallery.page("new", GalleryFilter(include_sunk=True), 1)[0] == []
+    assert [r.user_id for r in gallery.reports_on(clip.render_id)] == ["same person", "reporter 2", "reporter 3"]
+    assert [p.render_id for p in gallery.for_review()] == [clip.render_id]
+
+
+def test_an_admin_clears_or_hides_and_later_reports_start_again(gallery, publish):
+    clip = publish()
+    for reporter in ("a", "b", "c"):
+        gallery.report(clip.render_id, reporter)
+    cleared = gallery.change(clip.render_id, Publication.cleared)
+    assert (cleared.held, cleared.hidden, cleared.listed, cleared.needs_review) == (False, False, True, False)
+    assert gallery.get(clip.render_id) == cleared and gallery.for_review() == []
+    assert [p.render_id for p in gallery.page("new", EVERYTHING, 1)[0]] == [clip.render_id]
+    gallery.report(clip.render_id, "a")  # the same people again: nothing new
+    assert gallery.get(clip.render_id).open_reports == 0
+    for reporter in ("d", "e"):
+        gallery.report(clip.render_id, reporter)
+    two_more = gallery.get(clip.render_id)
+    assert (two_more.open_reports, two_more.held, two_more.needs_review) == (2, False, True)
+    held_again = gallery.report(clip.render_id, "f")
+    assert held_again.held and held_again.open_reports == 3
+    hidden = gallery.change(clip.render_id, Publication.hidden_by_admin)
+    assert (hidden.hidden, hidden.held, hidden.listed, hidden.needs_review) == (True, False, False, False)
+    assert gallery.get(clip.render_id) == hidden
+
+
+def test_an_appeal_is_stored_once_and_a_refused_change_writes_nothing(gallery, publish):
+    clip = publish()
+    hidden = gallery.change(clip.render_id, Publication.hidden_by_admin)
+    appealed = gallery.change(clip.render_id, lambda p: p.appealed("It is a painting of a bridge.", now()))
+    assert (appealed.appeal, appealed.appeal_open, appealed.needs_review) == (
+        "It is a painting of a bridge.",
+        True,
+        True,
+    )
+    assert [p.render_id for p in gallery.for_review()] == [clip.render_id]
+
+    def refuse(publication: Publication) -> Publication:
+        raise ValueError("already appealed")
+
+    with pytest.raises(ValueError):
+        gallery.change(clip.render_id, refuse)
+    assert gallery.get(clip.render_id) == appealed
+    answered = gallery.change(clip.render_id, Publication.cleared)
+    assert (answered.listed, answered.appeal_open, answered.appeal) == (True, False, "It is a painting of a bridge.")
+    assert hidden.appeal is None
+    with pytest.raises(KeyError):
+        gallery.change("no-such-render", Publication.cleared)
+
+
+def test_the_review_queue_puts_held_clips_first_then_appeals_then_the_most_reported(gallery, publish):
+    one_report = publish(title="one report", minutes_ago=3)
+    appealed = publish(title="appealed", minutes_ago=2)
+    held = publish(title="held", minutes_ago=1)
+    two_reports = publish(title="two reports", minutes_ago=4)
+    publish(title="untouched")
+    gallery.report(one_report.render_id, "a")
+    for reporter in ("a", "b"):
+        gallery.report(two_reports.render_id, reporter)
+    for reporter in ("a", "b", "c"):
+        gallery.report(held.render_id, reporter)
+    gallery.change(appealed.render_id, Publication.hidden_by_admin)
+    gallery.change(appealed.render_id, lambda p: p.appealed("please", now()))
+    assert [p.title for p in gallery.for_review()] == ["held", "appealed", "two reports", "one report"]
+
+
+def test_publishing_again_keeps_the_moderation(gallery, publish):
+    clip = publish()
+    gallery.change(clip.render_id, Publication.hidden_by_admin)
+    gallery.unpublish(clip.render_id)
+    again = gallery.publish(clip.model_copy(update={"owner": "New name"}))
+    assert (again.hidden, again.listed, again.owner) == (True, False, "New name")
+
+
+def test_an_owners_publications_move_to_their_account(gallery, publish):
+    mine = publish(title="mine", owner="Reader")
+    publish(title="theirs")
+    assert gallery.transfer_owner(mine.owner_id, "local:ann@example.com") == 1
+    assert gallery.get(mine.render_id).owner_id == "local:ann@example.com"
+    assert gallery.transfer_owner(mine.owner_id, "local:ann@example.com") == 0
 
 
 def test_unpublish_and_publish_again_keep_the_counts(gallery, publish):

@@ -9,6 +9,7 @@ from infra.domain.ids import now
 from infra.domain.render import Render
 from infra.domain.scene import Question, Scene
 from infra.domain.storyboard import Storyboard, resolve_spec
+from infra.domain.user import User
 
 
 @pytest.fixture
@@ -188,3 +189,42 @@ def test_stale_renders_for_the_sweeper(records, make_render):
 
 def test_reachable_records_are_ready(records):
     records.check()  # raises when they are not
+
+
+def test_a_user_is_stored_and_signing_in_again_keeps_an_admins_block(records):
+    assert records.get_user("local:ann@example.com") is None
+    records.ensure_user("anon-" + "a" * 32)
+    bare = records.get_user("anon-" + "a" * 32)
+    assert bare is not None and (bare.account, bare.email, bare.publishing_blocked) == (False, None, False)
+    ann = User(id="local:ann@example.com", account=True, email="ann@example.com", name="Ann")
+    records.save_user(ann)
+    assert records.get_user(ann.id) == ann
+    blocked = records.set_publishing_blocked(ann.id, True)
+    assert blocked.publishing_blocked and blocked.email == "ann@example.com"
+    later = User(id=ann.id, account=True, email="ann@example.com", name="Ann K.", created_at=now())
+    records.save_user(later)  # she signs in again with a new name: still blocked, still created then
+    stored = records.get_user(ann.id)
+    assert stored == ann.model_copy(update={"name": "Ann K.", "publishing_blocked": True})
+    assert [u.id for u in records.users_blocked_from_publishing()] == [ann.id]
+    records.ensure_user(ann.id)  # a render of hers changes nothing of who she is
+    assert records.get_user(ann.id) == stored
+    assert not records.set_publishing_blocked(ann.id, False).publishing_blocked
+    assert records.users_blocked_from_publishing() == []
+    never_seen = records.set_publishing_blocked("google:123", True)
+    assert (never_seen.id, never_seen.publishing_blocked, never_seen.account) == ("google:123", True, False)
+
+
+def test_an_anonymous_persons_work_moves_to_their_account(records, make_render):
+    anonymous, account, other = "anon-" + "b" * 32, "google:4242", "anon-" + "c" * 32
+    scene = Scene(user_id=anonymous, text="The bridge at dusk.")
+    records.save_scene(scene)
+    theirs = [make_render(anonymous), make_render(anonymous)]
+    someone_elses = make_render(other)
+    assert records.transfer_work(anonymous, account) == 3
+    moved_scene = records.get_scene(scene.id)
+    assert moved_scene is not None and moved_scene.user_id == account
+    assert {r.id for r in records.list_renders(account)} == {r.id for r in theirs}
+    assert records.list_renders(anonymous) == []
+    assert [r.id for r in records.list_renders(other)] == [someone_elses.id]
+    assert records.count_renders_since(account, now() - timedelta(hours=1)) == 2
+    assert records.transfer_work(anonymous, account) == 0

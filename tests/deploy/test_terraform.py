@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from infra.bigquery import TABLE, UNIQUE, VIEWS_DIR
 from infra.domain import pricing
@@ -259,3 +260,63 @@ def test_monitoring_watches_the_site_renders_dead_letters_and_errors():
     assert "5xx" in alerts["server_errors"]["filter"]
     assert "dead_letter_message_count" in alerts["dead_letters"]["filter"]
     assert "google_monitoring_dashboard.overview" in MODULE.resources
+
+
+def web_container() -> dict:
+    return first(first(MODULE.resources["google_cloud_run_v2_service.web"]["template"])["containers"])
+
+
+def dynamic_envs(container: dict) -> list[dict]:
+    return [block["env"] for block in container["dynamic"] if "env" in block]
+
+
+def test_admins_are_set_per_stage_from_the_build():
+    env = first(dynamic_envs(web_container()))["for_each"]
+    assert 'ANIMBOOKS_ADMIN_EMAILS = join(",", var.admin_emails)' in env.replace("  ", " ").replace("    ", " ")
+    assert "ANIMBOOKS_ADMIN_EMAILS" in MODULE.variables["admin_emails"]["description"]
+    for stage in STAGES:
+        assert module_call(stage)["admin_emails"] == "${var.admin_emails}"
+        assert ENVIRONMENTS[stage].variables["admin_emails"]["default"] == []  # nobody until the build names them
+    build = yaml.safe_load((ROOT / "cloudbuild.yaml").read_text())
+    [plan] = [step for step in build["steps"] if step["id"] == "terraform-plan"]
+    assert "TF_VAR_admin_emails=${_ADMIN_EMAILS}" in plan["env"] and build["substitutions"]["_ADMIN_EMAILS"] == "[]"
+    assert Settings(admin_emails="Ops@Example.com,b@example.com").admin_emails == ["ops@example.com", "b@example.com"]
+
+
+def test_behind_iap_the_site_checks_assertions_made_for_its_own_service():
+    assert MODULE.locals["web_name"] == "animbooks-web"
+    assert MODULE.resources["google_cloud_run_v2_service.web"]["name"] == "${local.web_name}"
+    assert MODULE.locals["iap_audience"] == (
+        "/projects/${data.google_project.this.number}/locations/${var.region}/services/${local.web_name}"
+    )
+    named = {first(block["content"]).get("name"): block for block in dynamic_envs(web_container())}
+    audience = named["ANIMBOOKS_IAP_AUDIENCE"]
+    assert audience["for_each"] == "${var.iap_enabled ? [local.iap_audience] : []}"
+    assert first(audience["content"])["value"] == "${env.value}"
+
+
+def test_sign_in_with_google_reads_its_client_from_secret_manager_on_production_only():
+    assert module_call("production")["google_sign_in_enabled"] is True
+    assert module_call("internal")["google_sign_in_enabled"] is False
+    assert module_call("beta")["google_sign_in_enabled"] is False
+    secrets = MODULE.locals["google_oauth_secrets"]
+    assert set(secrets) == {"ANIMBOOKS_GOOGLE_CLIENT_ID", "ANIMBOOKS_GOOGLE_CLIENT_SECRET"}
+    assert {name.removeprefix("ANIMBOOKS_").lower() for name in secrets} <= set(Settings.model_fields)
+    secret = MODULE.resources["google_secret_manager_secret.google_oauth"]
+    assert "var.google_sign_in_enabled" in secret["for_each"] and secret["secret_id"] == "${each.value}"
+    # Their values are added by hand (docs/deploy.md): no version, so never in terraform's state.
+    versions = MODULE.resources_of("google_secret_manager_secret_version")
+    assert all("google_oauth" not in json.dumps(body) for body in versions.values())
+    [from_secrets] = [
+        block
+        for block in dynamic_envs(web_container())
+        if "value_source" in first(block["content"]) and "google_oauth" in json.dumps(block)
+    ]
+    assert "if var.google_sign_in_enabled" in from_secrets["for_each"]
+    reads = MODULE.resources["google_secret_manager_secret_iam_member.web_reads_secrets"]
+    assert "google_secret_manager_secret.google_oauth" in reads["for_each"]
+    [precondition] = first(MODULE.resources["google_cloud_run_v2_service.web"]["lifecycle"])["precondition"]
+    assert precondition["condition"] == "${!(var.iap_enabled && var.google_sign_in_enabled)}"
+    for stage in STAGES:
+        call = module_call(stage)
+        assert not (call["iap_enabled"] and call["google_sign_in_enabled"]), stage

@@ -135,10 +135,10 @@ def test_prompt_token_counter(api):
     assert body["counts"][0] == 4 and body["counts"][1] > 77
 
 
-def test_health_and_metrics(client, api, make_render, adapters):
+def test_health_and_metrics(client, admin, make_render, adapters):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     adapters.queue.submit(make_render().id)
-    metrics = client.get("/metrics")
+    metrics = admin.get("/metrics")
     assert metrics.content_type.startswith("text/plain; version=")
     text = metrics.get_data(as_text=True)
     assert "animbooks_render_queue_depth 1.0" in text
@@ -147,12 +147,12 @@ def test_health_and_metrics(client, api, make_render, adapters):
     assert "animbooks_render_seconds_count 0.0" in text
 
 
-def test_metrics_show_how_long_renders_took(client, adapters, make_render):
+def test_metrics_show_how_long_renders_took(admin, adapters, make_render):
     for seconds in (4.0, 12.0, 45.0):
         render = make_render()
         adapters.records.mark_running(render.id, 1, "r")
         adapters.records.mark_succeeded(render.id, "r", {}, {"render_s": seconds})
-    text = client.get("/metrics").get_data(as_text=True)
+    text = admin.get("/metrics").get_data(as_text=True)
     assert 'animbooks_render_seconds_bucket{le="5.0"} 1.0' in text
     assert 'animbooks_render_seconds_bucket{le="60.0"} 3.0' in text
     assert "animbooks_render_seconds_sum 61.0" in text

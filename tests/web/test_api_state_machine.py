@@ -1,6 +1,7 @@
 """Every API route driven in random orders and states by a Hypothesis state machine: two
-people, their scenes and renders in every state (queued, running, succeeded, failed,
-published, unpublished, deleted), with valid and hostile bodies. No answer is a 5xx.
+people with accounts (the second an admin) and an anonymous one, their scenes and renders
+in every state (queued, running, succeeded, failed, published, unpublished, held, hidden,
+appealed, deleted), with valid and hostile bodies. No answer is a 5xx.
 
 A render's job is played by a rule that moves it the way the render job would, through
 the records, so the states come without rendering anything."""
@@ -19,7 +20,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 from frontend_service import create_app
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
-from tests.conftest import EXAMPLE_STORYBOARD, ApiClient
+from tests.conftest import ADMIN_EMAIL, EXAMPLE_STORYBOARD, ApiClient, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,8 @@ class ApiMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self._folder = tempfile.TemporaryDirectory()
-        adapters = bootstrap(Settings(data_dir=Path(self._folder.name), daily_render_quota=1000))
+        settings = Settings(data_dir=Path(self._folder.name), daily_render_quota=1000, admin_emails=[ADMIN_EMAIL])
+        adapters = bootstrap(settings)
         self.adapters = adapters
         self.app = create_app(
             {
@@ -70,7 +72,13 @@ class ApiMachine(RuleBasedStateMachine):
             },
             adapters,
         )
-        self.people = [ApiClient(self.app.test_client()), ApiClient(self.app.test_client())]
+        # 0 and 1 act on each other's work; 1 is an admin; 2 never signs in.
+        self.people = [
+            signed_in(self.app, "sonya@example.com"),
+            signed_in(self.app, ADMIN_EMAIL),
+            ApiClient(self.app.test_client()),
+        ]
+        self.accounts = ["local:sonya@example.com", f"local:{ADMIN_EMAIL}"]
         self.statuses: list[tuple[str, str, int]] = []
 
     def teardown(self):
@@ -228,16 +236,67 @@ class ApiMachine(RuleBasedStateMachine):
         person, render = self.who(render, owner)
         self.call(person, "post", f"/api/renders/{render}/remix")
 
-    @rule(render=st.one_of(renders, renders, renders, IDS), owner=st.booleans())
-    def report(self, render, owner):
+    @rule(
+        render=st.one_of(renders, renders, renders, IDS),
+        owner=st.booleans(),
+        body=st.none() | st.just({"reason": "unlawful"}) | ANY_JSON,
+    )
+    def report(self, render, owner, body):
         person, render = self.who(render, owner)
-        self.call(person, "post", f"/api/renders/{render}/report")
+        self.call(person, "post", f"/api/renders/{render}/report", json=body)
+
+    @rule(render=st.one_of(renders, renders, renders, IDS), owner=as_owner, body=st.just({"note": "mine"}) | ANY_JSON)
+    def appeal(self, render, owner, body):
+        person, render = self.who(render, owner)
+        self.call(person, "post", f"/api/renders/{render}/appeal", json=body)
+
+    @rule(
+        render=st.one_of(renders, renders, renders, IDS),
+        method=st.sampled_from(["get", "post", "delete"]),
+        action=st.sampled_from(["clear", "hide"]),
+    )
+    def anonymous_tries(self, render, method, action):
+        """The one who never signed in: votes, reports, publishing and moderation are refused."""
+        _, render = render
+        if method == "get":
+            self.call(2, "get", "/api/moderation")
+        elif method == "post":
+            self.call(2, "put", f"/api/renders/{render}/vote", json={"value": 1})
+            self.call(2, "post", f"/api/renders/{render}/report")
+            self.call(2, "post", f"/api/moderation/{render}/{action}")
+        else:
+            self.call(2, "post", f"/api/renders/{render}/publish", json={})
+
+    @rule(person=people_)
+    def review_queue(self, person):
+        self.call(person, "get", "/api/moderation")
+
+    @rule(
+        person=people_,
+        render=st.one_of(renders, renders, renders, IDS),
+        action=st.sampled_from(["clear", "hide", "delete"]),
+    )
+    def moderate(self, person, render, action):
+        _, render = render
+        if action == "delete":
+            self.call(person, "delete", f"/api/moderation/{render}")
+        else:
+            self.call(person, "post", f"/api/moderation/{render}/{action}")
+
+    @rule(
+        person=people_,
+        account=st.sampled_from([0, 1, "anon-" + "0" * 32, "google:missing", "..%2F"]),
+        method=st.sampled_from(["put", "delete"]),
+    )
+    def block_publishing(self, person, account, method):
+        user_id = self.accounts[account] if isinstance(account, int) else account
+        self.call(person, method, f"/api/moderation/accounts/{user_id}/publishing-block")
 
     @rule(person=people_, body=st.fixed_dictionaries({"texts": st.lists(TEXT, max_size=3)}) | ANY_JSON)
     def prompt_tokens(self, person, body):
         self.call(person, "post", "/api/prompt-tokens", json=body)
 
-    @rule(person=people_, path=st.sampled_from(["/api/session", "/api/openapi.json"]))
+    @rule(person=st.integers(0, 2), path=st.sampled_from(["/api/session", "/api/openapi.json"]))
     def documents(self, person, path):
         self.call(person, "get", path)
 

@@ -12,7 +12,7 @@ from infra.domain.pricing import egress_cost
 from infra.domain.usage import UsageEvent
 from infra.storage.local import LocalStorage
 from infra.usage import UsageSink
-from tests.conftest import ApiClient, user_of
+from tests.conftest import ApiClient, signed_in, user_of
 
 VIDEO = bytes(range(256)) * 4  # 1,024 bytes; the byte at each position is known
 PRIVATE, PUBLIC = "private, no-store", "public, max-age=300"
@@ -40,6 +40,19 @@ def app(adapters, usage):
 
 
 @pytest.fixture
+<<<<<<< HEAD
+=======
+def owner(app):
+    return signed_in(app, "sonya@example.com")  # publishing takes an account
+
+
+@pytest.fixture
+def visitor(app):
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+>>>>>>> issue-15a
 def clip(owner, finished_render):
     return finished_render(owner, video=VIDEO)
 

@@ -11,14 +11,17 @@ import pytest
 
 from frontend_service import create_app
 from infra.bootstrap import bootstrap
-from tests.conftest import ROOT
+from tests.conftest import ADMIN_EMAIL, ROOT, signed_in
 from tests.site import free_port
 
 
-def site_over(data_dir):
+def site_over(data_dir, admin: bool = False):
+    """A browser on the site over a data folder; an admin's, for the reports."""
     from infra.settings import Settings
 
-    return create_app({"TESTING": True, "START_WORKER": False}, bootstrap(Settings(data_dir=data_dir))).test_client()
+    settings = Settings(data_dir=data_dir, admin_emails=[ADMIN_EMAIL])
+    app = create_app({"TESTING": True, "START_WORKER": False}, bootstrap(settings))
+    return signed_in(app, ADMIN_EMAIL).client if admin else app.test_client()
 
 
 def test_ready_when_every_store_answers(client):
@@ -51,7 +54,7 @@ def test_a_broken_usage_database_fails_no_request(tmp_path):
     """Before, an unreadable DuckDB file made every new scene, /reports and every CSV
     answer 500, also after a restart, while /healthz said 200."""
     data_dir = tmp_path / "data"
-    client = site_over(data_dir)
+    client = site_over(data_dir, admin=True)
     token = client.get("/api/session").get_json()["csrf_token"]
     assert client.post("/api/scenes", json={"text": "A lighthouse."}, headers={"X-CSRFToken": token}).status_code == 201
     assert client.get("/reports").status_code == 200

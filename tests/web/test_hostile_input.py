@@ -3,6 +3,7 @@
 import pytest
 
 from infra.sqlite import SqliteDatabase
+from tests.conftest import signed_in
 
 SCRIPT = "<script>alert('x')</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
@@ -141,14 +142,16 @@ def test_session_cookie_flags(adapters, secure):
 BOMB = b"[" * 30_000  # parsed recursively, it would exhaust the interpreter's stack
 
 
-def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, api, finished_render):
+def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, finished_render):
     from frontend_service.openapi import OPERATIONS
 
+    api = signed_in(app, "sonya@example.com")  # publishing takes an account
     scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
     render = finished_render(api)
     assert api.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
     reading = [(method, path) for method, path, _, body, _ in OPERATIONS if body is not None and method != "get"]
-    assert len(reading) == 7  # scenes, answers, storyboard, renders, publish, vote, prompt-tokens
+    # scenes, answers, storyboard, renders, publish, vote, report, appeal, prompt-tokens
+    assert len(reading) == 9
     for method, path in reading:
         url = path.format(scene_id=scene["id"], render_id=render.id)
         for body in (BOMB, b'{"text": ' + BOMB):
@@ -197,9 +200,10 @@ def test_numbers_written_as_numbers_are_fine(api, storyboard_data):
 
 
 @pytest.mark.parametrize("value", ["1", True, False, 1.0, 2, -2])
-def test_a_vote_is_minus_one_zero_or_one_as_a_number(api, finished_render, value):
-    render = finished_render(api)
-    assert api.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
+def test_a_vote_is_minus_one_zero_or_one_as_a_number(app, finished_render, value):
+    owner, api = signed_in(app, "sonya@example.com"), signed_in(app, "dunya@example.com")
+    render = finished_render(owner)
+    assert owner.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
     response = api.put(f"/api/renders/{render.id}/vote", json={"value": value})
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"][0]["field"] == "value"
@@ -257,8 +261,10 @@ def label_sets(client) -> set[tuple]:
     }
 
 
-def test_unknown_methods_and_addresses_do_not_grow_the_metrics(client):
+def test_unknown_methods_and_addresses_do_not_grow_the_metrics(admin):
     import random
+
+    client = admin.client  # the metrics are an admin's
     import string
 
     for method in ("GET", "BREW"):  # one request of each kind the loop below sends
@@ -274,5 +280,5 @@ def test_unknown_methods_and_addresses_do_not_grow_the_metrics(client):
         assert client.open(path, method=method).status_code in (404, 405)
     assert label_sets(client) == before
     methods = {dict(labels)["method"] for _, labels in before}
-    assert methods == {"GET", "other"}
+    assert methods == {"GET", "POST", "other"}  # POST: the admin's sign-in
     assert len(client.get("/metrics").data) < size + 200  # the counts grow by a few digits, not by label sets

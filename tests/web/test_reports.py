@@ -15,8 +15,15 @@ from frontend_service.blueprints.reports import LOOKER_SOURCES, looker_studio_ur
 from infra.bigquery import view_names
 from infra.domain.ids import now
 from infra.domain.usage import UsageEvent
+from tests.conftest import google_account_session
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+
+
+@pytest.fixture
+def client(admin):
+    """The reports are an admin's (tests/web/test_roles.py holds everyone else off)."""
+    return admin.client
 
 
 @pytest.fixture
@@ -127,9 +134,10 @@ def test_an_unknown_view_is_not_found(client):
 def test_in_cloud_mode_the_page_links_to_looker_studio(adapters):
     settings = adapters.settings.model_copy(update={"mode": "cloud", "gcp_project": "books-prod"})
     app = create_app({"TESTING": True, "START_WORKER": False}, dataclasses.replace(adapters, settings=settings))
-    page = app.test_client().get("/reports").get_data(as_text=True)
+    admin = google_account_session(app)
+    page = admin.get("/reports").get_data(as_text=True)
     assert "https://lookerstudio.google.com/reporting/create?" in page
-    assert app.test_client().get("/reports/daily_cost.csv").status_code == 404  # the data lives in BigQuery
+    assert admin.get("/reports/daily_cost.csv").status_code == 404  # the data lives in BigQuery
 
 
 def test_the_looker_studio_link_has_every_view_as_a_data_source(settings):

@@ -3,23 +3,25 @@
 module "animated_books" {
   source = "../../modules/animated_books"
 
-  project_id            = var.project_id
-  region                = var.region
-  data_location         = { firestore = var.region, bigquery = var.region }
-  stage                 = "internal"
-  image_tag             = var.image_tag
-  web_instances         = { min = 0, max = 2 }
-  iap_enabled           = true
-  iap_members           = var.iap_members
-  max_parallel_renders  = 1
-  job_max_retries       = 1
-  job_task_timeout_s    = 1800
-  daily_render_quota    = 50
-  model_paths           = { base_model = "stable-diffusion-v1-5", motion_adapter = "animatediff_lightning_4step_diffusers.safetensors" }
-  openai_enabled        = true
-  backup_retention_days = 7
-  deletion_protection   = false
-  billing_account       = var.billing_account
-  monthly_budget_usd    = 73
-  alert_email           = var.alert_email
+  project_id             = var.project_id
+  region                 = var.region
+  data_location          = { firestore = var.region, bigquery = var.region }
+  stage                  = "internal"
+  image_tag              = var.image_tag
+  web_instances          = { min = 0, max = 2 }
+  iap_enabled            = true
+  iap_members            = var.iap_members
+  admin_emails           = var.admin_emails
+  google_sign_in_enabled = false
+  max_parallel_renders   = 1
+  job_max_retries        = 1
+  job_task_timeout_s     = 1800
+  daily_render_quota     = 50
+  model_paths            = { base_model = "stable-diffusion-v1-5", motion_adapter = "animatediff_lightning_4step_diffusers.safetensors" }
+  openai_enabled         = true
+  backup_retention_days  = 7
+  deletion_protection    = false
+  billing_account        = var.billing_account
+  monthly_budget_usd     = 73
+  alert_email            = var.alert_email
 }

@@ -31,3 +31,9 @@ variable "iap_members" {
   type        = list(string)
   default     = []
 }
+
+variable "admin_emails" {
+  description = "Who is an admin of the site: the reports, the metrics and the moderation page."
+  type        = list(string)
+  default     = []
+}

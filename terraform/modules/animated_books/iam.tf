@@ -87,10 +87,13 @@ resource "google_service_account_iam_member" "web_signs_as_itself" {
 }
 
 resource "google_secret_manager_secret_iam_member" "web_reads_secrets" {
-  for_each = {
-    session = google_secret_manager_secret.session_key.id
-    openai  = google_secret_manager_secret.openai_api_key.id
-  }
+  for_each = merge(
+    {
+      session = google_secret_manager_secret.session_key.id
+      openai  = google_secret_manager_secret.openai_api_key.id
+    },
+    { for name, secret in google_secret_manager_secret.google_oauth : name => secret.id },
+  )
   secret_id = each.value
   role      = "roles/secretmanager.secretAccessor"
   member    = google_service_account.web.member

@@ -14,6 +14,16 @@ locals {
   iap_sa     = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-iap.iam.gserviceaccount.com"
   job_name   = "animate-job"
   models_dir = "/models"
+  web_name   = "animbooks-web"
+
+  # IAP's signed header names the service it was made for: a Cloud Run service's audience
+  # is /projects/NUMBER/locations/REGION/services/NAME (the site checks it, identity.py).
+  iap_audience = "/projects/${data.google_project.this.number}/locations/${var.region}/services/${local.web_name}"
+  # The web service's setting -> the secret that holds it, for sign-in with Google.
+  google_oauth_secrets = {
+    ANIMBOOKS_GOOGLE_CLIENT_ID     = "google-oauth-client-id"
+    ANIMBOOKS_GOOGLE_CLIENT_SECRET = "google-oauth-client-secret"
+  }
 
   # What the web service, the job and the trigger all read (infra/settings.py).
   common_env = {

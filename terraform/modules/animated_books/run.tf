@@ -3,7 +3,7 @@
 resource "google_cloud_run_v2_service" "web" {
   provider             = google-beta # iap_enabled is in google-beta only, in 6.x
   project              = var.project_id
-  name                 = "animbooks-web"
+  name                 = local.web_name
   location             = var.region
   ingress              = "INGRESS_TRAFFIC_ALL"
   launch_stage         = "BETA" # Cloud Run's own IAP integration
@@ -45,10 +45,33 @@ resource "google_cloud_run_v2_service" "web" {
           ANIMBOOKS_BIGQUERY_DATASET   = google_bigquery_dataset.usage.dataset_id
           # Google's front end is the one proxy whose X-Forwarded-For entry is the caller.
           ANIMBOOKS_TRUSTED_PROXIES = "1"
+          ANIMBOOKS_ADMIN_EMAILS    = join(",", var.admin_emails)
         })
         content {
           name  = env.key
           value = env.value
+        }
+      }
+
+      # Behind IAP every request must carry IAP's assertion for this service.
+      dynamic "env" {
+        for_each = var.iap_enabled ? [local.iap_audience] : []
+        content {
+          name  = "ANIMBOOKS_IAP_AUDIENCE"
+          value = env.value
+        }
+      }
+
+      dynamic "env" {
+        for_each = { for name, secret in local.google_oauth_secrets : name => secret if var.google_sign_in_enabled }
+        content {
+          name = env.key
+          value_source {
+            secret_key_ref {
+              secret  = google_secret_manager_secret.google_oauth[env.key].secret_id
+              version = "latest"
+            }
+          }
         }
       }
 
@@ -96,6 +119,13 @@ resource "google_cloud_run_v2_service" "web" {
           path = "/readyz"
         }
       }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = !(var.iap_enabled && var.google_sign_in_enabled)
+      error_message = "Behind IAP people are already signed in: turn off google_sign_in_enabled where iap_enabled is on."
     }
   }
 

@@ -1,5 +1,6 @@
-# The OpenAI key (its value is added by hand, never in terraform) and the key that signs
-# session cookies, shared by every instance of the web service.
+# The OpenAI key and the OAuth client of sign-in with Google (their values are added by
+# hand, never in terraform), and the key that signs session cookies, shared by every
+# instance of the web service.
 
 resource "google_secret_manager_secret" "openai_api_key" {
   #checkov:skip=CKV_GCP_128:Google-managed encryption; the key can be rotated by adding a version.
@@ -35,4 +36,20 @@ resource "google_secret_manager_secret" "session_key" {
 resource "google_secret_manager_secret_version" "session_key" {
   secret      = google_secret_manager_secret.session_key.id
   secret_data = random_password.session_key.result
+}
+
+# Sign-in with Google (production): the OAuth client made in the console (docs/deploy.md).
+# Both are secrets so that neither sits in terraform's state or the service's plain env.
+resource "google_secret_manager_secret" "google_oauth" {
+  #checkov:skip=CKV_GCP_128:Google-managed encryption; the client can be rotated by adding a version.
+  for_each  = { for name, secret in local.google_oauth_secrets : name => secret if var.google_sign_in_enabled }
+  project   = var.project_id
+  secret_id = each.value
+  labels    = local.labels
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.apis]
 }

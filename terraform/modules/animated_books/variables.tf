@@ -45,6 +45,16 @@ variable "iap_enabled" {
   type        = bool
 }
 
+variable "admin_emails" {
+  description = "Who is an admin of the site (ANIMBOOKS_ADMIN_EMAILS): the reports, the metrics and the moderation page. IAP puts no groups in its assertion, so an allowlist of emails."
+  type        = list(string)
+}
+
+variable "google_sign_in_enabled" {
+  description = "Sign-in with Google on the site (production): the web service reads the OAuth client from the google-oauth-client-id and google-oauth-client-secret secrets (add their versions first, docs/deploy.md). Never together with IAP, which signs people in itself."
+  type        = bool
+}
+
 variable "iap_members" {
   description = "Who may pass IAP (user:, group: or domain: members); unused without IAP."
   type        = list(string)
