@@ -3,11 +3,22 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A CPU build on these machines. It goes in first and pinned (the version locks/refresh.py
-# names; the job image installs the CUDA build of the same): left to the resolver, torch
-# would come from the registry with several GB of CUDA packages. Elsewhere add the CPU
-# wheel index: make install TORCH="torch==2.13.0 --index-url <pytorch cpu index>"
-TORCH ?= torch==2.13.0
+# torch goes in first and pinned (the version locks/refresh.py names): left to the
+# resolver, it would come with whatever CUDA packages the day brings. Which build:
+#   TORCH_BUILD=cpu   the CPU build (these machines have it on disk; elsewhere add
+#                     TORCH_INDEX=https://download.pytorch.org/whl/cpu)
+#   TORCH_BUILD=cuda  the CUDA 12.8 build the job image installs, from PyTorch's index,
+#                     so the `gpu` tests run (they skip, saying so, without CUDA)
+#   TORCH_BUILD=auto  (the default) cuda where nvidia-smi sees a GPU, else cpu
+TORCH_VERSION := 2.13.0
+TORCH_BUILD ?= auto
+ifeq ($(TORCH_BUILD),auto)
+TORCH_BUILD := $(if $(shell nvidia-smi -L 2>/dev/null),cuda,cpu)
+endif
+ifeq ($(TORCH_BUILD),cuda)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cu128
+endif
+TORCH ?= torch==$(TORCH_VERSION)$(if $(TORCH_INDEX), --index-url $(TORCH_INDEX))
 STAMP := $(VENV)/.installed
 CHECKOV := .venv-checkov/bin/checkov
 

@@ -248,9 +248,17 @@ def _to_bytes(video: torch.Tensor) -> np.ndarray:
     return (video * 255).round().to(torch.uint8).permute(1, 2, 3, 0).cpu().numpy()
 
 
+# What torch's CPU allocator says when an allocation fails: "not enough memory" when it
+# checks a size itself, "can't allocate memory ... Error code 12 (Cannot allocate memory)"
+# when the operating system refuses (a container's or a ulimit's cap).
+_CPU_OUT_OF_MEMORY = ("not enough memory", "can't allocate memory", "Cannot allocate memory")
+
+
 def _is_out_of_memory(error: BaseException) -> bool:
     # CUDA raises OutOfMemoryError; the CPU allocator raises a plain RuntimeError.
-    return isinstance(error, (torch.OutOfMemoryError, MemoryError)) or "not enough memory" in str(error)
+    return isinstance(error, (torch.OutOfMemoryError, MemoryError)) or any(
+        words in str(error) for words in _CPU_OUT_OF_MEMORY
+    )
 
 
 def _device_name(device: torch.device) -> str:

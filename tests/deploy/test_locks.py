@@ -145,7 +145,7 @@ def test_one_version_per_package_everywhere_and_torch_left_to_each_install():
         text = (LOCKS / f"{name}.txt").read_text()
         assert not re.search(r"^(torch|triton|nvidia-[a-z0-9-]+)==", text, re.M), name
     makefile = (ROOT / "Makefile").read_text()
-    pinned = re.search(r"^TORCH \?= torch==(\S+)$", makefile, re.M)
+    pinned = re.search(r"^TORCH_VERSION := (\S+)$", makefile, re.M)
     assert pinned and pinned.group(1) == refresh.TORCH_VERSION
     assert f"torch=={refresh.TORCH_VERSION}" in DOCKERFILES["job"].read_text()
 
@@ -198,3 +198,20 @@ def test_the_lock_script_records_every_locked_version():
         locked |= {package: version for package, (version, _) in read_lock((LOCKS / f"{name}.txt").read_text()).items()}
     assert {name: entry["version"] for name, entry in WHEELS.items()} == locked
     assert Path(refresh.__file__).parent == LOCKS
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        ("cpu", "pip install --quiet torch==2.13.0\n"),
+        ("cuda", "pip install --quiet torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128\n"),
+    ],
+)
+def test_make_install_takes_the_torch_build_asked_for(build, expected):
+    """The CUDA build where a GPU is (TORCH_BUILD=auto picks it from nvidia-smi), so the gpu
+    tests can run there; the CPU build elsewhere."""
+    dry_run = subprocess.run(
+        ["make", "-n", "-B", ".venv/.installed", f"TORCH_BUILD={build}"], cwd=ROOT, capture_output=True, text=True
+    )
+    torch_lines = [line for line in dry_run.stdout.splitlines(keepends=True) if "install --quiet torch" in line]
+    assert [line.split("-m ", 1)[1] for line in torch_lines] == [expected]
