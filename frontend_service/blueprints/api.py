@@ -23,7 +23,7 @@ from typing import TypeVar
 from flask import Blueprint, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
-from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from frontend_service import services
 from frontend_service.api_models import (
@@ -58,17 +58,6 @@ from infra.domain.render import Render
 from infra.domain.scene import Scene
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-CHANGES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-@bp.before_request
-def _speaks_json():
-    """A change with a body that is not JSON is refused before anything is read: the API
-    speaks JSON, and a form or text/plain body is what a page on another site can send
-    without asking first (a CSRF token stops that too; this is the second lock)."""
-    has_body = request.content_length or request.headers.get("Transfer-Encoding")
-    if request.method in CHANGES and has_body and request.mimetype != "application/json":
-        raise UnsupportedMediaType()
 
 
 Model = TypeVar("Model", bound=BaseModel)

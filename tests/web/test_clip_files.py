@@ -40,8 +40,6 @@ def app(adapters, usage):
 
 
 @pytest.fixture
-<<<<<<< HEAD
-=======
 def owner(app):
     return signed_in(app, "sonya@example.com")  # publishing takes an account
 
@@ -52,7 +50,6 @@ def visitor(app):
 
 
 @pytest.fixture
->>>>>>> issue-15a
 def clip(owner, finished_render):
     return finished_render(owner, video=VIDEO)
 
