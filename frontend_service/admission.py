@@ -4,7 +4,10 @@
   (infra.counters), all at once or none: an account's daily count; for an anonymous
   visitor both the cookie's and the client address's, so a fresh cookie earns nothing.
   Which counters it took is stored with the render; cancelling gives exactly those back,
-  deleting gives nothing back (the render was started today all the same).
+  deleting gives nothing back (the render was started today all the same). A render
+  cancelled once its job had started has used GPU time: its give-back counts against a
+  daily allowance of give-backs as large as the quota, so starting and cancelling over
+  and over cannot keep a GPU busy on one day's quota.
 - The spend breaker: once the day's render spend (infra.spending) reaches the cap, new
   renders wait for 00:00 UTC, except an admin's; what is queued is still made.
 - Where a render stands: its place in the round-robin queue and when it should start and
@@ -126,12 +129,26 @@ class Admission:
             raise QuotaExceeded(refused.maximum, refused.expires_at)
         return [limit.key for limit in limits]
 
-    def give_back(self, render: Render) -> None:
-        """A cancelled render's quota goes back to the counters it came from."""
+    def give_back(self, render: Render, person: Person | None = None) -> bool:
+        """A cancelled render's quota goes back to the counters it came from: always when
+        it never left the queue; when its job had started (`person` given), only while the
+        person's give-backs of the day last. True when given back."""
+        counters = self._adapters.counters
         try:
-            self._adapters.counters.give_back(render.quota)
+            if person is not None:
+                limits = [
+                    Limit(f"give-backs:{limit.key}", limit.maximum, limit.expires_at)
+                    for limit in self.limits(person, render.created_at)
+                    if limit.key in render.quota
+                ]
+                if counters.take(limits) is not None:
+                    log.warning("render %s cancelled after it started: no give-back left today", render.id)
+                    return False
+            counters.give_back(render.quota)
         except Exception:  # the render is cancelled all the same; the person loses one render of today
             log.exception("could not give back the quota of cancelled render %s", render.id)
+            return False
+        return True
 
     def preset_for(self, person: Person, chosen: PresetName, keep: bool, moment: datetime) -> PresetName:
         """The preset a new render gets: the fastest when it would wait past the budget and

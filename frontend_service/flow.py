@@ -138,14 +138,16 @@ class SceneFlow:
         admission.forget_queue()
         return render
 
-    def cancel_render(self, user_id: str, render_id: str) -> Render:
-        """Stops a queued or running render and gives its quota back; a finished one is
-        left as it is (NotReady). Cancelling twice changes nothing the second time."""
+    def cancel_render(self, person: Person, render_id: str) -> Render:
+        """Stops a queued or running render and gives its quota back (admission.give_back
+        says when); a finished one is left as it is (NotReady). Cancelling twice changes
+        nothing the second time."""
+        user_id = person.user_id
         render = self.render(user_id, render_id)
         if render.state not in FINISHED and self._records.cancel(render_id):
             # Only the request that cancelled it gives its quota back: exactly once.
             self._adapters.queue.withdraw(render_id)
-            self.admission.give_back(render)
+            self.admission.give_back(render, None if render.state == "queued" else person)
             self.admission.forget_queue()
             return self.render(user_id, render_id)
         render = self.render(user_id, render_id)  # it finished, or was cancelled, meanwhile

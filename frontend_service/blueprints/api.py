@@ -234,7 +234,7 @@ def get_render(render_id: str):
 
 @bp.post("/renders/<render_id>/cancel")
 def cancel_render(render_id: str):
-    return _json(render_out(_flow().cancel_render(current_user(), render_id)))
+    return _json(render_out(_flow().cancel_render(current_person(), render_id)))
 
 
 @bp.get("/renders")

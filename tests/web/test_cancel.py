@@ -91,3 +91,17 @@ def test_the_local_worker_settles_a_request_whose_render_was_cancelled_while_it_
     adapters.queue.release(render_id)  # as if still to run: the worker delivers it again
     assert worker.run_once()
     assert adapters.queue.depth() == 0 and stored_render(adapters.records, render_id).state == "cancelled"
+
+
+def test_give_backs_for_renders_cancelled_after_they_started_last_only_as_long_as_the_quota(api, adapters, one_a_day):
+    """Start, let it run, cancel, start again: the GPU time is spent each time, so a day's
+    quota of one buys back one such cancel, not an endless loop of them."""
+    scene_id = with_storyboard(api)
+    for expected_next in (202, 429):
+        render_id = start(api, scene_id).get_json()["render_id"]
+        adapters.records.mark_running(render_id, 1, "r")  # its job started: GPU time is being spent
+        assert api.post(f"/api/renders/{render_id}/cancel").get_json()["state"] == "cancelled"
+        assert start(api, scene_id).status_code == expected_next
+        if expected_next == 202:  # the render that came back; cancelled while still queued: free
+            queued = adapters.records.list_renders(stored_render(adapters.records, render_id).user_id)[0]
+            assert api.post(f"/api/renders/{queued.id}/cancel").status_code == 200

@@ -100,7 +100,7 @@ def test_the_render_page_offers_cancel_while_unfinished_and_delete_after(api, fi
     api.post(f"/api/renders/{render_id}/cancel")
     page = api.get(f"/renders/{render_id}").get_data(as_text=True)
     assert '<section id="progress" aria-live="polite" hidden>' in page
-    assert "This render was cancelled" in page and 'id="delete" class="secondary">' in page
+    assert "This render was cancelled." in page and 'id="delete" class="secondary">' in page
     russian = api.get(f"/renders/{render_id}", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "Этот рендер отменён" in russian and "Отменить этот рендер" in russian
 
