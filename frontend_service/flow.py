@@ -131,7 +131,7 @@ class SceneFlow:
             self._records.create_render(render)
             self._adapters.queue.submit(render.id)
         except BaseException:
-            # Nothing half-stored: no render without its request, no quota spent on neither.
+            # Nothing half-stored: no render without its request, no quota spent on a render not there.
             self._records.delete_render(render.id)
             admission.give_back(render)
             raise
