@@ -38,8 +38,8 @@ install: $(STAMP) $(CATALOGUES)
 
 # After changing UI text: refresh the catalogues, then translate the new entries.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o frontend_service/translations/messages.pot .
-	$(BIN)/pybabel update -i frontend_service/translations/messages.pot -d frontend_service/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -w 100 -o frontend_service/translations/messages.pot .
+	$(BIN)/pybabel update -i frontend_service/translations/messages.pot -d frontend_service/translations -w 100 --ignore-obsolete
 
 # The locked versions (locks/dev.txt, hash-checked), the same the images install; then
 # the project itself, editable, with nothing more resolved.

@@ -25,6 +25,7 @@ from animate_job.renderer import Renderer, RenderOutOfMemory, render_clip
 from infra.bootstrap import Adapters
 from infra.domain.ids import new_id
 from infra.domain.usage import render_attempt_event
+from infra.spending import record_render_attempt
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def run_render(
 
     def report(stage: str, value: float) -> None:
         if not records.report_progress(render_id, runner, stage, value):
-            raise Superseded(f"render {render_id} was taken over by a newer attempt")
+            raise Superseded(f"render {render_id} was cancelled or taken over by a newer attempt")
 
     started = time.perf_counter()
     stored: list[str] = []
@@ -78,12 +79,14 @@ def run_render(
                 stored.append(key)
                 artifacts[name] = key
         if not records.mark_succeeded(render_id, runner, artifacts, files.timings):
-            raise Superseded(f"render {render_id} was finished or taken over by another attempt")
+            raise Superseded(f"render {render_id} was cancelled, finished or taken over by another attempt")
     except Superseded as lost:
-        log.warning("render %s attempt %d stops: %s", render_id, attempt, lost)
+        now_state = records.get_render(render_id)
+        status = "cancelled" if now_state is not None and now_state.state == "cancelled" else "superseded"
+        log.warning("render %s attempt %d stops (%s): %s", render_id, attempt, status, lost)
         for key in stored:
             adapters.storage.delete(key)
-        adapters.usage.record(render_attempt_event(render, time.perf_counter() - started, "superseded", device))
+        record_render_attempt(adapters, render_attempt_event(render, time.perf_counter() - started, status, device))
         return 0
     except Exception as error:  # any failure: the person sees the reason, the queue decides on a retry
         reason = _reason(error)
@@ -94,9 +97,9 @@ def run_render(
             records.mark_failed(render_id, reason, runner=runner)
         else:
             records.requeue(render_id, note=f"attempt {attempt} failed: {reason}", runner=runner)
-        adapters.usage.record(render_attempt_event(render, time.perf_counter() - started, "failed", device))
+        record_render_attempt(adapters, render_attempt_event(render, time.perf_counter() - started, "failed", device))
         return EXIT_RETRY
-    adapters.usage.record(render_attempt_event(render, time.perf_counter() - started, "succeeded", device))
+    record_render_attempt(adapters, render_attempt_event(render, time.perf_counter() - started, "succeeded", device))
     return 0
 
 

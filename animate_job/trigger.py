@@ -4,9 +4,11 @@ Three functions-framework entry points, each an HTTP function:
 - on_render_request (the render-requests push subscription): reads the push body
   exactly as Pub/Sub documents it (PushEnvelope), moves the render from queued to
   dispatching (only one delivery can), then runs the render job with RENDER_ID as an
-  environment override. At the cap on parallel GPU renders, or when the Cloud Run Admin
-  API answers 429 or quota, it answers 429: Pub/Sub redelivers with backoff and the
-  render stays queued. The job itself does the rest (animate_job.run).
+  environment override. At the cap on parallel GPU renders, at the cap on one person's
+  renders in flight (so one person's many renders never hold everyone else's back), or
+  when the Cloud Run Admin API answers 429 or quota, it answers 429: Pub/Sub redelivers
+  with backoff and the render stays queued. A cancelled render's request is acknowledged
+  and starts nothing. The job itself does the rest (animate_job.run).
 - on_dead_letter (the dead-letter topic's push subscription): a request that used up
   its deliveries fails its render, with a reason a person understands.
 - sweep_stuck_renders (Cloud Scheduler): re-publishes renders stuck queued or
@@ -52,7 +54,7 @@ except ConfigurationError as error:
 
 
 class AtCapacity(Exception):
-    """As many GPU renders run as allowed: the request waits for a redelivery."""
+    """As many GPU renders run as allowed, in all or of this person: the request waits for a redelivery."""
 
 
 class JobNotStarted(Exception):
@@ -127,6 +129,8 @@ class Dispatcher:
     jobs: run_v2.JobsClient
     job_path: str
     max_parallel: int
+    #: One person's renders dispatching or running at once; theirs beyond wait, others' go by.
+    max_per_person: int = 2
 
     def dispatch(self, render_id: str) -> str:
         """'started' when a job execution was asked for, 'ignored' for a repeated delivery."""
@@ -137,6 +141,11 @@ class Dispatcher:
         busy = self.records.count_renders("dispatching") + self.records.count_renders("running")
         if busy >= self.max_parallel:
             raise AtCapacity(f"{busy} renders in progress, the cap is {self.max_parallel}")
+        theirs = self.records.count_in_flight(render.user_id)
+        if theirs >= self.max_per_person:
+            raise AtCapacity(
+                f"{theirs} renders of this person in progress, the cap per person is {self.max_per_person}"
+            )
         if not self.records.mark_dispatching(render_id):
             return "ignored"  # another delivery got there first
         overrides = run_v2.RunJobRequest.Overrides(
@@ -183,6 +192,7 @@ def _dispatcher() -> Dispatcher:
         jobs=_jobs_client(),
         job_path=adapters.settings.render_job_path,
         max_parallel=adapters.settings.max_parallel_renders,
+        max_per_person=adapters.settings.max_renders_in_flight_per_person,
     )
 
 

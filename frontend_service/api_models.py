@@ -33,6 +33,11 @@ class StoryboardOut(BaseModel):
 
 class RenderStarted(BaseModel):
     render_id: str
+    #: The preset the render got: the one asked for, or the fastest when the queue is long.
+    preset: str
+    #: Set when the render got a faster preset than the one asked for (see notice).
+    requested_preset: str | None = None
+    notice: str | None = None
 
 
 class RenderOut(BaseModel):
@@ -45,6 +50,14 @@ class RenderOut(BaseModel):
     preset: str
     created_at: str
     error: str | None = None
+    #: The preset asked for, when a long queue gave the render a faster one.
+    requested_preset: str | None = None
+    #: While unfinished: how many renders start before this one (0: next, or started).
+    queue_position: int | None = None
+    #: While unfinished, once render times have been measured: when it should start and
+    #: finish (ISO 8601, UTC), from the typical render time and the renders made at once.
+    estimated_start: str | None = None
+    estimated_finish: str | None = None
     video_url: str | None = None
     poster_url: str | None = None
     preview_url: str | None = None

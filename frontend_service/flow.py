@@ -7,10 +7,9 @@ through the adapters; nothing here knows about HTTP.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from pydantic import BaseModel, Field
 
+from frontend_service.admission import Admission
 from frontend_service.dialogue.engine import (
     MAX_QUESTIONS,
     MAX_ROUNDS,
@@ -20,11 +19,12 @@ from frontend_service.dialogue.engine import (
     Refused,
 )
 from frontend_service.dialogue.language import language_of
+from frontend_service.identity import Person
 from infra.bootstrap import Adapters
 from infra.domain.ids import now
 from infra.domain.presets import DEFAULT_PRESET, PresetName
 from infra.domain.pricing import token_cost
-from infra.domain.render import Render
+from infra.domain.render import FINISHED, Render
 from infra.domain.scene import Scene
 from infra.domain.storyboard import Storyboard, resolve_spec
 from infra.domain.text import Text, VisibleText
@@ -46,6 +46,11 @@ class Answers(BaseModel):
 
 class RenderRequest(BaseModel):
     preset: PresetName = DEFAULT_PRESET
+    keep_preset: bool = Field(
+        default=False,
+        strict=True,
+        description="wait for this preset even when the queue is long (else a long queue gives the fastest preset)",
+    )
 
 
 class PromptTexts(BaseModel):
@@ -60,21 +65,12 @@ class NotReady(Exception):
     """The step asked for cannot happen yet; the message says what comes first."""
 
 
-class QuotaExceeded(Exception):
-    def __init__(self, limit: int, resets_at: datetime):
-        self.limit, self.resets_at = limit, resets_at
-        hours, rest = divmod(int((resets_at - now()).total_seconds()), 3600)
-        super().__init__(
-            f"You have started {limit} renders today, the daily limit. It resets at 00:00 UTC, "
-            f"in {hours} h {rest // 60} min."
-        )
-
-
 class SceneFlow:
     def __init__(self, adapters: Adapters, engine: DialogueEngine):
         self._adapters = adapters
         self._records = adapters.records
         self._engine = engine
+        self.admission = Admission(adapters)
 
     def create_scene(self, user_id: str, request: NewScene) -> Scene:
         scene = Scene(user_id=user_id, **request.model_dump())
@@ -114,22 +110,50 @@ class SceneFlow:
         self._records.save_scene(scene)
         return storyboard
 
-    def start_render(self, user_id: str, scene_id: str, request: RenderRequest) -> Render:
-        scene = self.scene(user_id, scene_id)
+    def start_render(self, person: Person, scene_id: str, request: RenderRequest) -> Render:
+        """Starts a render of the scene's storyboard, once the spend breaker and the
+        person's quotas let it in; a refused request stores and counts nothing."""
+        scene = self.scene(person.user_id, scene_id)
         if scene.storyboard is None:
             raise NotReady("this scene has no storyboard yet: answer the questions or skip to the storyboard first")
-        settings = self._adapters.settings
-        today = now()
-        midnight = datetime.combine(today.date(), time(), tzinfo=today.tzinfo)
-        if self._records.count_renders_since(user_id, midnight) >= settings.daily_render_quota:
-            raise QuotaExceeded(settings.daily_render_quota, midnight + timedelta(days=1))
-        spec = resolve_spec(
-            scene.storyboard, request.preset, base_model=settings.model, motion_adapter=settings.motion_adapter
+        settings, admission, moment = self._adapters.settings, self.admission, now()
+        admission.check_spend(person, moment)
+        preset = admission.preset_for(person, request.preset, request.keep_preset, moment)
+        spec = resolve_spec(scene.storyboard, preset, base_model=settings.model, motion_adapter=settings.motion_adapter)
+        render = Render(
+            user_id=person.user_id,
+            scene_id=scene.id,
+            spec=spec,
+            requested_preset=request.preset if preset != request.preset else None,
         )
-        render = Render(user_id=user_id, scene_id=scene.id, spec=spec)
-        self._records.create_render(render)
-        self._adapters.queue.submit(render.id)
+        render.quota = admission.take_quota(person, moment)
+        try:
+            self._records.create_render(render)
+            self._adapters.queue.submit(render.id)
+        except BaseException:
+            # Nothing half-stored: no render without its request, no quota spent on a render not there.
+            self._records.delete_render(render.id)
+            admission.give_back(render)
+            raise
+        admission.forget_queue()
         return render
+
+    def cancel_render(self, person: Person, render_id: str) -> Render:
+        """Stops a queued or running render and gives its quota back (admission.give_back
+        says when); a finished one is left as it is (NotReady). Cancelling twice changes
+        nothing the second time."""
+        user_id = person.user_id
+        render = self.render(user_id, render_id)
+        if render.state not in FINISHED and self._records.cancel(render_id):
+            # Only the request that cancelled it gives its quota back: exactly once.
+            self._adapters.queue.withdraw(render_id)
+            self.admission.give_back(render, None if render.state == "queued" else person)
+            self.admission.forget_queue()
+            return self.render(user_id, render_id)
+        render = self.render(user_id, render_id)  # it finished, or was cancelled, meanwhile
+        if render.state == "cancelled":
+            return render
+        raise NotReady("this render has already finished: there is nothing to cancel; delete it instead")
 
     def scene(self, user_id: str, scene_id: str) -> Scene:
         scene = self._records.get_scene(scene_id)

@@ -43,6 +43,13 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[Bas
     ("delete", "/api/renders/{render_id}", "Delete a finished render and its files (owner)", None, {204: None}),
     (
         "post",
+        "/api/renders/{render_id}/cancel",
+        "Cancel a queued or running render; its quota goes back (owner)",
+        None,
+        {200: RenderOut},
+    ),
+    (
+        "post",
         "/api/renders/{render_id}/publish",
         "Publish a clip to the gallery (owner)",
         PublishRequest,
@@ -118,7 +125,7 @@ ERRORS = {
     409: "a step that must wait for another",
     413: "request too large",
     422: "invalid input, with per-field errors",
-    429: "rate limit or daily quota",
+    429: "rate limit, daily quota or the day's spend cap, with Retry-After",
 }
 SCHEMA_REF = "#/components/schemas/{model}"
 

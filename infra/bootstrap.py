@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.counters import Counters
+from infra.counters.sqlite import SqliteCounters
 from infra.gallery import Gallery
 from infra.gallery.sqlite import SqliteGallery
 from infra.queue import RenderQueue
@@ -32,6 +34,8 @@ class Adapters:
     queue: RenderQueue
     usage: UsageSink
     gallery: Gallery
+    #: Quotas, rate limits and the day's render spend, shared by every instance.
+    counters: Counters
     #: The usage views run here, on one machine; on Google Cloud, BigQuery and Looker Studio run them.
     reports: UsageReports | None = None
 
@@ -50,6 +54,7 @@ def bootstrap(settings: Settings | None = None) -> Adapters:
         queue=SqliteRenderQueue(database),
         usage=UsageFiles(settings.usage_folder),
         gallery=SqliteGallery(database),
+        counters=SqliteCounters(database),
         reports=UsageReports(UsageWarehouse(settings.usage_folder, settings.usage_path)),
     )
 
@@ -57,6 +62,7 @@ def bootstrap(settings: Settings | None = None) -> Adapters:
 def _cloud(settings: Settings) -> Adapters:
     from google.cloud import firestore, pubsub_v1, storage  # type: ignore[attr-defined]  # no type information
 
+    from infra.counters.firestore import FirestoreCounters
     from infra.gallery.firestore import FirestoreGallery
     from infra.queue.pubsub import PubSubRenderQueue
     from infra.records.firestore import FirestoreRecords
@@ -77,4 +83,5 @@ def _cloud(settings: Settings) -> Adapters:
         ),
         usage=PubSubUsageSink(publisher, publisher.topic_path(settings.gcp_project, settings.usage_topic)),
         gallery=FirestoreGallery(client),
+        counters=FirestoreCounters(client),
     )

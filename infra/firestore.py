@@ -1,11 +1,12 @@
-"""What the Firestore adapters share: a compare-and-set on one document, and counting."""
+"""What the Firestore adapters share: a compare-and-set on one document or on several at
+once, and counting."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from google.api_core.exceptions import FailedPrecondition
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 from google.cloud import firestore
 
 Document = dict[str, Any]
@@ -38,6 +39,44 @@ def compare_and_set(
         except FailedPrecondition:
             continue  # another writer got there first: look again
     raise RuntimeError(f"{reference.path} kept changing under {TRANSITION_ATTEMPTS} attempts to update it")
+
+
+def compare_and_set_many(
+    client: firestore.Client,
+    references: Sequence[firestore.DocumentReference],
+    change: Callable[[list[Document | None]], list[Document | None] | None],
+) -> list[Document | None] | None:
+    """compare_and_set over several documents, all or none: reads them, and writes
+    change(them) in one batch whose every write holds only if its document is as read
+    (unchanged since, or still missing); one that is not fails the whole batch, and it
+    reads again. `change` gets the documents in order (None for a missing one) and
+    returns, in order, the fields to write to each (None leaves one alone), or None to
+    write nothing; the answer is what was written. Raises ContendedDocuments after
+    TRANSITION_ATTEMPTS changes by others."""
+    for _ in range(TRANSITION_ATTEMPTS):
+        snapshots = {snapshot.reference.path: snapshot for snapshot in client.get_all(list(references))}
+        read = [snapshots[reference.path] for reference in references]
+        fields = change([snapshot.to_dict() if snapshot.exists else None for snapshot in read])
+        if fields is None:
+            return None
+        batch = client.batch()
+        for reference, snapshot, update in zip(references, read, fields, strict=True):
+            if update is None:
+                continue
+            if snapshot.exists:
+                batch.update(reference, update, option=client.write_option(last_update_time=snapshot.update_time))
+            else:
+                batch.create(reference, update)  # fails if another writer made it meanwhile
+        try:
+            batch.commit()
+            return fields
+        except (FailedPrecondition, AlreadyExists):
+            continue  # another writer got there first: look again
+    raise ContendedDocuments(f"{len(references)} documents kept changing under {TRANSITION_ATTEMPTS} attempts")
+
+
+class ContendedDocuments(RuntimeError):
+    """Other writers changed the documents before every attempt to write them."""
 
 
 def count(query: firestore.Query) -> int:

@@ -18,6 +18,7 @@ def problems(adapters: Adapters) -> dict[str, str]:
         "queue": adapters.queue.check,
         "storage": adapters.storage.check,
         "usage": adapters.usage.check,
+        "counters": adapters.counters.check,
     }
     failing = {}
     for part, check in checks.items():

@@ -34,6 +34,7 @@ from infra.domain.render import FINISHED
 from infra.domain.usage import render_attempt_event
 from infra.job_lifeline import WORKER_PID_VARIABLE
 from infra.queue.sqlite import Delivery, SqliteRenderQueue
+from infra.spending import record_render_attempt
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ class LocalWorker:
             # The job died holding the render, so it could not record its own usage.
             started = render.started_at or now()
             ran_s = ((render.progress_at or started) - started).total_seconds()
-            self._adapters.usage.record(render_attempt_event(render, ran_s, "interrupted", None))
+            record_render_attempt(self._adapters, render_attempt_event(render, ran_s, "interrupted", None))
             if last_attempt:
                 records.mark_failed(delivery.render_id, _gave_up(delivery.attempt, reason), runner=render.runner)
                 queue.acknowledge(delivery.render_id)

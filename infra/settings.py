@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     #: Renders an anonymous visitor may start per UTC day (per cookie and per address);
     #: production keeps it small, and signing in raises it to daily_render_quota.
     anonymous_daily_render_quota: int = Field(default=20, ge=0)
+    #: Today's render spend (USD, from the render attempts' usage events) at which new
+    #: renders are refused until 00:00 UTC; queued ones are still made, admins are exempt.
+    #: Unset: no cap (terraform sets one per stage from its monthly budget).
+    daily_spend_cap_usd: float | None = Field(default=None, ge=0)
+    #: When a new render would wait longer than this (seconds, estimated from measured
+    #: render times), it gets the fastest preset unless the person asks to wait; 0: never.
+    render_wait_budget_s: int = Field(default=600, ge=0)
+    #: Renders of one person the cloud trigger lets run (or start) at once; more wait
+    #: in Pub/Sub, so one person's many renders never hold everyone else's back.
+    max_renders_in_flight_per_person: int = Field(default=2, ge=1)
     #: Proxies in front of the site whose X-Forwarded-For is trusted: 0 on one machine (a
     #: forged header changes nothing), 1 on Cloud Run (Google's front end).
     trusted_proxies: int = Field(default=0, ge=0, le=5)
@@ -99,6 +109,7 @@ class Settings(BaseSettings):
         "google_client_id",
         "google_client_secret",
         "metrics_token",
+        "daily_spend_cap_usd",
         mode="before",
     )
     @classmethod

@@ -1,6 +1,7 @@
-"""One SQLite file for everything on one machine: records, the render queue and the
-gallery. WAL mode lets the web process read while a render subprocess writes; each
-thread keeps its own connection; the schema is made (and extended) on first use."""
+"""One SQLite file for everything on one machine: records, the render queue, the
+gallery and the shared counters. WAL mode lets the web process read while a render
+subprocess writes; each thread keeps its own connection; the schema is made (and
+extended) on first use."""
 
 from __future__ import annotations
 
@@ -8,6 +9,28 @@ import sqlite3
 import threading
 from pathlib import Path
 
+RENDERS = """
+CREATE TABLE IF NOT EXISTS renders (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    scene_id TEXT,
+    spec TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'dispatching', 'running', 'succeeded', 'failed', 'cancelled')),
+    progress REAL NOT NULL DEFAULT 0,
+    stage TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    runner TEXT,
+    artifacts TEXT NOT NULL DEFAULT '{}',
+    timings TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    progress_at TEXT,
+    finished_at TEXT,
+    quota TEXT NOT NULL DEFAULT '[]',
+    requested_preset TEXT
+);
+"""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY,
@@ -31,25 +54,7 @@ CREATE TABLE IF NOT EXISTS dialogue_turns (
     content TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS renders (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    scene_id TEXT,
-    spec TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('queued', 'dispatching', 'running', 'succeeded', 'failed')),
-    progress REAL NOT NULL DEFAULT 0,
-    stage TEXT,
-    error TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    runner TEXT,
-    artifacts TEXT NOT NULL DEFAULT '{}',
-    timings TEXT NOT NULL DEFAULT '{}',
-    created_at TEXT NOT NULL,
-    started_at TEXT,
-    progress_at TEXT,
-    finished_at TEXT
-);
-CREATE INDEX IF NOT EXISTS renders_by_user ON renders(user_id, created_at);
+{renders}CREATE INDEX IF NOT EXISTS renders_by_user ON renders(user_id, created_at);
 CREATE INDEX IF NOT EXISTS renders_by_state ON renders(state);
 CREATE TABLE IF NOT EXISTS publications (
     render_id TEXT PRIMARY KEY REFERENCES renders(id),
@@ -84,7 +89,13 @@ CREATE TABLE IF NOT EXISTS render_queue (
     claimed_by INTEGER,
     deliveries INTEGER NOT NULL DEFAULT 0
 );
-"""
+CREATE TABLE IF NOT EXISTS counters (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS counters_by_expiry ON counters(expires_at);
+""".replace("{renders}", RENDERS)
 # Columns added since a table was first made: a data folder from before gets them on open.
 ADDED_COLUMNS = {
     "users": {
@@ -94,7 +105,12 @@ ADDED_COLUMNS = {
         "publishing_blocked": "INTEGER NOT NULL DEFAULT 0",
     },
     "reports": {"reason": "TEXT"},
-    "renders": {"runner": "TEXT", "progress_at": "TEXT"},
+    "renders": {
+        "runner": "TEXT",
+        "progress_at": "TEXT",
+        "quota": "TEXT NOT NULL DEFAULT '[]'",
+        "requested_preset": "TEXT",
+    },
     "render_queue": {"claimed_by": "INTEGER"},
 }
 
@@ -123,6 +139,7 @@ class SqliteDatabase:
                 if not self._schema_ready:
                     connection.executescript(SCHEMA)
                     _add_columns(connection)
+                    _allow_cancelled(connection)
                     self._schema_ready = True
         return connection
 
@@ -131,7 +148,7 @@ class SqliteDatabase:
         connection = self.connect()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("users", "scenes", "renders", "render_queue", "publications"):
+            for table in ("users", "scenes", "renders", "render_queue", "publications", "counters"):
                 connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()
         finally:
             connection.execute("ROLLBACK")
@@ -143,3 +160,38 @@ def _add_columns(connection: sqlite3.Connection) -> None:
         for name, kind in columns.items():
             if name not in present:
                 connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+def _allow_cancelled(connection: sqlite3.Connection) -> None:
+    """A renders table from before the cancelled state gets it. SQLite cannot change a
+    CHECK constraint in place, so the table is made again and its rows copied (the
+    procedure of SQLite's "ALTER TABLE" page, foreign keys off meanwhile)."""
+    if "'cancelled'" in _renders_sql(connection):
+        return
+    connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if "'cancelled'" not in _renders_sql(connection):  # another process may have done it meanwhile
+                columns = ", ".join(row["name"] for row in connection.execute("PRAGMA table_info(renders)"))
+                connection.execute(RENDERS.replace("IF NOT EXISTS renders", "renders_new"))
+                connection.execute(f"INSERT INTO renders_new ({columns}) SELECT {columns} FROM renders")
+                connection.execute("DROP TABLE renders")
+                connection.execute("ALTER TABLE renders_new RENAME TO renders")
+                connection.execute("CREATE INDEX renders_by_user ON renders(user_id, created_at)")
+                connection.execute("CREATE INDEX renders_by_state ON renders(state)")
+                if connection.execute("PRAGMA foreign_key_check").fetchall():
+                    raise sqlite3.IntegrityError(
+                        "the renders table could not be made again without breaking a reference"
+                    )
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+    finally:
+        connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _renders_sql(connection: sqlite3.Connection) -> str:
+    return connection.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'renders'").fetchone()[0]

@@ -147,11 +147,19 @@ def running_site(
         site.kill_group()
 
 
-class Person:
-    """One person's browser as a script: a cookie jar and the CSRF header on every change."""
+# The environment for a site that many simulated people reach as if through Cloud Run's
+# front end: one trusted proxy, so each Person's address (sent as X-Forwarded-For) is
+# the address the site counts quotas and rate limits by.
+BEHIND_ONE_PROXY = {"ANIMBOOKS_TRUSTED_PROXIES": "1"}
 
-    def __init__(self, base: str):
+
+class Person:
+    """One person's browser as a script: a cookie jar and the CSRF header on every change;
+    with an address, arriving from it through a trusted proxy (BEHIND_ONE_PROXY)."""
+
+    def __init__(self, base: str, address: str | None = None):
         self.base = base
+        self.forwarded = {"X-Forwarded-For": address} if address else {}
         self.jar = http.cookiejar.CookieJar()
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         self.token = self.call("GET", "/api/session")[1]["csrf_token"]
@@ -163,7 +171,12 @@ class Person:
             f"{self.base}{path}",
             method=method,
             data=data,
-            headers={"Content-Type": "application/json", "X-CSRFToken": getattr(self, "token", ""), **(headers or {})},
+            headers={
+                "Content-Type": "application/json",
+                "X-CSRFToken": getattr(self, "token", ""),
+                **self.forwarded,
+                **(headers or {}),
+            },
         )
         try:
             with self._opener.open(request, timeout=120) as response:

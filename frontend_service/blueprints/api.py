@@ -5,8 +5,9 @@ POST /api/scenes                       -> 201 scene: questions, or the storyboar
 POST /api/scenes/<id>/answers          -> scene
 POST /api/scenes/<id>/finish           -> scene with its storyboard
 PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field errors
-POST /api/scenes/<id>/renders          -> 202 {render_id}
-GET  /api/renders/<id>                 -> status, then video_url, poster_url, download_url
+POST /api/scenes/<id>/renders {preset?, keep_preset?} -> 202 {render_id, preset, requested_preset?, notice?}
+GET  /api/renders/<id>                 -> status, queue position and estimates, then video_url, poster_url, download_url
+POST /api/renders/<id>/cancel          -> the render, cancelled (409 once it has finished); its quota goes back
 DELETE /api/renders/<id>               -> 204; the clip's files and gallery entry go too
 POST|DELETE /api/renders/<id>/publish  -> publication (owner only)
 GET  /api/gallery?sort=&book=&author=&style=&page=  -> {items, next_page}
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Blueprint, current_app, request, url_for
+from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -52,6 +54,7 @@ from frontend_service.gallery_flow import (
 from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
+from infra.domain.ids import now
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.domain.publication import Publication
 from infra.domain.render import Render
@@ -167,7 +170,13 @@ def render_out(render: Render) -> RenderOut:
         preset=render.spec.preset,
         created_at=render.created_at.isoformat(),
         error=render.error,
+        requested_preset=render.requested_preset,
     )
+    standing = _flow().admission.standing(render, now())
+    if standing is not None:
+        out.queue_position = standing.position
+        out.estimated_start = standing.start.isoformat() if standing.start else None
+        out.estimated_finish = standing.finish.isoformat() if standing.finish else None
     if render.state == "succeeded":
         out.video_url = url_for("renders.file", render_id=render.id, name="video")
         out.poster_url = url_for("renders.file", render_id=render.id, name="poster")
@@ -218,13 +227,30 @@ def save_storyboard(scene_id: str):
 @bp.post("/scenes/<scene_id>/renders")
 @limiter.limit(_render_limit)
 def start_render(scene_id: str):
-    render = _flow().start_render(current_user(), scene_id, _body(RenderRequest, optional=True))
-    return _json(RenderStarted(render_id=render.id)), 202
+    render = _flow().start_render(current_person(), scene_id, _body(RenderRequest, optional=True))
+    started = RenderStarted(render_id=render.id, preset=render.spec.preset, requested_preset=render.requested_preset)
+    if render.requested_preset:
+        started.notice = faster_preset_notice(render.spec.preset, render.requested_preset)
+    return _json(started), 202
+
+
+def faster_preset_notice(preset: str, requested: str) -> str:
+    return gettext(
+        "The queue is long right now, so this render uses the %(preset)s preset to be ready sooner. "
+        "To wait for %(requested)s instead, start it again with keep_preset.",
+        preset=preset,
+        requested=requested,
+    )
 
 
 @bp.get("/renders/<render_id>")
 def get_render(render_id: str):
     return _json(render_out(_flow().render(current_user(), render_id)))
+
+
+@bp.post("/renders/<render_id>/cancel")
+def cancel_render(render_id: str):
+    return _json(render_out(_flow().cancel_render(current_person(), render_id)))
 
 
 @bp.get("/renders")

@@ -14,8 +14,9 @@ from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from frontend_service.admission import Busy, QuotaExceeded, SpendCapReached
 from frontend_service.dialogue.engine import Refused
-from frontend_service.flow import NotFound, NotReady, QuotaExceeded
+from frontend_service.flow import NotFound, NotReady
 from frontend_service.gallery_flow import Forbidden, SignInRequired
 from frontend_service.identity import IdentityUnavailable, NotSignedIn
 from frontend_service.roles import AdminOnly
@@ -113,8 +114,45 @@ def _not_ready(error: NotReady):
 
 @bp.app_errorhandler(QuotaExceeded)
 def _quota(error: QuotaExceeded):
-    response, status = error_response(429, "quota", str(error))
-    response.headers["Retry-After"] = str(max(1, int((error.resets_at - now()).total_seconds())))
+    hours, minutes = _until(error.resets_at)
+    message = _(
+        "You have started %(limit)d renders today, the daily limit. It resets at 00:00 UTC, "
+        "in %(hours)d h %(minutes)d min.",
+        limit=error.limit,
+        hours=hours,
+        minutes=minutes,
+    )
+    return _retry_after(error_response(429, "quota", message), error.resets_at)
+
+
+@bp.app_errorhandler(SpendCapReached)
+def _spend_cap(error: SpendCapReached):
+    hours, minutes = _until(error.resets_at)
+    message = _(
+        "Today's rendering budget is used up. New renders start again at 00:00 UTC, in %(hours)d h "
+        "%(minutes)d min; renders already queued will still be made.",
+        hours=hours,
+        minutes=minutes,
+    )
+    return _retry_after(error_response(429, "spend_cap", message), error.resets_at)
+
+
+@bp.app_errorhandler(Busy)
+def _busy(error: Busy):
+    log.warning("counters contended: %s", error)
+    response, status = error_response(429, "busy", _("Too many requests at once: try again in a few seconds."))
+    response.headers["Retry-After"] = "5"
+    return response, status
+
+
+def _until(moment) -> tuple[int, int]:
+    hours, rest = divmod(max(int((moment - now()).total_seconds()), 0), 3600)
+    return hours, rest // 60
+
+
+def _retry_after(answer: tuple[Response, int], moment) -> tuple[Response, int]:
+    response, status = answer
+    response.headers["Retry-After"] = str(max(1, int((moment - now()).total_seconds())))
     return response, status
 
 

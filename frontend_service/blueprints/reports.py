@@ -31,7 +31,7 @@ DEFAULT_DAYS, MAX_DAYS, TOP_USERS = 30, 366, 10
 # The days a period may hold: wide enough for any usage, and far enough from the ends of
 # Python's dates that counting days back or on never leaves them.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
-SUCCEEDED, FAILED = "#5b8c5a", "#b3261e"
+SUCCEEDED, FAILED, CANCELLED = "#5b8c5a", "#b3261e", "#8a8f98"
 LOOKER_CREATE = "https://lookerstudio.google.com/reporting/create"
 # The report's data sources, one per view (docs/looker-studio.md says what each chart draws).
 LOOKER_SOURCES = {
@@ -169,8 +169,12 @@ def _charts(period: Period, views: dict[str, list[dict]]) -> list[charts.Chart]:
         charts.stacked_bars(
             _("Renders per day"),
             days,
-            {_("succeeded"): _series(stats, "succeeded"), _("failed"): _series(stats, "failed")},
-            colours=[SUCCEEDED, FAILED],
+            {
+                _("succeeded"): _series(stats, "succeeded"),
+                _("failed"): _series(stats, "failed"),
+                _("cancelled"): _series(stats, "cancelled"),
+            },
+            colours=[SUCCEEDED, FAILED, CANCELLED],
         ),
         charts.lines(
             _("Render time"),

@@ -2,18 +2,29 @@
 
 Flask-WTF checks the X-CSRFToken header on every state-changing request; Talisman
 sets a content security policy with no 'unsafe-inline' (every script and style is a
-file the app serves); Flask-Limiter limits the dialogue and render endpoints per user.
+file the app serves); Flask-Limiter limits the dialogue, render, vote and report
+endpoints per account, and per client address for anonymous visitors (a new cookie is
+not a new allowance). Its counts live in the shared counters (infra.counters: SQLite on
+one machine, Firestore on Google Cloud), so every process and instance counts together.
 """
 
 from __future__ import annotations
+
+import sys
+import time
+from datetime import timedelta
 
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import Storage
 from werkzeug.exceptions import UnsupportedMediaType
 
+from frontend_service import services
 from frontend_service.identity import current_person
+from infra.counters import Contended, Counters
+from infra.domain.ids import now
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -28,13 +39,55 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
-def _user_or_address() -> str:
+def _account_or_address() -> str:
     person = current_person()
-    return person.user_id or person.address
+    return person.user_id if person.account else f"address:{person.address}"
+
+
+class CountersStorage(Storage):
+    """The `limits` storage scheme `animbooks://`: fixed windows on the app's shared
+    counters. One storage object serves the module's one limiter, so it finds the
+    counters of the app handling the request (two apps in one process count apart)."""
+
+    STORAGE_SCHEME = ["animbooks"]  # noqa: RUF012  (limits' registry reads the class attribute)
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return Exception  # whatever the counters' store raises
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        try:
+            return _counters().add(key, amount, now() + timedelta(seconds=expiry))
+        except Contended:
+            return sys.maxsize  # a count changing faster than it can be written is past any limit
+
+    def get(self, key: str) -> int:
+        return _counters().value(key)
+
+    def get_expiry(self, key: str) -> float:
+        expires = _counters().expires_at(key)
+        return expires.timestamp() if expires else time.time()
+
+    def check(self) -> bool:
+        try:
+            _counters().check()
+        except Exception:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        raise NotImplementedError("rate limits expire on their own; clear one key with clear()")
+
+    def clear(self, key: str) -> None:
+        _counters().clear(key)
+
+
+def _counters() -> Counters:
+    return services.adapters().counters
 
 
 csrf = CSRFProtect()
-limiter = Limiter(key_func=_user_or_address, storage_uri="memory://", headers_enabled=True)
+limiter = Limiter(key_func=_account_or_address, storage_uri="animbooks://", headers_enabled=True)
 
 
 CHANGES = ("POST", "PUT", "PATCH", "DELETE")

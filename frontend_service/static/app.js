@@ -152,44 +152,95 @@ function setUpStoryboard(form, data) {
     event.preventDefault();
     if (!(await save())) return;
     try {
-      const result = await api("POST", `/api/scenes/${data.id}/renders`, { preset: form.elements.preset.value });
+      const result = await api("POST", `/api/scenes/${data.id}/renders`, {
+        preset: form.elements.preset.value, keep_preset: form.elements.keep_preset.checked,
+      });
       window.location.assign(`/renders/${result.render_id}`);
     } catch (error) { showErrors(form, error); }
   });
 }
 
+// A clock time in the reader's own time zone, from an ISO timestamp the server estimated.
+const clockTime = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
 function setUpRender(data) {
   const progress = document.querySelector("#progress progress");
   const stage = document.querySelector("#progress .stage");
   const eta = document.querySelector("#progress .eta");
+  const queue = document.querySelector("#progress .queue");
+  const cancel = document.getElementById("cancel");
   const started = Date.now();
+  const finished = () => {
+    document.getElementById("progress").hidden = true;
+    const faster = document.getElementById("faster");
+    if (faster) faster.hidden = true;
+    document.getElementById("delete").hidden = false;
+  };
+  const showQueue = (render) => {
+    let text = "";
+    if (render.state === "queued" && render.queue_position !== undefined) {
+      text = render.queue_position === 0 ? t("queue_next") : t("queue_ahead", { count: render.queue_position });
+    }
+    if (render.estimated_finish && render.state === "queued") {
+      text += ` ${t("starts_at", { start: clockTime(render.estimated_start), finish: clockTime(render.estimated_finish) })}`;
+    } else if (render.estimated_finish) {
+      text += ` ${t("ready_at", { finish: clockTime(render.estimated_finish) })}`;
+    } else if (render.queue_position !== undefined) {
+      text += ` ${t("no_estimate")}`;
+    }
+    queue.textContent = text.trim();
+  };
   const poll = async () => {
     let render;
     try { render = await api("GET", `/api/renders/${data.id}`); } catch (_) { setTimeout(poll, 3000); return; }
     progress.value = render.progress;
     stage.textContent = render.stage || render.state;
+    showQueue(render);
     if (render.state === "running" && render.progress > 0.05) {
       const elapsed = (Date.now() - started) / 1000;
       eta.textContent = t("seconds_left", { seconds: Math.ceil((elapsed / render.progress) * (1 - render.progress)) });
     }
     if (render.state === "succeeded") {
-      document.getElementById("progress").hidden = true;
+      finished();
       const video = document.querySelector("#result video");
       video.poster = render.poster_url;
       video.src = render.video_url;
       document.getElementById("download").href = render.download_url;
       document.getElementById("result").hidden = false;
       document.getElementById("sharing").hidden = false;
-      document.getElementById("delete").hidden = false;
     } else if (render.state === "failed") {
-      document.getElementById("progress").hidden = true;
+      finished();
       document.querySelector("#failure .error").textContent = t("failed", { reason: render.error });
       document.getElementById("failure").hidden = false;
-      document.getElementById("delete").hidden = false;
+    } else if (render.state === "cancelled") {
+      finished();
+      document.getElementById("cancelled").hidden = false;
     } else {
-      setTimeout(poll, 1000);
+      setTimeout(poll, render.state === "queued" ? 2000 : 1000);
     }
   };
+  // A button stays disabled while its request runs: one click, one request.
+  const whileRunning = async (button, action) => {
+    const message = button.parentElement.querySelector(".error");
+    button.disabled = true;
+    try { await action(); if (message) message.textContent = ""; }
+    catch (error) { if (message) message.textContent = error.message; }
+    finally { button.disabled = false; }
+  };
+  cancel.addEventListener("click", () => whileRunning(cancel, async () => {
+    const render = await api("POST", `/api/renders/${data.id}/cancel`);
+    if (render.state === "cancelled") { finished(); document.getElementById("cancelled").hidden = false; }
+  }));
+  const waitForPreset = document.getElementById("wait-for-preset");
+  if (waitForPreset) {
+    waitForPreset.addEventListener("click", () => whileRunning(waitForPreset, async () => {
+      await api("POST", `/api/renders/${data.id}/cancel`);
+      const result = await api("POST", `/api/scenes/${data.scene_id}/renders`, {
+        preset: data.requested_preset, keep_preset: true,
+      });
+      window.location.assign(`/renders/${result.render_id}`);
+    }));
+  }
   document.getElementById("retry").addEventListener("click", async () => {
     try {
       const result = await api("POST", `/api/scenes/${data.scene_id}/renders`, { preset: data.preset });

@@ -2,7 +2,9 @@
 
 A render moves queued -> running -> succeeded | failed; on Google Cloud it passes
 through dispatching (a job execution is being started for it) between queued and
-running. Each attempt at it holds a token of its own (the runner) while it runs.
+running. Its owner may cancel it until it has finished: queued, dispatching or
+running -> cancelled. Each attempt at it holds a token of its own (the runner) while it
+runs.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from infra.domain.ids import new_id, now
+from infra.domain.presets import PresetName
 from infra.domain.storyboard import RenderSpec
 
-RenderState = Literal["queued", "dispatching", "running", "succeeded", "failed"]
-FINISHED: tuple[RenderState, ...] = ("succeeded", "failed")
+RenderState = Literal["queued", "dispatching", "running", "succeeded", "failed", "cancelled"]
+FINISHED: tuple[RenderState, ...] = ("succeeded", "failed", "cancelled")
+UNFINISHED: tuple[RenderState, ...] = ("queued", "dispatching", "running")
 
 
 class Render(BaseModel):
@@ -40,3 +44,7 @@ class Render(BaseModel):
     #: When the running attempt last said how far it is: how long a killed attempt ran.
     progress_at: datetime | None = None
     finished_at: datetime | None = None
+    #: The quota counters this render took (infra.counters): cancelling gives back exactly these.
+    quota: list[str] = Field(default_factory=list)
+    #: The preset the person chose, when a long queue gave the render a faster one instead.
+    requested_preset: PresetName | None = None

@@ -17,6 +17,11 @@ class RenderQueue(abc.ABC):
         """Asks for the render to be made; returns once the request is durable."""
 
     @abc.abstractmethod
+    def withdraw(self, render_id: str) -> None:
+        """The render was cancelled: a request not yet delivered need not be. (One being
+        delivered ends on its own: the job finds the render cancelled.)"""
+
+    @abc.abstractmethod
     def depth(self) -> int:
         """Requests waiting or in progress."""
 

@@ -25,6 +25,10 @@ class PubSubRenderQueue(RenderQueue):
         data = json.dumps({"render_id": render_id}).encode()
         self._publisher.publish(self._topic, data, render_id=render_id).result(timeout=PUBLISH_TIMEOUT_S)
 
+    def withdraw(self, render_id: str) -> None:
+        """A published message cannot be taken back: the trigger acknowledges the request
+        of a cancelled render and starts nothing."""
+
     def check(self) -> None:
         self._publisher.get_topic(request={"topic": self._topic}, timeout=10)  # the topic is there and ours to see
 

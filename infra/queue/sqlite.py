@@ -1,8 +1,11 @@
 """The render queue as a table in the records' SQLite file.
 
-A worker claims the oldest unclaimed request in one UPDATE ... RETURNING, so two
-workers can never claim the same request. A claimed request stays in the table until
-it is acknowledged: if the worker dies, `recover` makes it claimable again.
+A worker claims the next request in one UPDATE ... RETURNING, so two workers can never
+claim the same request. Next means round-robin across people (infra.domain.queueing):
+a request's turn is how many of its owner's requests are ahead of it in the table,
+waiting or being made, and the lowest turn goes first, the oldest within a turn. A
+claimed request stays in the table until it is acknowledged: if the worker dies,
+`recover` makes it claimable again.
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ class Delivery:
     claimed_by: int | None = None  # the pid of the job running it, once started
 
 
+# The unclaimed request whose turn comes first (a request of a render no longer in the
+# records has its own turn, and is settled when claimed).
+_NEXT = (
+    "SELECT render_id FROM (SELECT q.render_id, q.claimed_at, q.enqueued_at, ROW_NUMBER() OVER "
+    "(PARTITION BY COALESCE(r.user_id, q.render_id) ORDER BY q.enqueued_at, q.render_id) AS turn "
+    "FROM render_queue q LEFT JOIN renders r ON r.id = q.render_id) "
+    "WHERE claimed_at IS NULL ORDER BY turn, enqueued_at, render_id LIMIT 1"
+)
+
+
 class SqliteRenderQueue(RenderQueue):
     def __init__(self, database: SqliteDatabase):
         self._db = database
@@ -28,8 +41,11 @@ class SqliteRenderQueue(RenderQueue):
     def submit(self, render_id: str) -> None:
         self._db.connect().execute(
             "INSERT OR IGNORE INTO render_queue (render_id, enqueued_at) VALUES (?, ?)",
-            (render_id, now().isoformat()),
+            (render_id, now().isoformat(timespec="microseconds")),
         )
+
+    def withdraw(self, render_id: str) -> None:
+        self._db.connect().execute("DELETE FROM render_queue WHERE render_id = ? AND claimed_at IS NULL", (render_id,))
 
     def check(self) -> None:
         self._db.check()
@@ -42,10 +58,9 @@ class SqliteRenderQueue(RenderQueue):
             self._db.connect()
             .execute(
                 "UPDATE render_queue SET claimed_at = ?, deliveries = deliveries + 1 "
-                "WHERE render_id = (SELECT render_id FROM render_queue WHERE claimed_at IS NULL "
-                "ORDER BY enqueued_at LIMIT 1) AND claimed_at IS NULL "
+                f"WHERE render_id = ({_NEXT}) AND claimed_at IS NULL "
                 "RETURNING render_id, deliveries",
-                (now().isoformat(),),
+                (now().isoformat(timespec="microseconds"),),
             )
             .fetchone()
         )

@@ -2,7 +2,7 @@
 
 A render moves queued -> running -> succeeded | failed; on Google Cloud it passes
 through dispatching (a job execution is being started for it) between queued and
-running. Every transition is one
+running; until it has finished, its owner may cancel it. Every transition is one
 conditional write, so two workers (or two deliveries of one request) can never both
 start, finish or fail the same render: the loser's write changes nothing and says so.
 
@@ -20,6 +20,7 @@ import abc
 from datetime import datetime
 from typing import Any
 
+from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
@@ -100,6 +101,15 @@ class Records(abc.ABC):
         """How long the latest succeeded renders took to make (queue time not counted)."""
 
     @abc.abstractmethod
+    def in_progress(self, limit: int = 500) -> list[QueueEntry]:
+        """Unfinished renders (queued, dispatching, running), oldest first: the queue as
+        the estimates of where a render stands see it."""
+
+    @abc.abstractmethod
+    def count_in_flight(self, user_id: str) -> int:
+        """A person's renders dispatching or running: the trigger's per-person cap."""
+
+    @abc.abstractmethod
     def mark_dispatching(self, render_id: str) -> bool:
         """queued -> dispatching: only one delivery of a request may start a job for it."""
 
@@ -126,3 +136,9 @@ class Records(abc.ABC):
     def requeue(self, render_id: str, note: str | None = None, runner: str | None = None) -> bool:
         """dispatching | running -> queued, for another attempt; with a runner, only while
         that attempt still holds it."""
+
+    @abc.abstractmethod
+    def cancel(self, render_id: str) -> bool:
+        """queued | dispatching | running -> cancelled. A running attempt's later writes
+        then change nothing (its progress reports fail), so it stops; False when the render
+        had already finished."""

@@ -21,7 +21,8 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from infra.domain.ids import now
-from infra.domain.render import Render, RenderState
+from infra.domain.queueing import QueueEntry
+from infra.domain.render import UNFINISHED, Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
 from infra.firestore import Document, compare_and_set, count
@@ -157,6 +158,28 @@ class FirestoreRecords(Records):
         seconds = (snapshot.get("timings").get("render_s") for snapshot in query.stream())
         return [value for value in seconds if value is not None]
 
+    def in_progress(self, limit: int = 500) -> list[QueueEntry]:
+        query = (
+            self._renders.where(filter=FieldFilter("state", "in", list(UNFINISHED)))
+            .order_by("created_at")
+            .limit(limit)
+            .select(["user_id", "state", "created_at", "started_at"])
+        )
+        return [
+            QueueEntry(
+                render_id=snapshot.id,
+                user_id=snapshot.get("user_id"),
+                state=snapshot.get("state"),
+                created_at=snapshot.get("created_at"),
+                started_at=snapshot.get("started_at"),
+            )
+            for snapshot in query.stream()
+        ]
+
+    def count_in_flight(self, user_id: str) -> int:
+        mine = self._renders.where(filter=FieldFilter("user_id", "==", user_id))
+        return sum(count(mine.where(filter=FieldFilter("state", "==", state))) for state in ("dispatching", "running"))
+
     def mark_dispatching(self, render_id: str) -> bool:
         return self._transition(render_id, lambda d: d["state"] == "queued", lambda d: {"state": "dispatching"})
 
@@ -192,7 +215,7 @@ class FirestoreRecords(Records):
     def mark_failed(self, render_id: str, error: str, runner: str | None = None) -> bool:
         return self._transition(
             render_id,
-            lambda d: d["state"] in ("queued", "dispatching", "running") and (runner is None or _held_by(d, runner)),
+            lambda d: d["state"] in UNFINISHED and (runner is None or _held_by(d, runner)),
             lambda d: {"state": "failed", "stage": None, "error": error, "finished_at": now()},
         )
 
@@ -201,6 +224,13 @@ class FirestoreRecords(Records):
             render_id,
             lambda d: d["state"] in ("dispatching", "running") and (runner is None or _held_by(d, runner)),
             lambda d: {"state": "queued", "progress": 0.0, "stage": None, "error": note, "runner": None},
+        )
+
+    def cancel(self, render_id: str) -> bool:
+        return self._transition(
+            render_id,
+            lambda d: d["state"] in UNFINISHED,
+            lambda d: {"state": "cancelled", "stage": None, "finished_at": now()},
         )
 
     def _transition(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from infra.domain.ids import now
+from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
@@ -101,7 +102,8 @@ class SqliteRecords(Records):
     def create_render(self, render: Render) -> None:
         self.ensure_user(render.user_id)
         self._execute(
-            "INSERT INTO renders (id, user_id, scene_id, spec, state, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO renders (id, user_id, scene_id, spec, state, created_at, quota, requested_preset) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 render.id,
                 render.user_id,
@@ -109,6 +111,8 @@ class SqliteRecords(Records):
                 render.spec.model_dump_json(),
                 render.state,
                 _iso(render.created_at),
+                json.dumps(render.quota),
+                render.requested_preset,
             ),
         )
 
@@ -151,6 +155,28 @@ class SqliteRecords(Records):
         )
         return [row[0] for row in rows]
 
+    def in_progress(self, limit: int = 500) -> list[QueueEntry]:
+        rows = self._execute(
+            f"SELECT id, user_id, state, created_at, started_at FROM renders WHERE state IN {_UNFINISHED} "
+            "ORDER BY created_at LIMIT ?",
+            (limit,),
+        )
+        return [
+            QueueEntry(
+                render_id=row["id"],
+                user_id=row["user_id"],
+                state=row["state"],
+                created_at=datetime.fromisoformat(row["created_at"]),
+                started_at=datetime.fromisoformat(row["started_at"]) if row["started_at"] else None,
+            )
+            for row in rows
+        ]
+
+    def count_in_flight(self, user_id: str) -> int:
+        return self._execute(
+            "SELECT COUNT(*) FROM renders WHERE user_id = ? AND state IN ('dispatching', 'running')", (user_id,)
+        ).fetchone()[0]
+
     def mark_dispatching(self, render_id: str) -> bool:
         return self._changed("UPDATE renders SET state = 'dispatching' WHERE id = ? AND state = 'queued'", (render_id,))
 
@@ -190,6 +216,13 @@ class SqliteRecords(Records):
             (note, render_id, runner, runner),
         )
 
+    def cancel(self, render_id: str) -> bool:
+        return self._changed(
+            "UPDATE renders SET state = 'cancelled', stage = NULL, finished_at = ? "
+            f"WHERE id = ? AND state IN {_UNFINISHED}",
+            (_iso(now()), render_id),
+        )
+
     def _changed(self, sql: str, parameters: tuple | dict) -> bool:
         return self._execute(sql, parameters).rowcount == 1
 
@@ -227,4 +260,6 @@ def _render(row: sqlite3.Row) -> Render:
         started_at=row["started_at"],
         progress_at=row["progress_at"],
         finished_at=row["finished_at"],
+        quota=json.loads(row["quota"]),
+        requested_preset=row["requested_preset"],
     )

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from tests.benchmarks.report import report  # noqa: E402
-from tests.site import Person, running_site  # noqa: E402
+from tests.site import BEHIND_ONE_PROXY, Person, running_site  # noqa: E402
 
 SCENES = [
     ("Raskolnikov crosses the Neva bridge at dusk, wind over the water.", "Crime and Punishment"),
@@ -56,7 +56,7 @@ def one_person(base: str, number: int, timings: dict, errors: list, lock: thread
         return body
 
     started = time.perf_counter()
-    person = Person(base)
+    person = Person(base, address=f"10.{number // 250}.{number % 250}.1")  # each from an address of its own
     with lock:
         timings["session"].append(time.perf_counter() - started)
     text, book = SCENES[number % len(SCENES)]
@@ -93,7 +93,10 @@ def run(people: int) -> dict:
     errors: list[str] = []
     renders: list[dict] = []
     lock = threading.Lock()
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as data, running_site(Path(data)) as site:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-load-") as data,
+        running_site(Path(data), environment={**os.environ, **BEHIND_ONE_PROXY}) as site,
+    ):
 
         def person(number: int) -> None:
             try:

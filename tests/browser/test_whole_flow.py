@@ -72,3 +72,33 @@ def test_a_scene_becomes_a_clip_that_plays_and_downloads(page, live_server, tmp_
     page.click("text=My renders")
     assert "Crime and Punishment" in page.text_content(".renders")
     assert "succeeded" in page.text_content(".renders")
+
+
+def test_a_waiting_render_shows_its_place_and_can_be_cancelled_from_its_page(page, live_server):
+    page.goto(live_server)
+    page.fill("#text", "A lighthouse keeper climbs the stairs in a storm.")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#answers, #storyboard li.shot")
+    if page.locator("#skip").count():
+        page.click("#skip")
+    page.wait_for_selector("#storyboard li.shot")
+    page.select_option("#sb-preset", "draft")
+    page.click("#storyboard button[type=submit]")
+    page.wait_for_url("**/renders/*")
+    first = page.url
+    page.click("text=Back to the storyboard")
+    page.wait_for_selector("#storyboard li.shot")
+    page.check("input[name=keep_preset]")
+    page.click("#storyboard button[type=submit]")
+    page.wait_for_url(lambda url: "/renders/" in url and url != first)
+    # The second waits behind the first: its place in the queue, no estimate before any render is timed.
+    expect(page.locator("#progress .queue")).to_contain_text("in the queue")
+    expect(page.locator("#cancel")).to_be_enabled()
+    shot(page, "6-waiting")
+    page.click("#cancel")
+    expect(page.locator("#cancelled")).to_be_visible()
+    expect(page.locator("#progress")).to_be_hidden()
+    expect(page.locator("#delete")).to_be_visible()
+    shot(page, "7-cancelled")
+    page.click("text=My renders")
+    assert "cancelled" in page.text_content(".renders")

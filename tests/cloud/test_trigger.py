@@ -87,6 +87,41 @@ def test_at_the_cap_the_request_waits_and_the_render_stays_queued(dispatcher, cl
     assert dispatcher.dispatch(third.id) == "started"  # the redelivery, once a slot is free
 
 
+def test_one_persons_renders_beyond_their_cap_wait_while_others_go_by(adapters, cloud_run, make_render):
+    dispatcher = Dispatcher(adapters.records, cloud_run.client, JOB, max_parallel=4, max_per_person=2)
+    flood = [make_render("flooder") for _ in range(5)]
+    newcomer = make_render("newcomer")
+    assert [dispatcher.dispatch(render.id) for render in flood[:2]] == ["started", "started"]
+    with pytest.raises(AtCapacity, match="2 renders of this person in progress, the cap per person is 2"):
+        dispatcher.dispatch(flood[2].id)
+    assert adapters.records.get_render(flood[2].id).state == "queued"
+    assert dispatcher.dispatch(newcomer.id) == "started"  # a free GPU is not held back by the flood
+    adapters.records.mark_running(flood[0].id, 1, "r")
+    adapters.records.mark_succeeded(flood[0].id, "r", {}, {})
+    assert dispatcher.dispatch(flood[2].id) == "started"  # the redelivery, once one of theirs finished
+    assert cloud_run.render_ids() == [flood[0].id, flood[1].id, newcomer.id, flood[2].id]
+
+
+def test_a_cancelled_renders_request_starts_nothing(dispatcher, cloud_run, make_render, adapters):
+    render = make_render()
+    adapters.records.cancel(render.id)
+    assert dispatcher.dispatch(render.id) == "ignored"
+    assert cloud_run.render_ids() == []
+
+
+def test_the_sweeper_leaves_cancelled_renders_alone(adapters, make_render):
+    from datetime import timedelta
+
+    from infra.domain.ids import now
+
+    queued, running = make_render(), make_render()
+    adapters.records.mark_running(running.id, 1, "r")
+    for render in (queued, running):
+        adapters.records.cancel(render.id)
+    swept = trigger.sweep(adapters.records, adapters.queue, now() + timedelta(days=1), timedelta(0), timedelta(0))
+    assert swept == {"republished": [], "timed_out": []}
+
+
 def test_quota_from_cloud_run_leaves_the_render_queued_for_the_redelivery(dispatcher, cloud_run, make_render, adapters):
     render = make_render()
     cloud_run.errors.append(429)

@@ -228,3 +228,76 @@ def test_an_anonymous_persons_work_moves_to_their_account(records, make_render):
     assert [r.id for r in records.list_renders(other)] == [someone_elses.id]
     assert records.count_renders_since(account, now() - timedelta(hours=1)) == 2
     assert records.transfer_work(anonymous, account) == 0
+
+
+def test_the_quota_a_render_took_and_the_preset_asked_for_are_stored(records, storyboard_data):
+    spec = resolve_spec(Storyboard.model_validate(storyboard_data), "draft")
+    render = Render(user_id="a", spec=spec, quota=["renders:2031-05-04:user:a"], requested_preset="high")
+    records.create_render(render)
+    stored = records.get_render(render.id)
+    assert (stored.quota, stored.requested_preset, stored.spec.preset) == (
+        ["renders:2031-05-04:user:a"],
+        "high",
+        "draft",
+    )
+    assert records.get_render(make_plain(records, storyboard_data).id).quota == []
+
+
+def make_plain(records, storyboard_data) -> Render:
+    render = Render(user_id="b", spec=resolve_spec(Storyboard.model_validate(storyboard_data)))
+    records.create_render(render)
+    return render
+
+
+@pytest.mark.parametrize("state", ["queued", "dispatching", "running"])
+def test_an_unfinished_render_can_be_cancelled_once(records, make_render, state):
+    render = make_render()
+    if state == "dispatching":
+        records.mark_dispatching(render.id)
+    if state == "running":
+        records.mark_running(render.id, 1, "r")
+    assert records.cancel(render.id)
+    assert not records.cancel(render.id)  # already cancelled: nothing changes
+    stored = records.get_render(render.id)
+    assert (stored.state, stored.stage) == ("cancelled", None) and stored.finished_at is not None
+    # An attempt that was running can write nothing more, and nothing starts it again.
+    assert not records.report_progress(render.id, "r", "denoising", 0.5)
+    assert not records.mark_succeeded(render.id, "r", {"video": "renders/x/r/clip.mp4"}, {})
+    assert not records.mark_failed(render.id, "late", runner="r") and not records.mark_failed(render.id, "late")
+    assert not records.requeue(render.id) and not records.mark_dispatching(render.id)
+    assert not records.mark_running(render.id, 2, "s")
+    assert records.get_render(render.id).state == "cancelled"
+
+
+@pytest.mark.parametrize("outcome", ["succeeded", "failed"])
+def test_a_finished_render_cannot_be_cancelled(records, make_render, outcome):
+    render = make_render()
+    records.mark_running(render.id, 1, "r")
+    if outcome == "succeeded":
+        records.mark_succeeded(render.id, "r", {"video": "renders/x/r/clip.mp4"}, {"render_s": 3.0})
+    else:
+        records.mark_failed(render.id, "no", runner="r")
+    assert not records.cancel(render.id)
+    assert records.get_render(render.id).state == outcome
+
+
+def test_the_renders_in_progress_oldest_first_and_in_flight_per_person(records, make_render):
+    done, first, second, third = (make_render("a") for _ in range(4))
+    other = make_render("b")
+    records.mark_running(done.id, 1, "r")
+    records.mark_succeeded(done.id, "r", {}, {"render_s": 1.0})
+    records.mark_dispatching(first.id)
+    records.mark_running(second.id, 1, "r")
+    cancelled = make_render("b")
+    records.cancel(cancelled.id)
+    entries = records.in_progress()
+    assert [(e.render_id, e.user_id, e.state) for e in entries] == [
+        (first.id, "a", "dispatching"),
+        (second.id, "a", "running"),
+        (third.id, "a", "queued"),
+        (other.id, "b", "queued"),
+    ]
+    assert entries[1].started_at is not None and entries[2].started_at is None
+    assert [e.created_at for e in entries] == sorted(e.created_at for e in entries)
+    assert (records.count_in_flight("a"), records.count_in_flight("b")) == (2, 0)
+    assert len(records.in_progress(limit=2)) == 2

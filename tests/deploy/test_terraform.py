@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -320,3 +321,46 @@ def test_sign_in_with_google_reads_its_client_from_secret_manager_on_production_
     for stage in STAGES:
         call = module_call(stage)
         assert not (call["iap_enabled"] and call["google_sign_in_enabled"]), stage
+
+
+# The spend breaker's cap per stage: the stage's monthly budget over 30 days, cents down.
+DAILY_SPEND_CAPS = {"internal": 2.43, "beta": 10.33, "production": 75.66}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_caps_its_daily_render_spend_at_a_thirtieth_of_its_budget(stage):
+    expression = MODULE.locals["daily_spend_cap_usd"]
+    assert expression == "${floor(var.monthly_budget_usd * 100 / 30) / 100}"
+    monthly = module_call(stage)["monthly_budget_usd"]
+    assert math.floor(monthly * 100 / 30) / 100 == DAILY_SPEND_CAPS[stage]
+    assert MODULE.locals["common_env"]["ANIMBOOKS_DAILY_SPEND_CAP_USD"] == "${tostring(local.daily_spend_cap_usd)}"
+
+
+def test_the_web_gets_the_anonymous_allowance_and_the_wait_budget_and_production_keeps_it_small():
+    web_env = json.dumps(MODULE.resources["google_cloud_run_v2_service.web"])
+    assert "ANIMBOOKS_ANONYMOUS_DAILY_RENDER_QUOTA" in web_env and "var.anonymous_quota" in web_env
+    assert "ANIMBOOKS_RENDER_WAIT_BUDGET_S" in web_env and "var.wait_budget_s" in web_env
+    common = MODULE.locals["common_env"]
+    assert common["ANIMBOOKS_MAX_RENDERS_IN_FLIGHT_PER_PERSON"] == "${tostring(var.renders_per_person)}"
+    production = module_call("production")
+    assert production["anonymous_quota"] < production["daily_render_quota"]
+    # With one GPU there is nothing to hold back; with more, one person never fills them all.
+    assert [module_call(stage)["renders_per_person"] for stage in STAGES] == [1, 2, 2]
+    assert module_call("production")["renders_per_person"] < production["max_parallel_renders"]
+
+
+def test_an_alert_fires_when_the_spend_breaker_trips():
+    from infra.spending import BREAKER_TRIPPED
+
+    metric = MODULE.resources["google_logging_metric.spend_breaker"]
+    assert f'jsonPayload.message=~\\"^{BREAKER_TRIPPED}\\"' in metric["filter"]
+    alert = MODULE.locals["alerts"]["spend_breaker"]
+    assert "google_logging_metric.spend_breaker.name" in alert["filter"] and alert["threshold"] == 0
+
+
+def test_firestore_forgets_expired_counters():
+    from infra.counters.firestore import COLLECTION
+
+    field = MODULE.resources["google_firestore_field.counters_expire"]
+    assert (field["collection"], field["field"]) == (COLLECTION, "expires_at")
+    assert "ttl_config" in field

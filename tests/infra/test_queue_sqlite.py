@@ -61,3 +61,51 @@ def test_recover_finds_what_a_dead_worker_held_and_which_job_ran_it(adapters, ma
     adapters.queue.release(render.id)
     again = adapters.queue.claim()
     assert (again.render_id, again.attempt, again.claimed_by) == (render.id, 2, None)
+
+
+def test_one_persons_many_requests_hold_nobody_else_back(adapters, make_render):
+    """Round-robin across people: everyone's first request before anyone's second."""
+    a1, a2, a3 = (make_render("a") for _ in range(3))
+    b1, b2 = make_render("b"), make_render("b")
+    c1 = make_render("c")
+    for render in (a1, a2, a3, b1, b2, c1):
+        adapters.queue.submit(render.id)
+    claimed = [adapters.queue.claim().render_id for _ in range(6)]
+    assert claimed == [a1.id, b1.id, c1.id, a2.id, b2.id, a3.id]
+
+
+def test_a_request_being_made_counts_as_its_owners_turn(adapters, make_render):
+    a1, a2 = make_render("a"), make_render("a")
+    adapters.queue.submit(a1.id)
+    adapters.queue.submit(a2.id)
+    assert adapters.queue.claim().render_id == a1.id  # a1 is being made (claimed, unacknowledged)
+    b1 = make_render("b")
+    adapters.queue.submit(b1.id)  # later than a2, and still first: a's turn 0 is taken
+    assert adapters.queue.claim().render_id == b1.id
+    assert adapters.queue.claim().render_id == a2.id
+
+
+def test_the_claim_order_is_the_domains_round_robin(adapters, make_render):
+    from infra.domain.queueing import turns
+
+    owners = ["a", "a", "a", "a", "b", "a", "c", "b", "c", "d"]
+    renders = [make_render(owner) for owner in owners]
+    for render in renders:
+        adapters.queue.submit(render.id)
+    first = adapters.queue.claim().render_id
+    adapters.records.mark_running(first, 1, "r")
+    expected = [entry.render_id for entry in turns(adapters.records.in_progress())]
+    claimed = []
+    while delivery := adapters.queue.claim():
+        claimed.append(delivery.render_id)
+    assert claimed == expected and len(claimed) == 9
+
+
+def test_a_withdrawn_request_is_not_delivered_but_one_being_made_stays(adapters, make_render):
+    made, waiting = make_render(), make_render()
+    adapters.queue.submit(made.id)
+    adapters.queue.submit(waiting.id)
+    adapters.queue.claim()
+    adapters.queue.withdraw(made.id)  # being made: it ends on its own
+    adapters.queue.withdraw(waiting.id)
+    assert adapters.queue.depth() == 1 and adapters.queue.claim() is None

@@ -145,6 +145,7 @@ def reports(tmp_path):
         render("r3", "b", "failed", 5.0, 0.01, at(DAY1, 14)),  # failed on its last attempt
         UsageEvent(kind="download", user_id="a", render_id="r1", cost_usd=0.0005, event_ts=at(DAY1, 15)),
         render("r4", "b", "succeeded", 40.0, 0.1, at(DAY2)),
+        render("r6", "b", "cancelled", 4.0, 0.0, at(DAY2, 13)),  # its owner cancelled it while it ran
         *[
             UsageEvent(kind="rating", user_id=user, render_id="r1", status=vote, event_ts=at(DAY2, 16))
             for user, vote in (("c", "up"), ("d", "up"), ("c", "cleared"))
@@ -189,7 +190,8 @@ def test_render_stats(reports):
     assert day1["p95_wall_s"] == pytest.approx(29.0)  # interpolated, as BigQuery's PERCENTILE_CONT does
     assert day1["gpu_seconds"] == pytest.approx(65.0) and day1["cost_usd"] == pytest.approx(0.16)
     assert day1["cost_per_clip_usd"] == pytest.approx(0.08)  # failed attempts are paid for by the clips
-    assert (day2["renders"], day2["succeeded"], day2["failed"], day2["p95_wall_s"]) == (1, 1, 0, 40.0)
+    assert (day1["cancelled"], day2["cancelled"]) == (0, 1)
+    assert (day2["renders"], day2["succeeded"], day2["failed"], day2["p95_wall_s"]) == (2, 1, 0, 40.0)
     assert december["cost_per_clip_usd"] == pytest.approx(0.12)
 
 
@@ -208,7 +210,7 @@ def test_stage_budget(reports):
     november, december = reports.view("stage_budget").dicts()
     assert (november["month"], november["events"], november["cost_usd"]) == (
         date(2026, 11, 1),
-        13,
+        14,
         pytest.approx(0.2645),
     )
     assert (december["month"], december["events"]) == (DECEMBER, 1)
@@ -236,6 +238,7 @@ COLUMN_TYPES = {
         "renders": "INT64",
         "succeeded": "INT64",
         "failed": "INT64",
+        "cancelled": "INT64",
         "p50_wall_s": "FLOAT64",
         "p95_wall_s": "FLOAT64",
         "gpu_seconds": "FLOAT64",

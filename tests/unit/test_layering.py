@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import ROOT
 
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
-PORTS = ("records", "gallery", "queue", "storage", "usage")
+PORTS = ("records", "gallery", "queue", "storage", "usage", "counters")
 # Each adapter's technology, beyond the domain, its port and the shared code for it.
 ADAPTERS = {
     "infra/records/sqlite.py": {"infra.sqlite"},
@@ -27,6 +27,8 @@ ADAPTERS = {
     "infra/gallery/sqlite.py": {"infra.sqlite"},
     "infra/gallery/firestore.py": {"google", "infra.firestore"},
     "infra/queue/sqlite.py": {"infra.sqlite"},
+    "infra/counters/sqlite.py": {"infra.sqlite"},
+    "infra/counters/firestore.py": {"google", "infra.firestore"},
     "infra/queue/pubsub.py": {"google", "infra.records"},
     "infra/storage/local.py": set(),
     "infra/storage/gcs.py": {"google"},

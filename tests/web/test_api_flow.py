@@ -111,7 +111,7 @@ def test_other_peoples_scenes_and_renders_do_not_exist(app, api, adapters, make_
 
 
 def test_the_daily_quota_says_when_it_resets(app, api, adapters):
-    adapters.settings.daily_render_quota = 1
+    adapters.settings.anonymous_daily_render_quota = 1  # the script is an anonymous visitor
     scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
     api.post(f"/api/scenes/{scene['id']}/finish")
     assert api.post(f"/api/scenes/{scene['id']}/renders", json={}).status_code == 202

@@ -1,7 +1,7 @@
 """Every API route driven in random orders and states by a Hypothesis state machine: two
 people with accounts (the second an admin) and an anonymous one, their scenes and renders
-in every state (queued, running, succeeded, failed, published, unpublished, held, hidden,
-appealed, deleted), with valid and hostile bodies. No answer is a 5xx.
+in every state (queued, running, succeeded, failed, cancelled, published, unpublished, held,
+hidden, appealed, deleted), with valid and hostile bodies. No answer is a 5xx.
 
 A render's job is played by a rule that moves it the way the render job would, through
 the records, so the states come without rendering anything."""
@@ -59,7 +59,12 @@ class ApiMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self._folder = tempfile.TemporaryDirectory()
-        settings = Settings(data_dir=Path(self._folder.name), daily_render_quota=1000, admin_emails=[ADMIN_EMAIL])
+        settings = Settings(
+            data_dir=Path(self._folder.name),
+            daily_render_quota=1000,
+            anonymous_daily_render_quota=1000,
+            admin_emails=[ADMIN_EMAIL],
+        )
         adapters = bootstrap(settings)
         self.adapters = adapters
         self.app = create_app(
@@ -177,7 +182,7 @@ class ApiMachine(RuleBasedStateMachine):
         _, render = render
         records = self.adapters.records
         stored = records.get_render(render)
-        if stored is None or stored.state in ("succeeded", "failed"):
+        if stored is None or stored.state in ("succeeded", "failed", "cancelled"):
             return
         if stored.state != "running":
             records.mark_running(render, stored.attempts + 1, f"runner-{render}")
@@ -198,6 +203,11 @@ class ApiMachine(RuleBasedStateMachine):
     @rule(person=people_)
     def list_renders(self, person):
         self.call(person, "get", "/api/renders")
+
+    @rule(render=st.one_of(renders, renders, renders, IDS), owner=as_owner)
+    def cancel_render(self, render, owner):
+        person, render = self.who(render, owner)
+        self.call(person, "post", f"/api/renders/{render}/cancel")
 
     @rule(render=consumes(renders), owner=as_owner)
     def delete_render(self, render, owner):

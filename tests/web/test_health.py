@@ -35,7 +35,7 @@ def test_ready_when_every_store_answers(client):
     [
         ("files", {"storage"}),
         ("usage", {"usage"}),
-        ("animbooks.sqlite3", {"records", "queue"}),
+        ("animbooks.sqlite3", {"records", "queue", "counters"}),
     ],
 )
 def test_not_ready_names_what_cannot_be_reached(tmp_path, broken, failing):

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from infra.usage.warehouse import UsageWarehouse
-from tests.site import Person, alive, parent_of, render_jobs, running_site
+from tests.site import BEHIND_ONE_PROXY, Person, alive, parent_of, render_jobs, running_site
 
 pytestmark = pytest.mark.slow
 
@@ -52,12 +52,13 @@ def wait_for(person: Person, render_id: str, states: tuple[str, ...], timeout_s:
 def test_fifty_scenes_and_twenty_downloads_at_once_all_answer_and_every_event_counts(tmp_path):
     """Before, usage went straight into DuckDB from every process: 16 of 50 parallel scene
     creations and 6 of 20 parallel downloads answered 500."""
-    with running_site(tmp_path / "data") as site:
-        owners = [Person(site.base) for _ in range(3)]
+    # Fifty people, each from an address of their own as Cloud Run's front end would say.
+    with running_site(tmp_path / "data", environment={**os.environ, **BEHIND_ONE_PROXY}) as site:
+        owners = [Person(site.base, f"198.51.100.{n}") for n in range(3)]
         renders = [start_render(owner) for owner in owners]  # render jobs write usage meanwhile
 
-        def create_scene(_):
-            return Person(site.base).call("POST", "/api/scenes", SCENE)[0]
+        def create_scene(number):
+            return Person(site.base, f"203.0.113.{number}").call("POST", "/api/scenes", SCENE)[0]
 
         with ThreadPoolExecutor(max_workers=50) as pool:
             statuses = list(pool.map(create_scene, range(50)))

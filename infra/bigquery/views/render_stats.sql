@@ -1,5 +1,6 @@
 -- Renders per UTC day. A render has one event per attempt: it counts as succeeded if
--- any attempt that day succeeded, as failed if none did. Render times are those of
+-- any attempt that day succeeded, as cancelled if its owner cancelled it, as failed if
+-- neither. Render times are those of
 -- succeeded attempts; GPU seconds and cost are those of every attempt, so the cost per
 -- clip carries the attempts that failed.
 WITH attempts AS (
@@ -18,7 +19,9 @@ SELECT
   day,
   COUNT(DISTINCT render_id) AS renders,
   COUNT(DISTINCT IF(status = 'succeeded', render_id, NULL)) AS succeeded,
-  COUNT(DISTINCT render_id) - COUNT(DISTINCT IF(status = 'succeeded', render_id, NULL)) AS failed,
+  COUNT(DISTINCT render_id) - COUNT(DISTINCT IF(status = 'succeeded', render_id, NULL))
+    - COUNT(DISTINCT IF(status = 'cancelled', render_id, NULL)) AS failed,
+  COUNT(DISTINCT IF(status = 'cancelled', render_id, NULL)) AS cancelled,
   ANY_VALUE(p50_wall_s) AS p50_wall_s,
   ANY_VALUE(p95_wall_s) AS p95_wall_s,
   SUM(IFNULL(gpu_seconds, 0)) AS gpu_seconds,

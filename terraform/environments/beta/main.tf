@@ -16,6 +16,9 @@ module "animated_books" {
   job_max_retries        = 1
   job_task_timeout_s     = 1800
   daily_render_quota     = 20
+  anonymous_quota        = 20
+  renders_per_person     = 2
+  wait_budget_s          = 600
   model_paths            = { base_model = "stable-diffusion-v1-5", motion_adapter = "animatediff_lightning_4step_diffusers.safetensors" }
   openai_enabled         = true
   backup_retention_days  = 14

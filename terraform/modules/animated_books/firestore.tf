@@ -39,3 +39,16 @@ resource "google_firestore_index" "records" {
     }
   }
 }
+
+# The shared counters (quotas, rate limits, the day's spend; infra/counters/firestore.py)
+# carry the moment they expire: Firestore deletes them after it. Never queried by it, so
+# not indexed either (an index on an ever-rising time would only cost writes).
+resource "google_firestore_field" "counters_expire" {
+  project    = var.project_id
+  database   = google_firestore_database.records.name
+  collection = "counters"
+  field      = "expires_at"
+
+  ttl_config {}
+  index_config {}
+}

@@ -25,6 +25,10 @@ locals {
     ANIMBOOKS_GOOGLE_CLIENT_SECRET = "google-oauth-client-secret"
   }
 
+  # The spend breaker's daily cap: a thirtieth of the stage's monthly budget, in whole
+  # cents down (73 -> 2.43, 310 -> 10.33, 2,270 -> 75.66 USD a day).
+  daily_spend_cap_usd = floor(var.monthly_budget_usd * 100 / 30) / 100
+
   # What the web service, the job and the trigger all read (infra/settings.py).
   common_env = {
     ANIMBOOKS_MODE                  = "cloud"
@@ -39,6 +43,10 @@ locals {
     ANIMBOOKS_TASK_TIMEOUT_S        = tostring(var.job_task_timeout_s)
     ANIMBOOKS_MODEL                 = "${local.models_dir}/${var.model_paths.base_model}"
     ANIMBOOKS_MOTION_ADAPTER        = "${local.models_dir}/${var.model_paths.motion_adapter}"
+    # The web refuses new renders at the cap; the job logs the line the alert counts when it crosses it.
+    ANIMBOOKS_DAILY_SPEND_CAP_USD = tostring(local.daily_spend_cap_usd)
+    # The trigger holds one person's renders beyond this in Pub/Sub, so others' renders go by.
+    ANIMBOOKS_MAX_RENDERS_IN_FLIGHT_PER_PERSON = tostring(var.renders_per_person)
   }
 }
 

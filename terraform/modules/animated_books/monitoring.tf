@@ -51,8 +51,27 @@ resource "google_logging_metric" "render_failures" {
   }
 }
 
+# The job logs one line starting "spend breaker tripped" when a render's cost carries the
+# day's spend across the cap (infra/spending.py, BREAKER_TRIPPED).
+resource "google_logging_metric" "spend_breaker" {
+  project     = var.project_id
+  name        = "animbooks/spend_breaker_trips"
+  description = "The day's render spend reached the daily cap: new renders are refused until 00:00 UTC."
+  filter      = "resource.type=\"cloud_run_job\" AND resource.labels.job_name=\"${local.job_name}\" AND jsonPayload.message=~\"^spend breaker tripped\""
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+  }
+}
+
 locals {
   alerts = {
+    spend_breaker = {
+      name      = "The day's render spend reached its cap"
+      filter    = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.spend_breaker.name}\" AND resource.type=\"cloud_run_job\""
+      threshold = 0
+      window    = "300s"
+    }
     render_failures = {
       name      = "Renders are failing"
       filter    = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.render_failures.name}\" AND resource.type=\"cloud_run_job\""

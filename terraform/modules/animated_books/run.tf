@@ -46,6 +46,10 @@ resource "google_cloud_run_v2_service" "web" {
           # Google's front end is the one proxy whose X-Forwarded-For entry is the caller.
           ANIMBOOKS_TRUSTED_PROXIES = "1"
           ANIMBOOKS_ADMIN_EMAILS    = join(",", var.admin_emails)
+          # Per cookie and per client address at once, for visitors who have not signed in.
+          ANIMBOOKS_ANONYMOUS_DAILY_RENDER_QUOTA = tostring(var.anonymous_quota)
+          # Past this estimated wait a new render gets the draft preset, unless the person asks to wait.
+          ANIMBOOKS_RENDER_WAIT_BUDGET_S = tostring(var.wait_budget_s)
         })
         content {
           name  = env.key

@@ -88,6 +88,29 @@ variable "daily_render_quota" {
   type        = number
 }
 
+variable "anonymous_quota" {
+  description = "Renders a visitor who has not signed in may start per UTC day, counted per cookie and per client address at once: a small allowance that signing in raises to daily_render_quota."
+  type        = number
+  validation {
+    condition     = var.anonymous_quota >= 0
+    error_message = "Zero or more renders."
+  }
+}
+
+variable "renders_per_person" {
+  description = "One person's renders dispatching or running at once; the trigger holds theirs beyond it in Pub/Sub, so others' renders go by."
+  type        = number
+  validation {
+    condition     = var.renders_per_person >= 1
+    error_message = "At least one render."
+  }
+}
+
+variable "wait_budget_s" {
+  description = "When a new render would wait longer than this many seconds (estimated from measured render times), it gets the draft preset unless the person asks to wait; 0 never switches."
+  type        = number
+}
+
 variable "model_paths" {
   description = "Paths inside the model weights bucket (mounted read-only at /models): the base model directory and the motion adapter."
   type = object({

@@ -1,0 +1,111 @@
+"""Fair turns and waiting times for renders.
+
+Turns are round-robin across people: a waiting render's turn is how many of its owner's
+renders are ahead of it (waiting or in progress), and the queue serves turn 0 of every
+person before anyone's turn 1, and so on; within a turn, the oldest first. One person's
+hundred renders therefore hold anyone else's back by at most one. The local queue
+claims in this order (infra.queue.sqlite does it in SQL); both sides say where a render
+stands with it.
+
+A wait is estimated from measured render times and the renders made at once (the
+parallelism): each slot frees when its render is due to finish, and each render ahead
+takes the next free slot for a typical render's time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from infra.domain.render import RenderState
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """An unfinished render, as much as its place in the queue needs."""
+
+    render_id: str
+    user_id: str
+    state: RenderState
+    created_at: datetime
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one render stands: how many go before it, and when it should start and finish."""
+
+    position: int  # renders that start before this one (0: it is next, or already started)
+    start: datetime | None  # None: nothing has been measured yet to estimate from
+    finish: datetime | None
+
+
+def turns(entries: Sequence[QueueEntry]) -> list[QueueEntry]:
+    """The waiting (queued) renders in the order they are served."""
+    seen: Counter[str] = Counter()
+    keyed = []
+    for entry in sorted(entries, key=lambda e: (e.created_at, e.render_id)):
+        if entry.state == "queued":
+            keyed.append(((seen[entry.user_id], entry.created_at, entry.render_id), entry))
+        seen[entry.user_id] += 1
+    return [entry for _, entry in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def typical_seconds(measured: Sequence[float]) -> float | None:
+    """A typical render's time: the median of the latest measured (None before any)."""
+    return statistics.median(measured) if measured else None
+
+
+def standing(
+    entries: Sequence[QueueEntry], render_id: str, typical_s: float | None, parallel: int, moment: datetime
+) -> Standing | None:
+    """Where a render stands among the unfinished ones; None when it is not among them."""
+    mine = next((entry for entry in entries if entry.render_id == render_id), None)
+    if mine is None:
+        return None
+    in_progress = [entry for entry in entries if entry.state in ("dispatching", "running")]
+    if mine.state != "queued":
+        if typical_s is None:
+            return Standing(0, mine.started_at or moment, None)
+        return Standing(0, mine.started_at or moment, moment + timedelta(seconds=_remaining(mine, typical_s, moment)))
+    order = [entry.render_id for entry in turns(entries)]
+    position = order.index(render_id)
+    if typical_s is None:
+        return Standing(position, None, None)
+    start_s = _start_after(
+        position, [_remaining(entry, typical_s, moment) for entry in in_progress], typical_s, parallel
+    )
+    return Standing(position, moment + timedelta(seconds=start_s), moment + timedelta(seconds=start_s + typical_s))
+
+
+def wait_for_new(
+    entries: Sequence[QueueEntry], user_id: str, typical_s: float | None, parallel: int, moment: datetime
+) -> float | None:
+    """Seconds until a render this person starts now would start (None before any measurement)."""
+    new = QueueEntry(render_id="(new)", user_id=user_id, state="queued", created_at=moment)
+    place = standing([*entries, new], new.render_id, typical_s, parallel, moment)
+    if place is None or place.start is None:
+        return None
+    return (place.start - moment).total_seconds()
+
+
+def _remaining(entry: QueueEntry, typical_s: float, moment: datetime) -> float:
+    """A render in progress is due to finish a typical render's time after it started."""
+    if entry.started_at is None:  # dispatching: its job is starting
+        return typical_s
+    return max(typical_s - (moment - entry.started_at).total_seconds(), 0.0)
+
+
+def _start_after(position: int, remaining: list[float], typical_s: float, parallel: int) -> float:
+    """When the render `position` places back starts, with `parallel` slots and these in progress."""
+    parallel = max(parallel, 1)
+    # More in progress than slots (the cap was lowered): a slot frees only once enough have finished.
+    slots = sorted(remaining + [0.0] * max(parallel - len(remaining), 0))[max(len(remaining) - parallel, 0) :]
+    heapq.heapify(slots)
+    for _ in range(position):
+        heapq.heappush(slots, heapq.heappop(slots) + typical_s)
+    return slots[0]

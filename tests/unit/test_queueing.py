@@ -1,0 +1,90 @@
+"""Fair turns and waiting estimates (infra.domain.queueing), worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from infra.domain.queueing import QueueEntry, standing, turns, typical_seconds, wait_for_new
+
+T0 = datetime(2031, 5, 4, 12, 0, tzinfo=UTC)
+
+
+def entry(render_id: str, user: str, minute: int, state: str = "queued", started_s: float | None = None) -> QueueEntry:
+    started = T0 - timedelta(seconds=started_s) if started_s is not None else None
+    return QueueEntry(render_id, user, state, T0 - timedelta(minutes=60 - minute), started)  # type: ignore[arg-type]
+
+
+def test_turns_go_round_the_people_oldest_first_within_a_turn():
+    queue = [
+        entry("a1", "a", 1),
+        entry("a2", "a", 2),
+        entry("a3", "a", 3),
+        entry("b1", "b", 4),
+        entry("c1", "c", 5),
+        entry("b2", "b", 6),
+    ]
+    assert [e.render_id for e in turns(queue)] == ["a1", "b1", "c1", "a2", "b2", "a3"]
+
+
+def test_a_render_in_progress_takes_its_owners_first_turn():
+    queue = [entry("a1", "a", 1, "running", 30), entry("a2", "a", 2), entry("b1", "b", 3)]
+    assert [e.render_id for e in turns(queue)] == ["b1", "a2"]
+
+
+def test_typical_time_is_the_median_of_what_was_measured():
+    assert typical_seconds([]) is None
+    assert typical_seconds([30.0, 10.0, 20.0]) == 20.0
+    assert typical_seconds([10.0, 20.0, 30.0, 100.0]) == 25.0
+
+
+def test_one_at_a_time_each_render_ahead_adds_a_typical_render():
+    # a1 started 5 s ago: due in 15 s with a typical 20 s; then b1 (turn 0), then a2.
+    queue = [entry("a1", "a", 1, "running", 5), entry("a2", "a", 2), entry("b1", "b", 3)]
+    b1 = standing(queue, "b1", 20.0, 1, T0)
+    a2 = standing(queue, "a2", 20.0, 1, T0)
+    assert b1 is not None and a2 is not None
+    assert (b1.position, b1.start, b1.finish) == (0, T0 + timedelta(seconds=15), T0 + timedelta(seconds=35))
+    assert (a2.position, a2.start, a2.finish) == (1, T0 + timedelta(seconds=35), T0 + timedelta(seconds=55))
+
+
+def test_with_several_slots_a_render_takes_the_first_free_one():
+    # Two slots: running renders due in 5 s and 15 s; the third waiting render starts when
+    # the first two waiting have taken those slots and the earlier of them ends: 5 + 10.
+    queue = [
+        entry("x", "x", 1, "running", 5),
+        entry("y", "y", 2, "running", -5),  # started "5 s in the future": due in 15 s of 10
+        entry("p", "p", 3),
+        entry("q", "q", 4),
+        entry("r", "r", 5),
+    ]
+    r = standing(queue, "r", 10.0, 2, T0)
+    assert r is not None and (r.position, r.start) == (2, T0 + timedelta(seconds=15))
+
+
+def test_a_running_render_is_due_a_typical_time_after_it_started_and_not_before_now():
+    queue = [entry("a1", "a", 1, "running", 50)]
+    late = standing(queue, "a1", 20.0, 1, T0)
+    assert late is not None and (late.position, late.start, late.finish) == (0, T0 - timedelta(seconds=50), T0)
+
+
+def test_more_in_progress_than_slots_waits_for_enough_to_finish():
+    # The cap went down to 1 with three running (due in 2, 4, 6 s): the next starts at 6 s.
+    queue = [entry(f"r{i}", f"u{i}", i, "running", 10 - 2 * i) for i in range(1, 4)] + [entry("w", "w", 9)]
+    w = standing(queue, "w", 10.0, 1, T0)
+    assert w is not None and w.start == T0 + timedelta(seconds=6)
+
+
+def test_nothing_measured_gives_a_position_and_no_times():
+    queue = [entry("a1", "a", 1), entry("b1", "b", 2)]
+    b1 = standing(queue, "b1", None, 1, T0)
+    assert b1 is not None and (b1.position, b1.start, b1.finish) == (1, None, None)
+    assert standing(queue, "missing", 10.0, 1, T0) is None
+    assert wait_for_new(queue, "c", None, 1, T0) is None
+
+
+def test_a_new_render_waits_behind_everyone_elses_turn():
+    queue = [entry("a1", "a", 1, "running", 0), entry("a2", "a", 2), entry("b1", "b", 3)]
+    # A new render of c: turn 0, after b1 (older, turn 0): a1's 20 s, then b1's 20 s.
+    assert wait_for_new(queue, "c", 20.0, 1, T0) == 40.0
+    # A new render of a: turn 2, after b1 and a2.
+    assert wait_for_new(queue, "a", 20.0, 1, T0) == 60.0
