@@ -132,7 +132,8 @@ def film_shots(reading: Reading) -> list[tuple[str, str]]:
     shots: list[tuple[str, str]] = []
     scenery = next((beat for beat in beats if not beat.someone), None) if not place else None
     if place or scenery is not None:
-        shots.append((_join(place or _image(scenery, reading), *_setting(reading)), ESTABLISHING))
+        shown = place or _image(scenery, reading) if scenery is not None else place
+        shots.append((_join(shown, *_setting(reading)), ESTABLISHING))
         beats = [beat for beat in beats if beat is not scenery]
     person_beat = next((beat for beat in beats if beat.someone), None)
     if person_beat is not None:

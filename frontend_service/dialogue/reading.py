@@ -259,10 +259,10 @@ def _english_names(words: list[str], first_in_sentence: bool, known: list[Person
             names.append([word])
         previous = word if is_name else raw
     if first_in_sentence and names and len(words) > 1 and names[0][0] == re.sub(r"[’']s$", "", words[1]):
-        opening = words[0]  # a first name the dictionary knows, before a surname it does not: Jane Eyre
+        first = words[0]  # a first name the dictionary knows, before a surname it does not: Jane Eyre
         ordinary = DETERMINERS | LINKS | _JOINERS | set(PRONOUNS)
-        if opening[:1].isupper() and opening.lower() not in ordinary and not _known(opening):
-            names[0].insert(0, opening)
+        if first[:1].isupper() and first.lower() not in ordinary and not _known(first):
+            names[0].insert(0, first)
     return [" ".join(parts) for parts in names if not (len(parts) == 1 and parts[0].lower() in _TITLES)]
 
 
@@ -278,9 +278,9 @@ def _resolve_pronoun(clause: str, reading: Reading) -> tuple[str, bool, str | No
     if not words:
         return clause, False, None
     first = words[0].lower()
-    gender = PRONOUNS.get(first, _POSSESSIVES.get(first, "x"))
-    if gender == "x":
+    if first not in PRONOUNS and first not in _POSSESSIVES:
         return clause, False, None
+    gender = PRONOUNS[first] if first in PRONOUNS else _POSSESSIVES[first]
     person = reading.latest(gender)
     if person is None:
         return clause, True, None
@@ -408,9 +408,8 @@ def _russian_person(tokens: list[str], reading: Reading) -> Person:
 
 def _russian_word(word: RussianWord, before: RussianWord | None, found: _Found, reading: Reading) -> None:
     lemmas = word.lemmas
-    pronoun = next((_RUSSIAN_PRONOUNS[w] for w in (word.text.lower(),) if w in _RUSSIAN_PRONOUNS), "x")
-    if pronoun != "x" and found.subject is None:
-        person = reading.latest(pronoun)
+    if word.text.lower() in _RUSSIAN_PRONOUNS and found.subject is None:
+        person = reading.latest(_RUSSIAN_PRONOUNS[word.text.lower()])
         if person is not None:
             found.subject = person.name
         return
