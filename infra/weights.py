@@ -173,8 +173,10 @@ def _fetch_file(data_dir: Path, weights: Weights, name: str, commit: str, publis
         print(f"  {name}: complete", file=out, flush=True)
         return
     if not (path.is_file() and _checksum(path, published.algorithm) == published.checksum):
-        # huggingface_hub draws its own progress bar, and writes the file under its name only when whole.
-        hf_hub_download(weights.repo_id, name, revision=commit, local_dir=folder(data_dir, weights))
+        # huggingface_hub draws its own progress bar, and writes the file under its name only when
+        # whole. Forced where a file is there: its own records would take a damaged one for complete.
+        local_dir = folder(data_dir, weights)
+        hf_hub_download(weights.repo_id, name, revision=commit, local_dir=local_dir, force_download=path.exists())
         found = _checksum(path, published.algorithm)
         if found != published.checksum:
             path.unlink(missing_ok=True)
