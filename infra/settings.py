@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     #: The local dialogue model: a transformers model directory (save_pretrained layout), used
     #: where torch is installed and no OpenAI key is set (frontend_service.dialogue.build_engine).
     llm_model: Path | None = None
+    #: Seconds the local model may write one storyboard before the offline engine stands in.
+    llm_timeout_s: float = Field(default=90.0, gt=0)
     #: Where to render: "auto" takes a CUDA GPU when there is one.
     device: Literal["auto", "cpu", "cuda"] = "auto"
     #: On a CUDA GPU, render with what `make bench-gpu` measured fastest (animate_job.gpu_speedups);

@@ -34,7 +34,7 @@ def build_engine(settings: Settings) -> DialogueEngine:
             from frontend_service.dialogue.local_model import LocalModelEngine, TransformersGenerator
 
             log.info("no OPENAI_API_KEY: the dialogue uses the local language model in %s", settings.llm_model)
-            return LocalModelEngine(TransformersGenerator(settings.llm_model))
+            return LocalModelEngine(TransformersGenerator(settings.llm_model, max_time_s=settings.llm_timeout_s))
         log.info("a local language model is at %s, but %s cannot be imported here", settings.llm_model, missing)
     log.info("no OPENAI_API_KEY: the dialogue uses the offline engine")
     return OfflineEngine()

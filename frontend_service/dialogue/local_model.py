@@ -219,11 +219,13 @@ def _messages(scene: Scene, offline: Storyboard) -> list[dict[str, str]]:
 class TransformersGenerator:
     """A causal language model from a local directory (save_pretrained layout), loaded on
     first use; one answer at a time per process. Greedy decoding: the same scene gets
-    the same draft."""
+    the same draft. An answer still unfinished after `max_time_s` is cut there (and so
+    does not parse: the offline engine stands in)."""
 
-    def __init__(self, path: Path, name: str | None = None):
+    def __init__(self, path: Path, name: str | None = None, max_time_s: float | None = None):
         self.path = path
         self.name = name or path.name
+        self.max_time_s = max_time_s
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Any, Any] | None = None
 
@@ -251,6 +253,7 @@ class TransformersGenerator:
                 output = model.generate(
                     **inputs,
                     max_new_tokens=MAX_NEW_TOKENS,
+                    max_time=self.max_time_s,
                     do_sample=False,
                     prefix_allowed_tokens_fn=lambda _, tokens: (
                         enforcer.get_allowed_tokens(tokens.tolist()).allowed_tokens

@@ -95,13 +95,14 @@ def russian_gender(word: str) -> Gender:
 
 def english_lemma(word: str) -> str:
     """An English word's dictionary form, lower case: bridges -> bridge, walked -> walk."""
-    return simplemma.lemmatize(word.lower(), lang="en").lower()
+    lowered = word.lower()
+    return simplemma.lemmatize(lowered, lang="en").lower() if lowered else ""  # simplemma refuses ""
 
 
 def is_english_word(word: str) -> bool:
     """Whether the dictionary knows the word (lower-cased): a capitalised word it does not
     know, opening a sentence, is taken for a name."""
-    return simplemma.is_known(word.lower(), lang="en")
+    return bool(word) and simplemma.is_known(word.lower(), lang="en")
 
 
 def _gender(grammemes) -> Gender:

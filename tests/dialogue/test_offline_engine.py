@@ -6,6 +6,8 @@ passage its sentences in order), not copied from the engine's output.
 """
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from frontend_service.dialogue.engine import MAX_QUESTIONS
 from frontend_service.dialogue.language import is_russian
@@ -229,3 +231,19 @@ def test_the_book_becomes_the_title(engine):
         "Crime and Punishment",
         "Fyodor Dostoevsky",
     )
+
+
+WORDS_OF_BOTH = st.text(
+    alphabet=st.sampled_from(list("abcdefghij ABCZ абвгдеёжзи АБВЁ .,;:!?'’-—\n\t0123456789")), min_size=1, max_size=120
+)
+
+
+@given(text=WORDS_OF_BOTH, passage=st.none() | WORDS_OF_BOTH)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_text_makes_a_valid_draft_of_distinct_shots(engine, text, passage):
+    if not text.strip() or not any(c.isalnum() for c in text):
+        return  # the API refuses a scene with nothing visible before any engine sees it
+    storyboard = draft(engine, text, passage)
+    Storyboard.model_validate(storyboard.model_dump())
+    prompts = [shot.prompt.lower() for shot in storyboard.shots]
+    assert 3 <= len(prompts) <= 5 and len(set(prompts)) == len(prompts), prompts
