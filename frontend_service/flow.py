@@ -210,7 +210,7 @@ class SceneFlow:
             )
 
     def _apply(self, scene: Scene, step: DialogueStep) -> None:
-        scene.engine, scene.notice, scene.updated_at = self._engine.name, step.notice, now()
+        scene.engine, scene.notice, scene.updated_at = step.engine or self._engine.name, step.notice, now()
         if step.bible is not None:
             scene.bible = step.bible
         if step.storyboard is not None:

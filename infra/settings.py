@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from infra import weights
 from infra.domain.presets import TINY_MODEL
 
 
@@ -18,6 +19,11 @@ class Settings(BaseSettings):
     model: str = TINY_MODEL
     #: A motion adapter for a base model that has none of its own (see animate_job.models).
     motion_adapter: str | None = None
+    #: The local dialogue model: a transformers model directory (save_pretrained layout), used
+    #: where torch is installed and no OpenAI key is set (frontend_service.dialogue.build_engine).
+    llm_model: Path | None = None
+    #: Seconds the local model may write one storyboard before the offline engine stands in.
+    llm_timeout_s: float = Field(default=90.0, gt=0)
     #: Where to render: "auto" takes a CUDA GPU when there is one.
     device: Literal["auto", "cpu", "cuda"] = "auto"
     #: On a CUDA GPU, render with what `make bench-gpu` measured fastest (animate_job.gpu_speedups);
@@ -123,6 +129,28 @@ class Settings(BaseSettings):
         if isinstance(value, str):  # from the environment: "a@example.com, b@example.com"
             return [email.strip().lower() for email in value.split(",") if email.strip()]
         return value
+
+    @field_validator("llm_model")
+    @classmethod
+    def _a_model_directory(cls, value: Path | None) -> Path | None:
+        if value is not None and not (value / "config.json").is_file():
+            raise ValueError("should be a model directory with a config.json (save_pretrained layout)")
+        return value
+
+    @model_validator(mode="after")
+    def _weights_from_the_data_folder(self) -> Settings:
+        """What `make weights` put in the data folder, for each model setting left unset."""
+        if self.mode != "local":
+            return self
+        chosen = self.model_fields_set
+        if "model" not in chosen and weights.complete(self.data_dir, weights.BASE_MODEL):
+            self.model = str(weights.folder(self.data_dir, weights.BASE_MODEL))
+        adapter = weights.folder(self.data_dir, weights.MOTION_ADAPTER) / weights.MOTION_ADAPTER_FILE
+        if "motion_adapter" not in chosen and self.model != TINY_MODEL:
+            self.motion_adapter = str(adapter) if weights.complete(self.data_dir, weights.MOTION_ADAPTER) else None
+        if "llm_model" not in chosen and weights.complete(self.data_dir, weights.LANGUAGE_MODEL):
+            self.llm_model = weights.folder(self.data_dir, weights.LANGUAGE_MODEL)
+        return self
 
     @model_validator(mode="after")
     def _one_way_to_sign_in(self) -> Settings:

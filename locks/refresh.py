@@ -36,7 +36,7 @@ PLATFORM = "x86_64-manylinux_2_28"
 INDEX = "https://pypi.org/simple"
 # Which extras each lock installs; "dev" is the development machine's .venv.
 LOCKS = {
-    "dev": ["job", "web", "trigger", "dev"],
+    "dev": ["job", "web", "trigger", "local-dialogue", "dev"],
     "web": ["web"],
     "job": ["job"],
     "trigger": ["trigger"],

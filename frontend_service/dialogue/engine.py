@@ -40,6 +40,8 @@ class DialogueStep:
     bible: dict[str, Any] | None = None
     notice: str | None = None
     calls: list[ModelCall] = field(default_factory=list)
+    #: The engine that made this step: another's name when a fallback stood in.
+    engine: str = ""
 
 
 class Refused(Exception):

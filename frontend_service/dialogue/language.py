@@ -1,47 +1,13 @@
-"""Which of the site's two languages a text is in, and Russian names in Latin letters."""
+"""Which of the site's two languages a text is in, and Russian in Latin letters."""
 
 from __future__ import annotations
 
 import re
 
+import iuliia
+
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
-# One Latin spelling per Cyrillic letter (hard and soft signs drop out).
-_LATIN = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "д": "d",
-    "е": "e",
-    "ё": "yo",
-    "ж": "zh",
-    "з": "z",
-    "и": "i",
-    "й": "y",
-    "к": "k",
-    "л": "l",
-    "м": "m",
-    "н": "n",
-    "о": "o",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "у": "u",
-    "ф": "f",
-    "х": "kh",
-    "ц": "ts",
-    "ч": "ch",
-    "ш": "sh",
-    "щ": "shch",
-    "ъ": "",
-    "ы": "y",
-    "ь": "",
-    "э": "e",
-    "ю": "yu",
-    "я": "ya",
-}
 
 
 def is_russian(text: str) -> bool:
@@ -57,6 +23,8 @@ def language_of(text: str) -> str:
 
 
 def transliterate(word: str) -> str:
-    """A Russian word in Latin letters, capitalised (Раскольников -> Raskolnikov)."""
-    latin = "".join(_LATIN.get(c.lower(), c) for c in word)
+    """A Russian word in Latin letters by ICAO Doc 9303 (the table Russian passports use
+    since 2013), capitalised: Раскольников -> Raskolnikov, Вронский -> Vronskii,
+    Соня -> Sonia. Plain ASCII, no apostrophes, so the result is a name anywhere."""
+    latin = iuliia.ICAO_DOC_9303.translate(word)
     return latin[:1].upper() + latin[1:]

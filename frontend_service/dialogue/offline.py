@@ -1,22 +1,28 @@
-"""The offline dialogue engine: rules and templates, no network, deterministic.
+"""The offline dialogue engine: rules, dictionaries and templates; no network, deterministic.
 
-It looks in the scene (and the answers so far) for what a good clip needs: who is in
-it, the place, the time of day and weather, the mood and style, and what happens.
-It asks about what is missing, at most three short questions in the scene's language,
-in one round, then composes a storyboard of 3 to 5 shots in English, which is what
-the text encoder reads. Russian words it knows are put into English; names are
-transliterated. The ChatGPT engine does all this far better; this one keeps the
-product working with no key and no network.
+It reads the scene (and the answers so far) for what a good clip needs (reading.py): who
+is in it, the place, the time of day and the weather, the mood and style, and what
+happens. It asks about what is missing, at most three short questions in the scene's
+language, in one round, then drafts a storyboard in English, which is what the text
+encoder reads, each shot a beat of its own:
+
+- with a passage from the book, its sentences (the action) spread over the shots in order;
+- without one, the scene as a film would show it: the place (wide, establishing), the
+  person (medium), the action or the telling detail (close), a closing image.
+
+Each answer goes where it belongs: the time and weather on the place shot, who someone
+is on the person's shot, the mood and style in the clip's style; nothing is added to
+every prompt. The ChatGPT engine and the local model do all this far better; this one
+keeps the product working with no key, no weights and no network.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 from frontend_service.dialogue.engine import MAX_QUESTIONS, DialogueEngine, DialogueStep, ModelCall, scene_seed
-from frontend_service.dialogue.language import WORDS, is_russian, transliterate
+from frontend_service.dialogue.language import WORDS, is_russian
+from frontend_service.dialogue.reading import Beat, Reading, gender_noun, read
 from infra.domain.presets import CLIP_SECONDS
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.domain.scene import Question, Scene
@@ -25,17 +31,9 @@ from infra.domain.storyboard import Shot, Storyboard, compose_prompt
 DEFAULT_STYLE = "cinematic digital painting, soft light"
 BASE_NEGATIVE = "blurry, low quality, deformed, watermark, text, jpeg artifacts"
 PERIOD_NEGATIVE = "electric light, cars, modern clothes, smartphones, power lines"
-CAMERAS = ["wide establishing shot", "medium shot", "slow push in", "close-up", "slow pan right"]
+MIN_SHOTS, MAX_SHOTS = 3, 5
 
-# The words it knows, as data (vocabulary.json): style and mood words, and per aspect
-# English words and Russian stems with their English.
-_VOCABULARY = json.loads((Path(__file__).with_name("vocabulary.json")).read_text(encoding="utf-8"))
-STYLE_WORDS: set[str] = set(_VOCABULARY["style_words"])
-MOOD_WORDS: set[str] = set(_VOCABULARY["mood_words"])
-ASPECTS: dict[str, tuple[set[str], dict[str, str]]] = {
-    aspect: (MOOD_WORDS | STYLE_WORDS if words["english"] is None else set(words["english"]), words["russian"])
-    for aspect, words in _VOCABULARY["aspects"].items()
-}
+ESTABLISHING, MEDIUM, CLOSE, CLOSING = "wide establishing shot", "medium shot", "close-up", "wide shot, slow pull back"
 
 QUESTIONS = {
     "action": ("What happens during the 15 seconds?", "Что происходит за эти 15 секунд?"),
@@ -52,10 +50,7 @@ QUESTIONS = {
 }
 QUESTION_ORDER = ["action", "who", "place", "time", "mood"]
 
-_YEAR = re.compile(r"\b(1[0-8]\d\d)\b")
-_NAME_ENDING = re.compile(
-    r"(ов|ев|ёв|ин|ын|ский|ой|ова|ева|ина|ич|ья|ня|ша|ov|ev|in|sky|ova|eva|ina|ich)$", re.IGNORECASE
-)
+_CENTURY = re.compile(r"\b(century|век[аеу]?)\b", re.IGNORECASE)
 
 
 class OfflineEngine(DialogueEngine):
@@ -66,32 +61,26 @@ class OfflineEngine(DialogueEngine):
 
     def next_step(self, scene: Scene, finish: bool = False) -> DialogueStep:
         russian = is_russian(scene.text)
-        text = " ".join([scene.text, *scene.answers.values()])
         asked = {q.id for q in scene.questions}
-        missing = [aspect for aspect in QUESTION_ORDER if aspect not in asked and not has_aspect(aspect, text)]
+        known = known_aspects(scene)
+        missing = [aspect for aspect in QUESTION_ORDER if aspect not in asked and aspect not in known]
+        calls = [ModelCall("dialogue_turn", self.name)]
         if missing and not finish and scene.rounds == 0:
             questions = [Question(id=aspect, text=QUESTIONS[aspect][russian]) for aspect in missing[:MAX_QUESTIONS]]
-            return DialogueStep(questions=questions, calls=[ModelCall("dialogue_turn", self.name)])
-        return DialogueStep(storyboard=self.storyboard(scene), calls=[ModelCall("dialogue_turn", self.name)])
+            return DialogueStep(questions=questions, calls=calls, engine=self.name)
+        return DialogueStep(storyboard=self.storyboard(scene), calls=calls, engine=self.name)
 
     def storyboard(self, scene: Scene) -> Storyboard:
-        russian = is_russian(scene.text)
-        text = " ".join([scene.text, *scene.answers.values()])
-        found = {aspect: terms(aspect, text) for aspect in ASPECTS}
-        style_terms = [t for t in found["mood"] if t in STYLE_WORDS]
-        mood_terms = [t for t in found["mood"] if t not in STYLE_WORDS]
-        style = " ".join(style_terms) or DEFAULT_STYLE
-        setting = [*found["place"][:2], *found["time"][:2], *mood_terms[:1]]
-        beats = self._beats(scene, russian, found)
-        count = max(3, min(5, len(beats)))
-        shots = []
-        for index, start in enumerate(_even_starts(count)):
-            beat = beats[index % len(beats)]
-            extra = [term for term in setting if term.lower().split()[-1] not in beat.lower()]
-            shot = Shot(start_s=start, prompt=_join(beat, *extra), camera=CAMERAS[index])
-            shots.append(self._fit(shot, style))
+        reading = read_scene(scene)
+        style = ", ".join([" ".join(reading.styles[:1]) or DEFAULT_STYLE, *(f"{m} mood" for m in reading.moods[:1])])
+        if scene.passage and scene.passage.strip():
+            shots = passage_shots(reading, read(scene.passage, known=reading.people))
+        else:
+            shots = film_shots(reading)
+        fitted = [self._fit(Shot(start_s=start, prompt=prompt, camera=camera), style) for start, (prompt, camera) in
+                  zip(even_starts(len(shots)), shots, strict=True)]  # fmt: skip
         negative = BASE_NEGATIVE
-        if _YEAR.search(text) or re.search(r"\b(century|век[аеу]?)\b", text, re.IGNORECASE):
+        if reading.years or _CENTURY.search(" ".join([scene.text, *scene.answers.values()])):
             negative = f"{PERIOD_NEGATIVE}, {BASE_NEGATIVE}"
         words = scene.text.split()
         title = scene.book or " ".join(words[:8]).rstrip(".,;:!?") + ("…" if len(words) > 8 else "")
@@ -102,70 +91,198 @@ class OfflineEngine(DialogueEngine):
             style=style,
             negative_prompt=negative,
             seed=scene_seed(scene.text),
-            shots=shots,
+            shots=fitted,
         )
-
-    def _beats(self, scene: Scene, russian: bool, found: dict[str, list[str]]) -> list[str]:
-        """What each shot shows: the scene's sentences, or for Russian what was recognised."""
-        if not russian:
-            source = " ".join([scene.text, scene.answers.get("action", "")])
-            sentences = [s.strip(" .!?;\n\t") for s in re.split(r"[.!?;\n]+", source)]
-            return [s for s in sentences if len(s.split()) >= 2] or [scene.text.strip()]
-        names = _names(scene.text)
-        who = ", ".join([*names[:2], *found["who"][:1]]) or "a lone figure"
-        return [f"{who}, {place}" for place in found["place"][:1]] + [
-            f"{who}, seen closer",
-            f"the face of {who}, thoughtful",
-            f"{who} walks away",
-        ]
 
     def _fit(self, shot: Shot, style: str) -> Shot:
         """Drops words from the end of the prompt until it fits the text encoder."""
         words = shot.prompt.split()
         while len(words) > 3 and self._tokens(compose_prompt(shot, style)) > MAX_PROMPT_TOKENS:
             words.pop()
-            shot = shot.model_copy(update={"prompt": " ".join(words).rstrip(",")})
+            shot = shot.model_copy(update={"prompt": " ".join(words).rstrip(",;")})
         return shot
 
 
-def has_aspect(aspect: str, text: str) -> bool:
-    if aspect == "action":
-        return len(WORDS.findall(text)) >= 8
-    if aspect == "who" and _names(text):
-        return True
-    return bool(terms(aspect, text))
+def read_scene(scene: Scene) -> Reading:
+    """The scene and the answers, each answer taken where it belongs: an English answer
+    about who or where is the person's own description or place, as written."""
+    reading = read(scene.text)
+    for aspect, answer in scene.answers.items():
+        if not answer.strip():
+            continue
+        answered = read(answer)
+        plain = answer.strip().rstrip(".!?")
+        if aspect == "who" and not is_russian(answer):
+            if reading.people and not reading.people[0].description:
+                reading.people[0].description = plain
+            elif not reading.people:
+                answered.who.insert(0, plain)
+        elif aspect == "place" and not is_russian(answer) and not answered.places:
+            answered.places.insert(0, plain)
+        if aspect == "action":
+            reading.beats.extend(answered.beats)
+        reading.take(answered)
+    return reading
 
 
-def terms(aspect: str, text: str) -> list[str]:
-    """The English terms for an aspect that the text mentions, in the order found."""
-    english, russian = ASPECTS[aspect]
-    lowered = f" {text.lower()} "
-    found = [word for word in WORDS.findall(lowered) if word in english]
-    found += [meaning for stem, meaning in russian.items() if re.search(rf"(?<![а-яё]){stem}", lowered)]
-    return list(dict.fromkeys(found))
+def film_shots(reading: Reading) -> list[tuple[str, str]]:
+    """The scene as a film shows it: the place, the person, the action or detail, a closing image."""
+    place = reading.places[0] if reading.places else ""
+    beats = _distinct([beat for beat in reading.beats if beat.text.lower() != place.lower()])
+    shots: list[tuple[str, str]] = []
+    scenery = next((beat for beat in beats if not beat.someone), None) if not place else None
+    if place or scenery is not None:
+        shown = place or _image(scenery, reading) if scenery is not None else place
+        shots.append((_join(shown, *_setting(reading)), ESTABLISHING))
+        beats = [beat for beat in beats if beat is not scenery]
+    person_beat = next((beat for beat in beats if beat.someone), None)
+    if person_beat is not None:
+        shots.append((_introduce(person_beat.text, reading), MEDIUM))
+        beats = [beat for beat in beats if beat is not person_beat]
+    elif reading.people or reading.who:
+        shots.append((_introduce("", reading), MEDIUM))
+    if shots and shots[0][1] != ESTABLISHING:  # no place to show: the time and weather go on the first shot
+        shots[0] = (_join(shots[0][0], *_setting(reading)), shots[0][1])
+    closing = beats.pop() if beats else None
+    slots = MAX_SHOTS - len(shots) - 1
+    shots += [(_image(beat, reading), CLOSE) for beat in _spread(beats, slots)]
+    if closing is not None:
+        shots.append((_image(closing, reading), CLOSING))
+    return _at_least_three(shots, place, reading)
 
 
-def _names(text: str) -> list[str]:
-    """Likely names, transliterated: capitalised words inside a sentence, or opening one
-    with a name's ending (Раскольников, Соня); never a word the vocabulary knows (Неву)."""
-    names = []
-    for sentence in re.split(r"[.!?\n]+", text):
-        for position, word in enumerate(WORDS.findall(sentence)):
-            if not word[0].isupper() or len(word) < 3 or _known_word(word):
-                continue
-            if position > 0 or _NAME_ENDING.search(word):
-                names.append(transliterate(word))
-    return list(dict.fromkeys(names))
+def passage_shots(reading: Reading, passage: Reading) -> list[tuple[str, str]]:
+    """The passage's sentences, the action, spread over the shots in order; the time and
+    weather on the first, who someone is where they first appear."""
+    reading.take(passage)
+    beats = _distinct(passage.beats)
+    count = max(MIN_SHOTS, min(MAX_SHOTS, len(beats)))
+    groups = _groups(beats, count) if len(beats) >= MIN_SHOTS else [[beat] for beat in beats]
+    texts = ["; ".join(_image(beat, reading) for beat in group) for group in groups]
+    introduced: set[str] = set()
+    for index, group in enumerate(groups):
+        for beat in group:
+            person = reading.person(beat.person) if beat.person else None
+            if person is not None and person.name not in introduced:
+                introduced.add(person.name)
+                texts[index] = _describe(texts[index], person.name, person.description or gender_noun(person))
+    place = reading.places[0] if reading.places else ""
+    shots = []
+    for index, text in enumerate(texts):
+        camera = ESTABLISHING if index == 0 else CLOSING if index == len(texts) - 1 >= 2 else (CLOSE, MEDIUM)[index % 2]
+        shots.append((_join(text, *_setting(reading)) if index == 0 else text, camera))
+    if len(shots) < MIN_SHOTS and (place or reading.times or reading.weather):
+        shots.insert(0, (_join(place or "the surroundings", *_setting(reading)), ESTABLISHING))
+        if len(shots) > 1:
+            shots[1] = (shots[1][0], MEDIUM)
+    return _at_least_three(shots, place, reading)
 
 
-def _known_word(word: str) -> bool:
-    lowered = word.lower()
-    return any(
-        lowered in english or any(lowered.startswith(stem) for stem in russian) for english, russian in ASPECTS.values()
-    )
+def _setting(reading: Reading) -> list[str]:
+    era = [f"{year[:3]}0s" for year in reading.years[:1]]
+    return [*reading.times[:2], *reading.weather[:2], *era]
 
 
-def _even_starts(count: int) -> list[float]:
+def _introduce(text: str, reading: Reading) -> str:
+    """The person's shot: the beat that shows them, with who they are after their name."""
+    person = next((p for p in reading.people if p.name in text), reading.people[0] if reading.people else None)
+    if person is None:
+        return text or ", ".join(reading.who[:2])
+    description = person.description or (reading.who[0] if reading.who else gender_noun(person))
+    if not text:
+        return _join(person.name, description)
+    return _describe(text, person.name, description)
+
+
+def _describe(text: str, name: str, description: str) -> str:
+    """Who someone is, after their name's first mention: "Raskolnikov, a gaunt student, walks..."."""
+    if not description or name not in text:
+        return text
+    position = text.index(name) + len(name)
+    rest = text[position:].lstrip(" ,")
+    return f"{text[:position]}, {description}" + (f", {rest}" if rest else "")
+
+
+def _image(beat: Beat, reading: Reading) -> str:
+    """A beat as a shot: an image too thin to stand alone (wind, falling snow) is placed."""
+    if not beat.someone and len(beat.text.split()) <= 2 and reading.places:
+        return f"{beat.text} over {reading.places[-1]}"
+    return beat.text[:1].lower() + beat.text[1:] if beat.text.split()[0].lower() in ("a", "an", "the") else beat.text
+
+
+def _at_least_three(shots: list[tuple[str, str]], place: str, reading: Reading) -> list[tuple[str, str]]:
+    """A thin scene still makes three distinct shots: closer, then farther."""
+    someone = reading.people[0].name if reading.people else reading.who[0] if reading.who else ""
+    if place:
+        farther = f"{place}, empty" if someone else f"{place} in the distance"
+        fillers = [(f"details of {place}", CLOSE), (farther, CLOSING)]
+    elif someone:
+        fillers = [(f"the face of {someone}", CLOSE), (f"{someone}, seen from afar", CLOSING)]
+    else:
+        subject = shots[0][0] if shots else "an empty landscape"
+        fillers = [(f"details of {subject}", CLOSE), (f"{subject} in the distance", CLOSING)]
+    if not shots:
+        shots.append(("an empty landscape", ESTABLISHING))
+    for prompt, camera in fillers:
+        if len(shots) >= MIN_SHOTS:
+            break
+        if prompt.lower() in (existing.lower() for existing, _ in shots):
+            continue
+        closing_last = shots[-1][1] == CLOSING and camera != CLOSING
+        shots.insert(len(shots) - 1 if closing_last else len(shots), (prompt, camera))
+    return shots[:MAX_SHOTS]
+
+
+def _distinct(beats: list[Beat]) -> list[Beat]:
+    seen: set[str] = set()
+    kept = []
+    for beat in beats:
+        key = beat.text.lower()
+        if key not in seen:
+            seen.add(key)
+            kept.append(beat)
+    return kept
+
+
+def _spread(items: list[Beat], slots: int) -> list[Beat]:
+    """At most `slots` of the items, spread evenly over them, in order."""
+    if len(items) <= slots:
+        return items
+    if slots <= 0:
+        return []
+    if slots == 1:
+        return [items[0]]
+    return [items[round(index * (len(items) - 1) / (slots - 1))] for index in range(slots)]
+
+
+def _groups(items: list[Beat], count: int) -> list[list[Beat]]:
+    """The items in `count` consecutive groups, sizes differing by at most one."""
+    size, extra = divmod(len(items), count)
+    groups, start = [], 0
+    for index in range(count):
+        end = start + size + (index < extra)
+        groups.append(items[start:end])
+        start = end
+    return groups
+
+
+def known_aspects(scene: Scene) -> set[str]:
+    """What the scene, its passage and the answers already say, of what a clip needs."""
+    reading = read_scene(scene)
+    if scene.passage:
+        reading.take(read(scene.passage, known=reading.people))
+    text = " ".join([scene.text, scene.passage or "", *scene.answers.values()])
+    found = {
+        "action": len(WORDS.findall(text)) >= 8,
+        "who": bool(reading.people or reading.who),
+        "place": bool(reading.places),
+        "time": bool(reading.times or reading.weather),
+        "mood": bool(reading.moods or reading.styles),
+    }
+    return {aspect for aspect, present in found.items() if present}
+
+
+def even_starts(count: int) -> list[float]:
     """Shot start times spread evenly over the clip, on half seconds."""
     step = CLIP_SECONDS / count
     return [round(index * step * 2) / 2 for index in range(count)]

@@ -4,7 +4,8 @@
 - a port (infra/<port>/__init__.py) imports only the domain and the standard library;
 - an adapter imports its own technology and no other adapter's;
 - infra needs neither torch nor Flask; the website never imports torch, diffusers or
-  transformers; the renderer never imports Flask.
+  transformers, but for the local language model's module, which imports them inside its
+  functions, used only where build_engine chose it; the renderer never imports Flask.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ ADAPTERS = {
     "infra/usage/warehouse.py": {"duckdb", "sqlglot", "infra.bigquery", "infra.usage.files"},
     "infra/usage/reports.py": {"duckdb", "sqlglot", "infra.bigquery", "infra.usage.warehouse"},
 }
+
+
+# The website's one module that may use torch and transformers (lazily: see the test below).
+LOCAL_MODEL = "frontend_service/dialogue/local_model.py"
+LOCAL_MODEL_LIBRARIES = {"torch", "transformers", "lmformatenforcer"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -95,8 +101,33 @@ def test_every_adapter_is_listed():
 )
 def test_the_rooms_stay_apart(folder, forbidden):
     for path in python_files(folder):
-        found = {name for name in imports_of(path) if name.split(".")[0] in forbidden}
+        allowed = LOCAL_MODEL_LIBRARIES if str(path.relative_to(ROOT)) == LOCAL_MODEL else set()
+        found = {name for name in imports_of(path) if name.split(".")[0] in forbidden - allowed}
         assert found == set(), path.relative_to(ROOT)
+
+
+def test_the_local_model_imports_torch_and_transformers_only_inside_its_functions():
+    tree = ast.parse((ROOT / LOCAL_MODEL).read_text())
+    top_level = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top_level |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            top_level.add(node.module.split(".")[0])
+    assert top_level & (LOCAL_MODEL_LIBRARIES | {"diffusers"}) == set()
+
+
+def test_the_website_with_the_offline_engine_never_loads_torch(tmp_path):
+    check = (
+        "import sys\n"
+        "from frontend_service import create_app\n"
+        "create_app({'START_WORKER': False})\n"
+        "print(','.join(sorted({'torch', 'transformers', 'lmformatenforcer'} & set(sys.modules))))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "ANIMBOOKS_DATA_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1:] in ([], [""])
 
 
 def test_infra_imports_neither_torch_nor_flask():
