@@ -109,9 +109,7 @@ class SceneFlow:
             return scene
         return self._advance(scene, finish=True)
 
-    def save_storyboard(
-        self, user_id: str, scene_id: str, data: object, versions: set[int] | None = None
-    ) -> Scene:
+    def save_storyboard(self, user_id: str, scene_id: str, data: object, versions: set[int] | None = None) -> Scene:
         """Validates, moderates and stores an edited storyboard; raises ValidationError or
         Refused, storing nothing. With `versions` (the If-Match the page sends) it stores
         only over one of them, else raises StaleStoryboard: two tabs never silently

@@ -45,7 +45,6 @@ from frontend_service.api_models import (
 )
 from frontend_service.blueprints.errors import ApiError
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
-from frontend_service.idempotency import idempotent
 from frontend_service.gallery_flow import (
     AppealRequest,
     GalleryFlow,
@@ -54,6 +53,7 @@ from frontend_service.gallery_flow import (
     ReportRequest,
     VoteRequest,
 )
+from frontend_service.idempotency import idempotent
 from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
@@ -137,7 +137,7 @@ def _if_match_versions() -> set[int] | None:
     versions = {int(tag) for tag in if_match.as_set() if tag.isdigit()}
     if not versions:
         raise ApiError(
-            400, "invalid_if_match", gettext("Send If-Match with the ETag from GET /api/scenes/<id>, such as \"3\".")
+            400, "invalid_if_match", gettext('Send If-Match with the ETag from GET /api/scenes/<id>, such as "3".')
         )
     return versions
 

@@ -87,9 +87,7 @@ def test_duplicate_requests_at_once_make_one_scene(app, api, adapters):
         client = app.test_client()
         client.set_cookie(cookie.key, cookie.value)
         start.wait()
-        response = client.post(
-            "/api/scenes", json=SCENE, headers={"Idempotency-Key": key, "X-CSRFToken": api.token}
-        )
+        response = client.post("/api/scenes", json=SCENE, headers={"Idempotency-Key": key, "X-CSRFToken": api.token})
         answers[index] = (response.status_code, response.get_json()["id"])
 
     threads = [threading.Thread(target=send, args=(index,)) for index in range(count)]
@@ -146,13 +144,17 @@ def test_a_stale_save_is_a_409_and_changes_nothing(api):
     etag = api.get(f"/api/scenes/{scene['id']}").headers["ETag"]
     first_tab = scene["storyboard"] | {"title": "First tab"}
     second_tab = scene["storyboard"] | {"title": "Second tab"}
-    assert api.put(f"/api/scenes/{scene['id']}/storyboard", json=first_tab, headers={"If-Match": etag}).status_code == 200
+    assert (
+        api.put(f"/api/scenes/{scene['id']}/storyboard", json=first_tab, headers={"If-Match": etag}).status_code == 200
+    )
     stale = api.put(f"/api/scenes/{scene['id']}/storyboard", json=second_tab, headers={"If-Match": etag})
     assert stale.status_code == 409
     assert stale.get_json()["error"]["code"] == "stale_storyboard"
     assert stale.headers["ETag"] == f'"{int(etag.strip(chr(34))) + 1}"'  # the version to save over, if they choose
     assert api.get(f"/api/scenes/{scene['id']}").get_json()["storyboard"]["title"] == "First tab"
-    over = api.put(f"/api/scenes/{scene['id']}/storyboard", json=second_tab, headers={"If-Match": stale.headers["ETag"]})
+    over = api.put(
+        f"/api/scenes/{scene['id']}/storyboard", json=second_tab, headers={"If-Match": stale.headers["ETag"]}
+    )
     assert over.status_code == 200
     assert api.get(f"/api/scenes/{scene['id']}").get_json()["storyboard"]["title"] == "Second tab"
 
@@ -160,11 +162,17 @@ def test_a_stale_save_is_a_409_and_changes_nothing(api):
 def test_a_save_without_if_match_still_works_last_one_wins(api):
     scene = ready_scene(api)
     for title in ("One", "Two"):
-        assert api.put(f"/api/scenes/{scene['id']}/storyboard", json=scene["storyboard"] | {"title": title}).status_code == 200
+        assert (
+            api.put(f"/api/scenes/{scene['id']}/storyboard", json=scene["storyboard"] | {"title": title}).status_code
+            == 200
+        )
     assert api.get(f"/api/scenes/{scene['id']}").get_json()["storyboard"]["title"] == "Two"
-    assert api.put(
-        f"/api/scenes/{scene['id']}/storyboard", json=scene["storyboard"], headers={"If-Match": "*"}
-    ).status_code == 200
+    assert (
+        api.put(
+            f"/api/scenes/{scene['id']}/storyboard", json=scene["storyboard"], headers={"If-Match": "*"}
+        ).status_code
+        == 200
+    )
 
 
 def test_an_if_match_that_names_no_version_is_a_400(api):
