@@ -134,7 +134,7 @@ def _if_match_versions() -> set[int] | None:
     if_match = request.if_match
     if not if_match or if_match.star_tag:
         return None
-    versions = {int(tag) for tag in if_match.as_set() if tag.isdigit()}
+    versions = {int(tag) for tag in if_match.as_set() if tag and tag.isascii() and tag.isdigit()}
     if not versions:
         raise ApiError(
             400, "invalid_if_match", gettext('Send If-Match with the ETag from GET /api/scenes/<id>, such as "3".')

@@ -175,9 +175,10 @@ def test_a_save_without_if_match_still_works_last_one_wins(api):
     )
 
 
-def test_an_if_match_that_names_no_version_is_a_400(api):
+@pytest.mark.parametrize("if_match", ['"abc"', '""', '"²"', 'W/"1"'])
+def test_an_if_match_that_names_no_version_is_a_400(api, if_match):
     scene = ready_scene(api)
-    bad = api.put(f"/api/scenes/{scene['id']}/storyboard", json=scene["storyboard"], headers={"If-Match": '"abc"'})
+    bad = api.put(f"/api/scenes/{scene['id']}/storyboard", json=scene["storyboard"], headers={"If-Match": if_match})
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_if_match"
 
 
