@@ -212,8 +212,8 @@ function setUpStoryboard(form, data) {
       } catch (_) { /* the counter is a help; saving reports the real problem */ }
     }, 250);
   };
-  form.addEventListener("input", () => {
-    unsaved = true;
+  form.addEventListener("input", (event) => {
+    if (!["preset", "keep_preset"].includes(event.target.name)) unsaved = true;  // those are the render's, not saved
     form.querySelector(".saved").textContent = "";
     countTokens();
   });
