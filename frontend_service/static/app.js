@@ -527,8 +527,33 @@ function setUpLibrary(list) {
   });
 }
 
+// Forms the browser sends itself (sign-in and out, appeals, moderation): the button pressed shows it is
+// busy and a second press sends nothing. Not disabled: a disabled submitter would drop its name from the form.
+function setUpPostForms() {
+  document.querySelectorAll('form[method="post"]').forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.sending) { event.preventDefault(); return; }
+      form.dataset.sending = "true";
+      const button = event.submitter;
+      if (button) { button.setAttribute("aria-busy", "true"); button.setAttribute("aria-disabled", "true"); }
+    });
+  });
+  // Back to a page kept in the browser's cache: its forms may be sent again.
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    document.querySelectorAll('form[method="post"]').forEach((form) => {
+      delete form.dataset.sending;
+      form.querySelectorAll('[aria-busy="true"]').forEach((button) => {
+        button.removeAttribute("aria-busy");
+        button.removeAttribute("aria-disabled");
+      });
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   strings = JSON.parse(document.getElementById("i18n").textContent);
+  setUpPostForms();
   document.querySelectorAll("script.i18n-page").forEach((block) => Object.assign(strings, JSON.parse(block.textContent)));
   const library = document.querySelector("ul.library");
   if (library) setUpLibrary(library);

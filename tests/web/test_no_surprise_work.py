@@ -6,9 +6,11 @@ import contextlib
 import sqlite3
 import threading
 import uuid
+from datetime import UTC, timedelta
 
 import pytest
 
+from infra.domain.ids import now
 from tests.conftest import ApiClient, user_of
 
 SCENE = {"text": "Raskolnikov crosses the Neva at dusk.", "book": "Crime and Punishment"}
@@ -208,3 +210,20 @@ def test_the_pages_say_how_many_renders_are_left_today(app, api, adapters):
     expected = f"You can start {left} more {'render' if left == 1 else 'renders'} today (of {quota})."
     assert expected in api.get(f"/scenes/{scene['id']}").get_data(as_text=True)
     assert expected in api.get("/renders").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("taken", "expected"),
+    [
+        (18, "Можно запустить ещё 2 рендера сегодня (из 20)."),
+        (19, "Можно запустить ещё 1 рендер сегодня (из 20)."),
+        (20, "Можно запустить ещё 0 рендеров сегодня (из 20)."),
+    ],
+)
+def test_the_renders_left_in_russian_take_the_plural_the_number_needs(api, adapters, taken, expected):
+    moment = now()
+    key = f"renders:{moment.astimezone(UTC).date().isoformat()}:user:{user_of(api)}"
+    adapters.counters.add(key, taken, moment + timedelta(days=1))
+    assert adapters.settings.anonymous_daily_render_quota == 20
+    page = api.get("/renders", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert expected in page
