@@ -146,4 +146,3 @@ def test_typed_answers_survive_a_reload(page, live_server):
     page.keyboard.type("he stops on the bridge")
     page.reload()
     expect(page.locator("#answers textarea").first).to_have_value("he stops on the bridge")
-
