@@ -25,10 +25,14 @@ class SceneOut(BaseModel):
     storyboard: Storyboard | None
     engine: str
     notice: str | None = None
+    #: Goes up with every change; the ETag of GET /api/scenes/<id>, for If-Match on a save.
+    version: int = 0
 
 
 class StoryboardOut(BaseModel):
     storyboard: Storyboard
+    #: The scene's version after this save (also the response's ETag).
+    version: int
 
 
 class RenderStarted(BaseModel):

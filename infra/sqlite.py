@@ -95,6 +95,16 @@ CREATE TABLE IF NOT EXISTS counters (
     expires_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS counters_by_expiry ON counters(expires_at);
+CREATE TABLE IF NOT EXISTS kept_requests (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    status INTEGER,
+    body TEXT,
+    PRIMARY KEY (user_id, key)
+);
 """.replace("{renders}", RENDERS)
 # Columns added since a table was first made: a data folder from before gets them on open.
 ADDED_COLUMNS = {

@@ -4,8 +4,10 @@ GET  /api/session                      -> {user, csrf_token}; every change sends
 POST /api/scenes                       -> 201 scene: questions, or the storyboard
 POST /api/scenes/<id>/answers          -> scene
 POST /api/scenes/<id>/finish           -> scene with its storyboard
-PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field errors
-POST /api/scenes/<id>/renders {preset?, keep_preset?} -> 202 {render_id, preset, requested_preset?, notice?}
+GET  /api/scenes/<id>                  -> scene, with its version as the ETag
+PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field errors; If-Match: 409 when stale
+POST /api/scenes/<id>/renders {preset?, keep_preset?, seed?} -> 202 {render_id, preset, requested_preset?, notice?}
+     (POST /api/scenes and this one take an Idempotency-Key header: a repeat gets the first answer)
 GET  /api/renders/<id>                 -> status, queue position and estimates, then video_url, poster_url, download_url
 POST /api/renders/<id>/cancel          -> the render, cancelled (409 once it has finished); its quota goes back
 DELETE /api/renders/<id>               -> 204; the clip's files and gallery entry go too
@@ -21,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, make_response, request, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
@@ -51,6 +53,7 @@ from frontend_service.gallery_flow import (
     ReportRequest,
     VoteRequest,
 )
+from frontend_service.idempotency import idempotent
 from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
@@ -117,8 +120,26 @@ def scene_json(scene: Scene) -> dict:
         storyboard=scene.storyboard,
         engine=scene.engine,
         notice=scene.notice,
+        version=scene.version,
     )
     return out.model_dump(mode="json")  # storyboard: null is part of the answer
+
+
+def scene_etag(scene: Scene) -> str:
+    return str(scene.version)
+
+
+def _if_match_versions() -> set[int] | None:
+    """The versions an If-Match header names; None when it names none in particular (absent, or *)."""
+    if_match = request.if_match
+    if not if_match or if_match.star_tag:
+        return None
+    versions = {int(tag) for tag in if_match.as_set() if tag and tag.isascii() and tag.isdigit()}
+    if not versions:
+        raise ApiError(
+            400, "invalid_if_match", gettext('Send If-Match with the ETag from GET /api/scenes/<id>, such as "3".')
+        )
+    return versions
 
 
 def gallery_item(publication: Publication) -> GalleryItem:
@@ -195,6 +216,7 @@ def session_info():
 
 @bp.post("/scenes")
 @limiter.limit(_dialogue_limit)
+@idempotent
 def create_scene():
     scene = _flow().create_scene(current_user(), _body(NewScene))
     return scene_json(scene), 201
@@ -202,7 +224,11 @@ def create_scene():
 
 @bp.get("/scenes/<scene_id>")
 def get_scene(scene_id: str):
-    return scene_json(_flow().scene(current_user(), scene_id))
+    scene = _flow().scene(current_user(), scene_id)
+    response = make_response(scene_json(scene))
+    response.set_etag(scene_etag(scene))
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.post("/scenes/<scene_id>/answers")
@@ -219,13 +245,18 @@ def finish(scene_id: str):
 
 @bp.put("/scenes/<scene_id>/storyboard")
 def save_storyboard(scene_id: str):
+    versions = _if_match_versions()
     data = _json_object("Send the storyboard as a JSON object.")
-    storyboard = _flow().save_storyboard(current_user(), scene_id, data)
-    return _json(StoryboardOut(storyboard=storyboard))
+    scene = _flow().save_storyboard(current_user(), scene_id, data, versions)
+    assert scene.storyboard is not None  # just saved
+    response = make_response(_json(StoryboardOut(storyboard=scene.storyboard, version=scene.version)))
+    response.set_etag(scene_etag(scene))
+    return response
 
 
 @bp.post("/scenes/<scene_id>/renders")
 @limiter.limit(_render_limit)
+@idempotent
 def start_render(scene_id: str):
     render = _flow().start_render(current_person(), scene_id, _body(RenderRequest, optional=True))
     started = RenderStarted(render_id=render.id, preset=render.spec.preset, requested_preset=render.requested_preset)

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from frontend_service.admission import Busy, QuotaExceeded, SpendCapReached
 from frontend_service.dialogue.engine import Refused
-from frontend_service.flow import NotFound, NotReady
+from frontend_service.flow import NotFound, NotReady, StaleStoryboard
 from frontend_service.gallery_flow import Forbidden, SignInRequired
 from frontend_service.identity import IdentityUnavailable, NotSignedIn
 from frontend_service.roles import AdminOnly
@@ -110,6 +110,17 @@ def _identity_unavailable(error: IdentityUnavailable):
 @bp.app_errorhandler(NotReady)
 def _not_ready(error: NotReady):
     return error_response(409, "not_ready", f"{str(error)[:1].upper()}{str(error)[1:]}.")
+
+
+@bp.app_errorhandler(StaleStoryboard)
+def _stale(error: StaleStoryboard):
+    message = _(
+        "This storyboard was saved from somewhere else (another tab?) since you opened it. "
+        "Load the saved one, or save yours over it."
+    )
+    response, status = error_response(409, "stale_storyboard", message)
+    response.set_etag(str(error.version))
+    return response, status
 
 
 @bp.app_errorhandler(QuotaExceeded)

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from frontend_service import services
 from frontend_service.dialogue.language import transliterate
 from frontend_service.identity import current_person, current_user
+from infra.domain.ids import now
 from infra.domain.pricing import egress_cost
 from infra.domain.usage import UsageEvent
 
@@ -29,8 +30,15 @@ FILE_TYPES = {"video": "video/mp4", "poster": "image/jpeg", "preview": "image/we
 
 @bp.get("")
 def index():
-    records = services.adapters().records
-    return render_template("renders.html", renders=records.list_renders(current_user()))
+    """The person's library: a card per render, newest first, with what can be done to it."""
+    person = current_person()
+    records, gallery = services.adapters().records, services.gallery_flow()
+    items = []
+    for render in records.list_renders(person.user_id):
+        publication = gallery.publication(render.id) if render.state == "succeeded" else None
+        items.append({"render": render, "published": bool(publication and publication.published)})
+    renders_left, daily_renders = services.scene_flow().admission.renders_left(person, now())
+    return render_template("renders.html", items=items, renders_left=renders_left, daily_renders=daily_renders)
 
 
 @bp.get("/<render_id>")

@@ -38,5 +38,7 @@ class Scene(BaseModel):
     notice: str | None = None
     #: The published render this scene's storyboard was copied from.
     remix_of: str | None = None
+    #: Goes up by one with every change a person or the dialogue makes: the storyboard's ETag.
+    version: int = 0
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)

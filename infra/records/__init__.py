@@ -20,6 +20,7 @@ import abc
 from datetime import datetime
 from typing import Any
 
+from infra.domain.idempotency import KeptRequest
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
@@ -63,7 +64,27 @@ class Records(abc.ABC):
         """Creates or replaces a scene whole."""
 
     @abc.abstractmethod
+    def replace_scene(self, scene: Scene, version: int) -> bool:
+        """Stores the scene whole only if the stored one is still at `version` (the caller
+        has raised the new one's): a compare-and-set, so of two saves from the same version
+        one wins and the other is told (False), never silently lost."""
+
+    @abc.abstractmethod
     def get_scene(self, scene_id: str) -> Scene | None: ...
+
+    @abc.abstractmethod
+    def claim_request(self, request: KeptRequest) -> KeptRequest | None:
+        """Holds a person's Idempotency-Key for this request, in one atomic step: None when
+        the caller now holds it (no request kept under the key, or the kept one expired, or
+        was left unanswered since before ABANDONED_AFTER), else the request kept under it."""
+
+    @abc.abstractmethod
+    def answer_request(self, user_id: str, key: str, status: int, body: str) -> None:
+        """Keeps the first answer to a held key, for repeats."""
+
+    @abc.abstractmethod
+    def release_request(self, user_id: str, key: str) -> None:
+        """Lets a held key go unanswered (the request failed): the same key may be sent again."""
 
     @abc.abstractmethod
     def add_dialogue_turn(self, scene_id: str, role: str, content: dict[str, Any]) -> None: ...

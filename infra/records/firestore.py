@@ -16,16 +16,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from infra.domain.idempotency import KeptRequest, document_id
 from infra.domain.ids import now
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import UNFINISHED, Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
-from infra.firestore import Document, compare_and_set, count
+from infra.firestore import TRANSITION_ATTEMPTS, Document, compare_and_set, count
 from infra.records import Records
 
 # Each instance's readiness probe writes a document of its own.
@@ -42,6 +43,8 @@ class FirestoreRecords(Records):
         self._users = client.collection("users")
         self._scenes = client.collection("scenes")
         self._renders = client.collection("renders")
+        # Idempotency-Keys' first answers; a TTL policy on expires_at deletes them (terraform).
+        self._kept = client.collection("kept_requests")
 
     def check(self) -> None:
         probe = self._client.collection("health").document(_INSTANCE)
@@ -94,6 +97,46 @@ class FirestoreRecords(Records):
 
     def save_scene(self, scene: Scene) -> None:
         self._scenes.document(scene.id).set(scene.model_dump())
+
+    def replace_scene(self, scene: Scene, version: int) -> bool:
+        def change(stored: Document | None) -> Document | None:
+            if stored is None or stored.get("version", 0) != version:
+                return None
+            return scene.model_dump()
+
+        return compare_and_set(self._client, self._scenes.document(scene.id), change) is not None
+
+    def claim_request(self, request: KeptRequest) -> KeptRequest | None:
+        reference = self._kept.document(document_id(request.user_id, request.key))
+        fields = request.model_dump()
+        for _ in range(TRANSITION_ATTEMPTS):
+            try:
+                reference.create(fields)
+                return None
+            except AlreadyExists:
+                pass
+            snapshot = reference.get()
+            if not snapshot.exists:
+                continue  # released meanwhile: try to make it again
+            kept = KeptRequest.model_validate(snapshot.to_dict())
+            if not kept.lapsed(request.created_at):
+                return kept
+            try:  # take over a lapsed key, only if nobody else did first
+                reference.update(fields, option=self._client.write_option(last_update_time=snapshot.update_time))
+                return None
+            except FailedPrecondition:
+                continue
+        raise RuntimeError(f"{reference.path} kept changing under {TRANSITION_ATTEMPTS} attempts to hold it")
+
+    def answer_request(self, user_id: str, key: str, status: int, body: str) -> None:
+        self._kept.document(document_id(user_id, key)).update({"status": status, "body": body})
+
+    def release_request(self, user_id: str, key: str) -> None:
+        reference = self._kept.document(document_id(user_id, key))
+        snapshot = reference.get()
+        if snapshot.exists and snapshot.get("status") is None:
+            with contextlib.suppress(FailedPrecondition):  # answered or taken meanwhile: leave it
+                reference.delete(option=self._client.write_option(last_update_time=snapshot.update_time))
 
     def get_scene(self, scene_id: str) -> Scene | None:
         snapshot = self._scenes.document(scene_id).get()

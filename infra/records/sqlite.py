@@ -7,6 +7,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from infra.domain.idempotency import KeptRequest
 from infra.domain.ids import now
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
@@ -82,6 +83,45 @@ class SqliteRecords(Records):
             "ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
             (scene.id, scene.user_id, scene.model_dump_json(), _iso(scene.updated_at)),
         )
+
+    def replace_scene(self, scene: Scene, version: int) -> bool:
+        changed = self._execute(
+            "UPDATE scenes SET data = ?, updated_at = ? "
+            "WHERE id = ? AND COALESCE(json_extract(data, '$.version'), 0) = ?",
+            (scene.model_dump_json(), _iso(scene.updated_at), scene.id, version),
+        ).rowcount
+        return changed == 1
+
+    def claim_request(self, request: KeptRequest) -> KeptRequest | None:
+        connection = self._db.connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            row = connection.execute(
+                "SELECT * FROM kept_requests WHERE user_id = ? AND key = ?", (request.user_id, request.key)
+            ).fetchone()
+            kept = _kept(row) if row else None
+            if kept is not None and not kept.lapsed(request.created_at):
+                connection.execute("COMMIT")
+                return kept
+            connection.execute(
+                "INSERT OR REPLACE INTO kept_requests (user_id, key, fingerprint, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (request.user_id, request.key, request.fingerprint, _iso(request.created_at), _iso(request.expires_at)),
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return None
+
+    def answer_request(self, user_id: str, key: str, status: int, body: str) -> None:
+        self._execute(
+            "UPDATE kept_requests SET status = ?, body = ? WHERE user_id = ? AND key = ?", (status, body, user_id, key)
+        )
+
+    def release_request(self, user_id: str, key: str) -> None:
+        self._execute("DELETE FROM kept_requests WHERE user_id = ? AND key = ? AND status IS NULL", (user_id, key))
 
     def get_scene(self, scene_id: str) -> Scene | None:
         row = self._execute("SELECT data FROM scenes WHERE id = ?", (scene_id,)).fetchone()
@@ -225,6 +265,10 @@ class SqliteRecords(Records):
 
     def _changed(self, sql: str, parameters: tuple | dict) -> bool:
         return self._execute(sql, parameters).rowcount == 1
+
+
+def _kept(row: sqlite3.Row) -> KeptRequest:
+    return KeptRequest.model_validate(dict(row))
 
 
 def _iso(moment: datetime) -> str:

@@ -52,3 +52,15 @@ resource "google_firestore_field" "counters_expire" {
   ttl_config {}
   index_config {}
 }
+
+# The first answers to Idempotency-Keys (infra/records/firestore.py), kept a day: Firestore
+# deletes them after expires_at. Read by document id only, so not indexed.
+resource "google_firestore_field" "kept_requests_expire" {
+  project    = var.project_id
+  database   = google_firestore_database.records.name
+  collection = "kept_requests"
+  field      = "expires_at"
+
+  ttl_config {}
+  index_config {}
+}
