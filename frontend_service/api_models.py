@@ -3,11 +3,15 @@ the OpenAPI document describes them, so the two cannot drift apart."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from infra.domain.render import RenderState
 from infra.domain.scene import Question, SceneState
 from infra.domain.storyboard import FieldError, Storyboard
+
+#: The longest a status request waits for a change: under Cloud Run's and any proxy's idle
+#: limits, and short enough that a worker thread held by a wait comes back soon.
+MAX_STATUS_WAIT_S = 20
 
 
 class SessionOut(BaseModel):
@@ -67,6 +71,14 @@ class RenderOut(BaseModel):
     preview_url: str | None = None
     download_url: str | None = None
     duration_s: float | None = None
+
+
+class StatusWait(BaseModel):
+    """GET /api/renders/<id>?wait=N with If-None-Match: the status's ETag from before. The
+    answer comes once the status differs from it, or after N seconds with 304 Not Modified
+    (frontend_service.blueprints.api says how long a wait may be, and when it is not taken)."""
+
+    wait: int = Field(default=0, ge=0, le=MAX_STATUS_WAIT_S, description="seconds to wait for a change")
 
 
 class RenderList(BaseModel):

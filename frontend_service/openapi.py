@@ -21,6 +21,7 @@ from frontend_service.api_models import (
     RenderStarted,
     SceneOut,
     SessionOut,
+    StatusWait,
     StoryboardOut,
     TokenCounts,
 )
@@ -39,7 +40,13 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[Bas
     ("put", "/api/scenes/{scene_id}/storyboard", "Store an edited storyboard", Storyboard, {200: StoryboardOut}),
     ("post", "/api/scenes/{scene_id}/renders", "Render the storyboard", RenderRequest, {202: RenderStarted}),
     ("get", "/api/renders", "The session's renders, newest first", None, {200: RenderList}),
-    ("get", "/api/renders/{render_id}", "A render's status and, when done, its files", None, {200: RenderOut}),
+    (
+        "get",
+        "/api/renders/{render_id}",
+        "A render's status and, when done, its files; with If-None-Match, 304 while unchanged",
+        StatusWait,
+        {200: RenderOut, 304: None},
+    ),
     ("delete", "/api/renders/{render_id}", "Delete a finished render and its files (owner)", None, {204: None}),
     (
         "post",
@@ -178,9 +185,9 @@ def openapi_document() -> dict:
             operation["parameters"] = operation.get("parameters", []) + HEADERS[(method, path)]
         if request and method == "get":
             properties = request.model_json_schema()["properties"]
-            operation["parameters"] = [
+            operation.setdefault("parameters", []).extend(
                 {"name": name, "in": "query", "schema": schema} for name, schema in properties.items()
-            ]
+            )
         elif request:
             operation["requestBody"] = {
                 "required": True,

@@ -9,6 +9,7 @@ PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field 
 POST /api/scenes/<id>/renders {preset?, keep_preset?, seed?} -> 202 {render_id, preset, requested_preset?, notice?}
      (POST /api/scenes and this one take an Idempotency-Key header: a repeat gets the first answer)
 GET  /api/renders/<id>                 -> status, queue position and estimates, then video_url, poster_url, download_url
+                                          an ETag: 304 to If-None-Match while unchanged (?wait=N: a long poll)
 POST /api/renders/<id>/cancel          -> the render, cancelled (409 once it has finished); its quota goes back
 DELETE /api/renders/<id>               -> 204; the clip's files and gallery entry go too
 POST|DELETE /api/renders/<id>/publish  -> publication (owner only)
@@ -20,10 +21,12 @@ POST /api/renders/<id>/appeal {note}   -> publication (the owner of a held or hi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from time import monotonic, sleep
 from typing import TypeVar
 
-from flask import Blueprint, current_app, make_response, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, make_response, request, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
@@ -40,6 +43,7 @@ from frontend_service.api_models import (
     RenderStarted,
     SceneOut,
     SessionOut,
+    StatusWait,
     StoryboardOut,
     TokenCounts,
 )
@@ -274,9 +278,41 @@ def faster_preset_notice(preset: str, requested: str) -> str:
     )
 
 
+#: Status requests one process lets wait for a change at once. A wait holds one of gunicorn's
+#: threads (gthread: 2 workers x 4 threads, frontend_service/gunicorn_conf.py), so half of
+#: them at most; past that the answer comes at once and the page asks again a second later,
+#: as it did before waits (304 while unchanged).
+MAX_WAITING = 2
+#: How often a waiting request reads the render again (the record, from any process).
+WAIT_CHECK_S = 0.5
+_waiting = threading.BoundedSemaphore(MAX_WAITING)
+
+
 @bp.get("/renders/<render_id>")
 def get_render(render_id: str):
-    return _json(render_out(_flow().render(current_user(), render_id)))
+    """The render's status with an ETag. With If-None-Match naming the status the page has,
+    and ?wait=N, the answer waits up to N seconds for the status to change (a long poll):
+    the page learns of a change within half a second and asks about once every N seconds,
+    not every second."""
+    wait = StatusWait.model_validate(request.args.to_dict()).wait
+    user = current_user()
+    response, etag = _status(render_id, user)
+    if wait and etag in request.if_none_match and _waiting.acquire(blocking=False):
+        try:
+            deadline = monotonic() + wait
+            while etag in request.if_none_match and monotonic() < deadline:
+                sleep(min(WAIT_CHECK_S, max(0.0, deadline - monotonic())))
+                response, etag = _status(render_id, user)
+        finally:
+            _waiting.release()
+    return response.make_conditional(request)
+
+
+def _status(render_id: str, user: str) -> tuple[Response, str]:
+    """The status as JSON, and its ETag (a hash of those bytes)."""
+    response = jsonify(_json(render_out(_flow().render(user, render_id))))
+    response.add_etag()
+    return response, response.get_etag()[0] or ""
 
 
 @bp.post("/renders/<render_id>/cancel")

@@ -71,6 +71,29 @@ function setUpLimit(field) {
   return show;
 }
 
+// A render's status once it differs from what the page last saw: the server holds the
+// request up to 20 s until the status changes (a long poll, 304 Not Modified while it does
+// not). Requests start at least a second apart, so a server that answers at once (too many
+// waiting, or a proxy that does not wait) is asked no more often than the page polled before.
+const renderStatusSeen = new Map(); // render id -> { etag, asked }
+async function renderStatusChange(id) {
+  for (;;) {
+    const seen = renderStatusSeen.get(id) || { etag: null, asked: 0 };
+    const pause = seen.asked + 1000 - Date.now();
+    if (pause > 0) await new Promise((resolve) => { setTimeout(resolve, pause); });
+    const asked = Date.now();
+    const response = await fetch(`/api/renders/${id}?wait=20`, {
+      credentials: "same-origin",
+      headers: seen.etag ? { "If-None-Match": seen.etag } : {},
+    });
+    renderStatusSeen.set(id, { etag: seen.etag, asked });
+    if (response.status === 304) continue;
+    if (!response.ok) throw new Error(t("server", { status: response.status }));
+    renderStatusSeen.set(id, { etag: response.headers.get("ETag"), asked });
+    return response.json();
+  }
+}
+
 function showErrors(form, error) {
   form.querySelectorAll(".error").forEach((node) => { node.textContent = ""; });
   let placed = false;
@@ -318,7 +341,7 @@ function setUpRender(data) {
   };
   const poll = async () => {
     let render;
-    try { render = await api("GET", `/api/renders/${data.id}`); } catch (_) { setTimeout(poll, 3000); return; }
+    try { render = await renderStatusChange(data.id); } catch (_) { setTimeout(poll, 3000); return; }
     progress.value = render.progress;
     stage.textContent = render.stage || render.state;
     showQueue(render);
@@ -342,7 +365,7 @@ function setUpRender(data) {
       finished();
       document.getElementById("cancelled").hidden = false;
     } else {
-      setTimeout(poll, render.state === "queued" ? 2000 : 1000);
+      poll(); // renderStatusChange waits for the next change
     }
   };
   // The answer, or what went wrong, next to the button that was pressed.

@@ -17,6 +17,7 @@ SQLite is the embedded adapter (infra.records.sqlite); Firestore the cloud one
 from __future__ import annotations
 
 import abc
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,18 @@ from infra.domain.idempotency import KeptRequest
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
+from infra.domain.storyboard import RenderSpec
 from infra.domain.user import User
+
+
+@functools.lru_cache(maxsize=2048)
+def stored_spec(stored: str) -> RenderSpec:
+    """A render's spec from the JSON it was stored as. A spec is validated in full when its
+    render is made (token estimates, the text checks, the shots) and never changes after,
+    so each stored text is validated once per process and trusted on every later read:
+    the render page asks for its render's status every second or so. The spec is frozen,
+    so one object serves every read."""
+    return RenderSpec.model_validate_json(stored)
 
 
 class Records(abc.ABC):

@@ -10,6 +10,7 @@ infra/firestore_indexes.json, which terraform creates (the emulator needs none).
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from infra.domain.render import UNFINISHED, Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
 from infra.firestore import TRANSITION_ATTEMPTS, Document, compare_and_set, count
-from infra.records import Records
+from infra.records import Records, stored_spec
 
 # Each instance's readiness probe writes a document of its own.
 _INSTANCE = f"web-{uuid.uuid4().hex[:12]}"
@@ -313,4 +314,7 @@ def _user(snapshot: firestore.DocumentSnapshot) -> User:
 
 
 def _render(snapshot: firestore.DocumentSnapshot) -> Render:
-    return Render.model_validate((snapshot.to_dict() or {}) | {"id": snapshot.id})
+    document = snapshot.to_dict() or {}
+    if isinstance(document.get("spec"), dict):  # validated when written: see stored_spec
+        document["spec"] = stored_spec(json.dumps(document["spec"], sort_keys=True))
+    return Render.model_validate(document | {"id": snapshot.id})

@@ -13,7 +13,7 @@ from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
-from infra.records import Records
+from infra.records import Records, stored_spec
 from infra.sqlite import SqliteDatabase
 
 _UNFINISHED = "('queued', 'dispatching', 'running')"
@@ -291,7 +291,7 @@ def _render(row: sqlite3.Row) -> Render:
         id=row["id"],
         user_id=row["user_id"],
         scene_id=row["scene_id"],
-        spec=json.loads(row["spec"]),
+        spec=stored_spec(row["spec"]),
         state=row["state"],
         progress=row["progress"],
         stage=row["stage"],

@@ -41,6 +41,11 @@ def test_renders_a_storyboard_into_a_playable_15_second_clip(tmp_path):
     assert {"torch", "diffusers", "transformers", "ffmpeg"} <= metadata["versions"].keys()
     assert metadata["timings"]["denoise_s"] > 0
     assert metadata["device"]["gpu_speedups"] is False  # never on a CPU
+    # Peak memory by stage (MiB): the process's resident set at each stage's start and its most.
+    assert list(metadata["memory_mib"]) == ["load", "denoise", "decode", "encode"]
+    for stage, figures in metadata["memory_mib"].items():
+        assert set(figures) == {"host_start", "host_peak"}, stage  # no CUDA figures on a CPU
+        assert 0 < figures["host_start"] <= figures["host_peak"], stage
     # Only finished files under their final names: no partial files left behind.
     assert sorted(p.name for p in out.parent.iterdir()) == [
         "neva.metadata.json",
