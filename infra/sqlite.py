@@ -105,6 +105,8 @@ ADDED_COLUMNS = {
         "publishing_blocked": "INTEGER NOT NULL DEFAULT 0",
     },
     "reports": {"reason": "TEXT"},
+    # What the gallery's search reads: the title, book and author normalised, " | " between.
+    "publications": {"search": "TEXT NOT NULL DEFAULT ''"},
     "renders": {
         "runner": "TEXT",
         "progress_at": "TEXT",

@@ -71,7 +71,8 @@ function setUpAnswers(form, sceneId) {
       window.location.reload();
     } catch (error) { showErrors(form, error); }
   });
-  document.getElementById("skip").addEventListener("click", async () => {
+  document.getElementById("skip").addEventListener("click", async (event) => {
+    event.preventDefault();
     try {
       await api("POST", `/api/scenes/${sceneId}/finish`);
       window.location.reload();
@@ -93,8 +94,37 @@ function setUpStoryboard(form, data) {
     item.querySelector('[name="start_s"]').value = shot.start_s;
     item.querySelector('[name="camera"]').value = shot.camera || "";
     item.querySelector('[name="prompt"]').value = shot.prompt;
-    item.querySelector(".remove-shot").addEventListener("click", () => { item.remove(); countTokens(); });
+    item.querySelector(".remove-shot").addEventListener("click", () => {
+      // Focus stays in the shots: on the next shot's Remove, else the one before, else Add a shot.
+      const neighbour = item.nextElementSibling || item.previousElementSibling;
+      item.remove();
+      (neighbour ? neighbour.querySelector(".remove-shot") : document.getElementById("add-shot")).focus();
+      countTokens();
+      drawTimeline();
+    });
     list.appendChild(item);
+    drawTimeline();
+  };
+  // The shots on the clip's 15 seconds: each from its start to the next one's (or the end).
+  const timeline = document.getElementById("timeline");
+  const drawTimeline = () => {
+    if (!timeline) return;
+    const starts = Array.from(list.children).map((item) => Number(item.querySelector('[name="start_s"]').value) || 0);
+    timeline.replaceChildren(...starts.map((start, index) => {
+      const end = index + 1 < starts.length ? Math.max(start, starts[index + 1]) : data.clip_seconds;
+      const segment = document.createElement("span");
+      segment.className = "segment";
+      segment.dataset.start = String(start);
+      segment.textContent = String(index + 1);
+      segment.title = t("shot_span", { number: index + 1, start, end });
+      // CSSOM positions (not a style attribute): the CSP allows these.
+      segment.style.left = `${(100 * Math.min(start, data.clip_seconds)) / data.clip_seconds}%`;
+      segment.style.width = `${(100 * Math.max(0, Math.min(end, data.clip_seconds) - start)) / data.clip_seconds}%`;
+      return segment;
+    }));
+    timeline.setAttribute("aria-label", starts.map((start, index) => t("shot_span", {
+      number: index + 1, start, end: index + 1 < starts.length ? starts[index + 1] : data.clip_seconds,
+    })).join("; "));
   };
   storyboard.shots.forEach(addShot);
   document.getElementById("add-shot").addEventListener("click", () => {
@@ -136,7 +166,10 @@ function setUpStoryboard(form, data) {
       } catch (_) { /* the counter is a help; saving reports the real problem */ }
     }, 250);
   };
-  form.addEventListener("input", countTokens);
+  form.addEventListener("input", (event) => {
+    countTokens();
+    if (event.target.name === "start_s") drawTimeline();
+  });
   countTokens();
 
   const save = async () => {
@@ -194,7 +227,8 @@ function setUpRender(data) {
     let render;
     try { render = await api("GET", `/api/renders/${data.id}`); } catch (_) { setTimeout(poll, 3000); return; }
     progress.value = render.progress;
-    stage.textContent = render.stage || render.state;
+    const state = render.stage || render.state;
+    stage.textContent = strings.states[state] || state;
     showQueue(render);
     if (render.state === "running" && render.progress > 0.05) {
       const elapsed = (Date.now() - started) / 1000;
@@ -306,14 +340,23 @@ function setUpClip(data) {
   if (report) {
     report.addEventListener("click", async () => {
       if (!window.confirm(t("confirm_report"))) return;
-      try { await api("POST", `/api/renders/${data.id}/report`); message.textContent = t("reported"); }
-      catch (error) { message.textContent = error.message; }
+      report.disabled = true;
+      try {
+        await api("POST", `/api/renders/${data.id}/report`);
+        // One report per person: the button goes, a plain thank-you takes its place.
+        const thanks = section.querySelector(".thanks");
+        thanks.textContent = t("reported");
+        report.remove();
+        message.textContent = "";
+        thanks.focus();
+      } catch (error) { report.disabled = false; message.textContent = error.message; }
     });
   }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   strings = JSON.parse(document.getElementById("i18n").textContent);
+  document.querySelectorAll("[data-without-script]").forEach((node) => { node.hidden = true; });
   const newScene = document.getElementById("new-scene");
   if (newScene) setUpNewScene(newScene);
   const sceneData = document.getElementById("scene-data");
