@@ -86,7 +86,9 @@ def test_api_errors_answer_in_russian_by_accept_language(app, api, adapters, fin
         json={"title": "Маяк", "shots": [{"start_s": 1, "prompt": "a lighthouse"}]},
         headers=RUSSIAN,
     ).get_json()["error"]["fields"]
-    assert late == [{"field": "shots.0.start_s", "message": "первый кадр должен начинаться с 0 с, а он начинается с 1.0 с"}]
+    assert late == [
+        {"field": "shots.0.start_s", "message": "первый кадр должен начинаться с 0 с, а он начинается с 1.0 с"}
+    ]
     assert message(api.post(f"/api/scenes/{scene['id']}/answers", json={"answers": {}}, headers=RUSSIAN), 409) == (
         "У этой сцены уже есть раскадровка; правьте раскадровку."
     )
