@@ -194,7 +194,10 @@ function setUpStoryboard(form, data) {
 }
 
 // A clock time in the reader's own time zone, from an ISO timestamp the server estimated.
-const clockTime = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+// In the page's language (the site's choice), not the browser's.
+const clockTime = (iso) => new Date(iso).toLocaleTimeString(document.documentElement.lang || [], {
+  hour: "2-digit", minute: "2-digit",
+});
 
 function setUpRender(data) {
   const progress = document.querySelector("#progress progress");
