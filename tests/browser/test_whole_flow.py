@@ -71,7 +71,7 @@ def test_a_scene_becomes_a_clip_that_plays_and_downloads(page, live_server, tmp_
 
     page.click("text=My renders")
     assert "Crime and Punishment" in page.text_content(".renders")
-    assert "succeeded" in page.text_content(".renders")
+    assert "ready" in page.text_content(".renders")
 
 
 def test_a_waiting_render_shows_its_place_and_can_be_cancelled_from_its_page(page, live_server):
