@@ -146,7 +146,7 @@ def test_the_storyboard_timeline_focus_and_growing_prompts(page, live_server):
     # A prompt box grows with what is typed.
     prompt = page.locator("li.shot textarea[name=prompt]").first
     before = prompt.bounding_box()["height"]
-    prompt.fill("a lighthouse on a rock in a storm at night, waves breaking over it, " * 4)
+    prompt.fill("a lighthouse on a rock in a storm at night, waves breaking over it, " * 6)
     assert prompt.bounding_box()["height"] > before + 20
 
     # Removing a shot by keyboard leaves the focus in the shots, not on the page.
