@@ -26,7 +26,7 @@ CHECKOV := .venv-checkov/bin/checkov
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install lock run weights test lint render bench bench-gpu eval-dialogue translations clean provider-schema
+.PHONY: install lock run weights test lint render bench bench-gpu eval-dialogue translations clean provider-schema axe
 
 # The Russian (and any other) UI catalogues, compiled from their .po sources.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard frontend_service/translations/*/LC_MESSAGES/messages.po))
@@ -38,7 +38,7 @@ install: $(STAMP) $(CATALOGUES)
 
 # After changing UI text: refresh the catalogues, then translate the new entries.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -w 100 -o frontend_service/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k Nn_:1,2 -k NotFound -k NotReady -k Forbidden -k SignInRequired --no-location -w 100 -o frontend_service/translations/messages.pot .
 	$(BIN)/pybabel update -i frontend_service/translations/messages.pot -d frontend_service/translations -w 100 --ignore-obsolete
 
 # The locked versions (locks/dev.txt, hash-checked), the same the images install; then
@@ -73,8 +73,22 @@ weights: export ANIMBOOKS_DATA_DIR ?= $(CURDIR)/.data
 weights: install
 	$(BIN)/python -m infra.weights
 
-test: lint $(CHECKOV) provider-schema
+test: lint $(CHECKOV) provider-schema $(AXE)
 	$(BIN)/python -m pytest
+
+# axe-core, the accessibility checker the browser tests inject into every page: one pinned
+# version from npm, its tarball checked against the integrity npm publishes for it, into .axe/.
+AXE_VERSION := 4.10.3
+AXE_INTEGRITY := sha512-Xm7bpRXnDSX2YE2YFfBk2FnF0ep6tmG7xPh8iHee8MIcrgq762Nkce856dYtJYLkuIoYZvGfTs/PbZhideTcEg==
+AXE := .axe/axe-core-$(AXE_VERSION).min.js
+axe: $(AXE)
+$(AXE):
+	rm -rf .axe/pack && mkdir -p .axe/pack
+	cd .axe/pack && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	test "sha512-$$(openssl dgst -sha512 -binary .axe/pack/axe-core-$(AXE_VERSION).tgz | base64 -w0)" = "$(AXE_INTEGRITY)" \
+		|| { echo "axe-core $(AXE_VERSION): the tarball does not match its pinned integrity"; exit 1; }
+	tar -xzf .axe/pack/axe-core-$(AXE_VERSION).tgz -C .axe/pack package/axe.min.js
+	mv .axe/pack/package/axe.min.js $@ && rm -rf .axe/pack
 
 # The terraform providers' schemas, at both ends of each version constraint, from the
 # CDK for Terraform packages on npm, cached in .provider-schema/ (a no-op when cached).
@@ -120,4 +134,4 @@ bench-gpu: install
 	$(BIN)/python tests/benchmarks/bench_render_gpu.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .provider-schema .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-checkov .provider-schema .axe .pytest_cache .ruff_cache *.egg-info

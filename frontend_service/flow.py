@@ -64,11 +64,21 @@ class PromptTexts(BaseModel):
     texts: list[Text] = Field(max_length=20)
 
 
-class NotFound(Exception):
+class Refusal(Exception):
+    """A request the use case turns down, with a message for the person: an English
+    template (in the catalogue: pybabel extracts these classes' first arguments) and its
+    values, so the site answers in the person's language (blueprints/errors.py)."""
+
+    def __init__(self, template: str, **values: object):
+        super().__init__(template % values if values else template)
+        self.template, self.values = template, values
+
+
+class NotFound(Refusal):
     """No such scene or render for this person (others' are not shown either)."""
 
 
-class NotReady(Exception):
+class NotReady(Refusal):
     """The step asked for cannot happen yet; the message says what comes first."""
 
 
@@ -98,7 +108,11 @@ class SceneFlow:
         asked = {question.id for question in scene.questions}
         unknown = sorted(set(request.answers) - asked)
         if unknown:
-            raise NotReady(f"there is no question {', '.join(unknown)} for this scene; answer {', '.join(asked)}")
+            raise NotReady(
+                "there is no question %(unknown)s for this scene; answer %(asked)s",
+                unknown=", ".join(unknown),
+                asked=", ".join(asked),
+            )
         scene.answers.update({key: value for key, value in request.answers.items() if value})
         scene.rounds += 1
         return self._advance(scene, user_turn={"answers": request.answers})

@@ -115,6 +115,8 @@ ADDED_COLUMNS = {
         "publishing_blocked": "INTEGER NOT NULL DEFAULT 0",
     },
     "reports": {"reason": "TEXT"},
+    # What the gallery's search reads: the title, book and author normalised, " | " between.
+    "publications": {"search": "TEXT NOT NULL DEFAULT ''"},
     "renders": {
         "runner": "TEXT",
         "progress_at": "TEXT",
@@ -170,6 +172,21 @@ def _add_columns(connection: sqlite3.Connection) -> None:
         for name, kind in columns.items():
             if name not in present:
                 connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                if (table, name) == ("publications", "search"):
+                    _fill_search(connection)
+
+
+def _fill_search(connection: sqlite3.Connection) -> None:
+    """Publications from before the search get their search words (as SqliteGallery writes them)."""
+    from infra.domain.publication import Publication  # the schema module otherwise knows no domain
+
+    for row in connection.execute("SELECT render_id, data FROM publications").fetchall():
+        try:
+            publication = Publication.model_validate_json(row["data"])
+        except ValueError:
+            continue  # not a publication this code can read: left unsearchable rather than failing to open
+        search = " | ".join(publication.search_fields())
+        connection.execute("UPDATE publications SET search = ? WHERE render_id = ?", (search, row["render_id"]))
 
 
 def _allow_cancelled(connection: sqlite3.Connection) -> None:

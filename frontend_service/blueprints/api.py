@@ -13,7 +13,7 @@ GET  /api/renders/<id>                 -> status, queue position and estimates, 
 POST /api/renders/<id>/cancel          -> the render, cancelled (409 once it has finished); its quota goes back
 DELETE /api/renders/<id>               -> 204; the clip's files and gallery entry go too
 POST|DELETE /api/renders/<id>/publish  -> publication (owner only)
-GET  /api/gallery?sort=&book=&author=&style=&page=  -> {items, next_page}
+GET  /api/gallery?sort=&q=&book=&author=&style=&page=  -> {items, next_page}
 PUT  /api/renders/<id>/vote {value}    -> publication; POST .../remix -> 201 {scene_id}; POST .../report {reason?}
 POST /api/renders/<id>/appeal {note}   -> publication (the owner of a held or hidden clip, once)
 /api/moderation...                     -> the admins' moderation (blueprints/moderation.py)
@@ -77,10 +77,7 @@ def _flow() -> SceneFlow:
     return services.scene_flow()
 
 
-def _json_object(
-    message: str = "Send a JSON object in the request body (Content-Type: application/json).",
-    optional: bool = False,
-) -> dict:
+def _json_object(message: str | None = None, optional: bool = False) -> dict:
     """The request's JSON object; where it is optional, no body at all means {}."""
     body = request.get_data(cache=True)
     if request.content_length is None and len(body) >= current_app.config["MAX_CONTENT_LENGTH"]:
@@ -89,6 +86,7 @@ def _json_object(
         return {}
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
+        message = message or gettext("Send a JSON object in the request body (Content-Type: application/json).")
         raise ApiError(400, "invalid_json", message)
     return data
 
@@ -250,7 +248,7 @@ def finish(scene_id: str):
 @bp.put("/scenes/<scene_id>/storyboard")
 def save_storyboard(scene_id: str):
     versions = _if_match_versions()
-    data = _json_object("Send the storyboard as a JSON object.")
+    data = _json_object(gettext("Send the storyboard as a JSON object."))
     scene = _flow().save_storyboard(current_user(), scene_id, data, versions)
     assert scene.storyboard is not None  # just saved
     response = make_response(_json(StoryboardOut(storyboard=scene.storyboard, version=scene.version)))
@@ -361,7 +359,8 @@ def vote(render_id: str):
 @bp.post("/renders/<render_id>/remix")
 @limiter.limit(_dialogue_limit)
 def remix(render_id: str):
-    return _json(RemixOut(scene_id=_gallery().remix(current_user(), render_id).id)), 201
+    scene = _gallery().remix(current_user(), render_id, title=lambda title: gettext("Remix of %(title)s", title=title))
+    return _json(RemixOut(scene_id=scene.id)), 201
 
 
 @bp.post("/renders/<render_id>/report")

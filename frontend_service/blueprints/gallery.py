@@ -12,9 +12,9 @@ from pydantic import ValidationError
 
 from frontend_service import services
 from frontend_service.gallery_flow import AppealRequest, GalleryQuery
+from frontend_service.i18n import field_errors
 from frontend_service.identity import current_person
 from infra.domain.publication import APPEAL_MAX_CHARS
-from infra.domain.storyboard import field_errors
 
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")
 

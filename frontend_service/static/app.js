@@ -165,14 +165,17 @@ function setUpAnswers(form, sceneId) {
     });
   });
   const skip = document.getElementById("skip");
-  skip.addEventListener("click", () => busy(skip, async () => {
-    try {
-      await api("POST", `/api/scenes/${sceneId}/finish`);
-      forget();
-      window.location.reload();
-      return true;
-    } catch (error) { showErrors(form, error); return false; }
-  }));
+  skip.addEventListener("click", (event) => {
+    event.preventDefault(); // a submit button too, for the page without script
+    busy(skip, async () => {
+      try {
+        await api("POST", `/api/scenes/${sceneId}/finish`);
+        forget();
+        window.location.reload();
+        return true;
+      } catch (error) { showErrors(form, error); return false; }
+    });
+  });
 }
 
 function setUpStoryboard(form, data) {
@@ -191,8 +194,38 @@ function setUpStoryboard(form, data) {
     item.querySelector('[name="start_s"]').value = shot.start_s;
     item.querySelector('[name="camera"]').value = shot.camera || "";
     item.querySelector('[name="prompt"]').value = shot.prompt;
-    item.querySelector(".remove-shot").addEventListener("click", () => { item.remove(); unsaved = true; countTokens(); });
+    item.querySelector(".remove-shot").addEventListener("click", () => {
+      // Focus stays in the shots: on the next shot's Remove, else the one before, else Add a shot.
+      const neighbour = item.nextElementSibling || item.previousElementSibling;
+      item.remove();
+      unsaved = true;
+      (neighbour ? neighbour.querySelector(".remove-shot") : document.getElementById("add-shot")).focus();
+      countTokens();
+      drawTimeline();
+    });
     list.appendChild(item);
+    drawTimeline();
+  };
+  // The shots on the clip's 15 seconds: each from its start to the next one's (or the end).
+  const timeline = document.getElementById("timeline");
+  const drawTimeline = () => {
+    if (!timeline) return;
+    const starts = Array.from(list.children).map((item) => Number(item.querySelector('[name="start_s"]').value) || 0);
+    timeline.replaceChildren(...starts.map((start, index) => {
+      const end = index + 1 < starts.length ? Math.max(start, starts[index + 1]) : data.clip_seconds;
+      const segment = document.createElement("span");
+      segment.className = "segment";
+      segment.dataset.start = String(start);
+      segment.textContent = String(index + 1);
+      segment.title = t("shot_span", { number: index + 1, start, end });
+      // CSSOM positions (not a style attribute): the CSP allows these.
+      segment.style.left = `${(100 * Math.min(start, data.clip_seconds)) / data.clip_seconds}%`;
+      segment.style.width = `${(100 * Math.max(0, Math.min(end, data.clip_seconds) - start)) / data.clip_seconds}%`;
+      return segment;
+    }));
+    timeline.setAttribute("aria-label", starts.map((start, index) => t("shot_span", {
+      number: index + 1, start, end: index + 1 < starts.length ? starts[index + 1] : data.clip_seconds,
+    })).join("; "));
   };
   storyboard.shots.forEach(addShot);
   document.getElementById("add-shot").addEventListener("click", () => {
@@ -239,6 +272,7 @@ function setUpStoryboard(form, data) {
     if (!["preset", "keep_preset"].includes(event.target.name)) unsaved = true;  // those are the render's, not saved
     form.querySelector(".saved").textContent = "";
     countTokens();
+    if (event.target.name === "start_s") drawTimeline();
   });
   countTokens();
 
@@ -310,7 +344,10 @@ function setUpStoryboard(form, data) {
 }
 
 // A clock time in the reader's own time zone, from an ISO timestamp the server estimated.
-const clockTime = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+// In the page's language (the site's choice), not the browser's.
+const clockTime = (iso) => new Date(iso).toLocaleTimeString(document.documentElement.lang || [], {
+  hour: "2-digit", minute: "2-digit",
+});
 
 function setUpRender(data) {
   const progress = document.querySelector("#progress progress");
@@ -343,7 +380,8 @@ function setUpRender(data) {
     let render;
     try { render = await renderStatusChange(data.id); } catch (_) { setTimeout(poll, 3000); return; }
     progress.value = render.progress;
-    stage.textContent = render.stage || render.state;
+    const state = render.stage || render.state;
+    stage.textContent = strings.states[state] || state;
     showQueue(render);
     if (render.state === "running" && render.progress > 0.05) {
       const elapsed = (Date.now() - started) / 1000;
@@ -471,8 +509,15 @@ function setUpClip(data) {
     report.addEventListener("click", () => {
       if (!window.confirm(t("confirm_report"))) return;
       busy(report, async () => {
-        try { await api("POST", `/api/renders/${data.id}/report`); message.textContent = t("reported"); }
-        catch (error) { message.textContent = error.message; }
+        try {
+          await api("POST", `/api/renders/${data.id}/report`);
+          // One report per person: the button goes, a plain thank-you takes its place.
+          const thanks = section.querySelector(".thanks");
+          thanks.textContent = t("reported");
+          report.remove();
+          message.textContent = "";
+          thanks.focus();
+        } catch (error) { message.textContent = error.message; }
         return false;
       });
     });
@@ -580,6 +625,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("script.i18n-page").forEach((block) => Object.assign(strings, JSON.parse(block.textContent)));
   const library = document.querySelector("ul.library");
   if (library) setUpLibrary(library);
+  document.querySelectorAll("[data-without-script]").forEach((node) => { node.hidden = true; });
   const newScene = document.getElementById("new-scene");
   if (newScene) setUpNewScene(newScene);
   const sceneData = document.getElementById("scene-data");

@@ -118,7 +118,7 @@ def test_the_daily_quota_says_when_it_resets(app, api, adapters):
     refused = api.post(f"/api/scenes/{scene['id']}/renders", json={})
     assert refused.status_code == 429
     message = refused.get_json()["error"]["message"]
-    assert message.startswith("You have started 1 renders today, the daily limit. It resets at 00:00 UTC, in ")
+    assert message.startswith("You have started 1 render today, the daily limit. It resets at 00:00 UTC, in ")
     assert 0 < int(refused.headers["Retry-After"]) <= 86400
     assert adapters.queue.depth() == 1  # the refused request left nothing behind
 

@@ -137,7 +137,9 @@ def test_remix_copies_the_storyboard_into_a_scene_of_the_remixer(owner, visitor,
     assert response.status_code == 201
     scene_id = response.get_json()["scene_id"]
     scene = visitor.get(f"/api/scenes/{scene_id}").get_json()
-    assert scene["state"] == "ready" and scene["storyboard"] == render.spec.storyboard.model_dump(mode="json")
+    original = render.spec.storyboard.model_dump(mode="json")
+    # the storyboard, under a title of its own: never two identical cards
+    assert scene["state"] == "ready" and scene["storyboard"] == original | {"title": "Remix of Neva at dusk"}
     assert owner.get(f"/api/scenes/{scene_id}").status_code == 404  # the remixer's own scene
     assert adapters.records.get_scene(scene_id).remix_of == render.id
     assert adapters.gallery.get(render.id).remixes == 1
@@ -253,3 +255,11 @@ def test_every_gallery_change_needs_the_session_s_csrf_token(owner, finished_ren
     stored = adapters.gallery.get(render.id)
     assert (stored.votes, stored.reports, stored.remixes, stored.published) == (0, 0, 0, True)
     assert adapters.records.get_render(render.id) is not None
+
+
+def test_a_remix_title_is_worded_in_the_persons_language_and_fits_the_limit(owner, visitor, finished_render):
+    render = finished_render(owner, title="Н" * 120)  # the longest title a storyboard takes
+    published(owner, render)
+    response = visitor.post(f"/api/renders/{render.id}/remix", headers={"Accept-Language": "ru"})
+    title = visitor.get(f"/api/scenes/{response.get_json()['scene_id']}").get_json()["storyboard"]["title"]
+    assert title == "Ремикс: " + "Н" * (120 - len("Ремикс: ") - 1) + "…" and len(title) == 120

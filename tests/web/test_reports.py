@@ -52,7 +52,10 @@ def test_the_page_with_no_events(client):
     page = client.get("/reports")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "Nothing in these days." in text and "<svg" not in text.split("<main>")[1].split("Top users")[0]
+    assert (
+        "Nothing in these days." in text
+        and "<svg" not in text.split('<main id="main" tabindex="-1">')[1].split("Top users")[0]
+    )
     for name in view_names():
         assert f"/reports/{name}.csv?" in text
         rows = list(csv.reader(io.StringIO(client.get(f"/reports/{name}.csv").get_data(as_text=True))))
@@ -65,7 +68,9 @@ def test_the_page_draws_the_views(client, events):
     assert text.count('<svg viewBox="0 0 720 240"') == 4  # cost by kind, renders, render time, cost per clip
     assert "render: $0.25" in text and "succeeded: 1" in text and "failed: 1" in text
     assert "$0.3020" in text  # total cost in the period
-    assert "cost_per_clip" not in text.split("<main>")[1].split("Download")[0]  # people's words, not column names
+    assert (
+        "cost_per_clip" not in text.split('<main id="main" tabindex="-1">')[1].split("Download")[0]
+    )  # people's words, not column names
     assert "$0.3000" in text  # cost per clip: both renders' cost over the one clip
     assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # user ids are escaped
 
