@@ -42,6 +42,7 @@ from frontend_service.api_models import (
     TokenCounts,
 )
 from frontend_service.blueprints.errors import ApiError
+from frontend_service.dialogue.language import language_of
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
 from frontend_service.gallery_flow import (
     AppealRequest,
@@ -131,6 +132,7 @@ def gallery_item(publication: Publication) -> GalleryItem:
         book=publication.book,
         author=publication.author,
         style=publication.style,
+        aspect=publication.aspect,
         owner=publication.owner,
         created=publication.published_at.isoformat(),
         score=publication.score,
@@ -159,6 +161,11 @@ def publication_out(publication: Publication) -> PublicationOut:
     )
 
 
+def subtitles_language(render: Render) -> str:
+    """The language of a clip's words on screen: the book's, as its quotes are written."""
+    return language_of(" ".join(shot.quote or "" for shot in render.spec.storyboard.shots))
+
+
 def render_out(render: Render) -> RenderOut:
     out = RenderOut(
         id=render.id,
@@ -168,6 +175,9 @@ def render_out(render: Render) -> RenderOut:
         progress=round(render.progress, 3),
         stage=render.stage,
         preset=render.spec.preset,
+        aspect=render.spec.storyboard.aspect,
+        width=render.spec.width,
+        height=render.spec.height,
         created_at=render.created_at.isoformat(),
         error=render.error,
         requested_preset=render.requested_preset,
@@ -183,6 +193,11 @@ def render_out(render: Render) -> RenderOut:
         out.preview_url = url_for("renders.file", render_id=render.id, name="preview")
         out.download_url = url_for("renders.download", render_id=render.id)
         out.duration_s = render.spec.duration_s
+        if "subtitles" in render.artifacts:
+            out.subtitles_url = url_for("renders.file", render_id=render.id, name="subtitles")
+            out.subtitles_language = subtitles_language(render)
+        if "subtitled" in render.artifacts:
+            out.download_subtitled_url = url_for("renders.download", render_id=render.id, subtitles="burned")
     return out
 
 

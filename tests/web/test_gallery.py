@@ -45,7 +45,7 @@ def test_renders_are_private_until_the_owner_publishes(owner, visitor, finished_
     [item] = visitor.get("/api/gallery").get_json()["items"]
     assert item["render_id"] == render.id and item["owner"] == "Sonya"
     assert set(item) == {
-        "render_id", "title", "book", "author", "style", "owner", "created",
+        "render_id", "title", "book", "author", "style", "aspect", "owner", "created",
         "score", "votes", "poster_url", "video_url", "preview_url",
     }  # fmt: skip
     assert visitor.delete(f"/api/renders/{render.id}/publish").status_code == 403
@@ -253,3 +253,15 @@ def test_every_gallery_change_needs_the_session_s_csrf_token(owner, finished_ren
     stored = adapters.gallery.get(render.id)
     assert (stored.votes, stored.reports, stored.remixes, stored.published) == (0, 0, 0, True)
     assert adapters.records.get_render(render.id) is not None
+
+
+def test_a_card_keeps_its_clips_shape(owner, visitor, finished_render):
+    render = finished_render(owner, aspect="9:16")
+    published(owner, render)
+    [item] = visitor.get("/api/gallery").get_json()["items"]
+    assert item["aspect"] == "9:16"
+    page = visitor.get("/gallery").get_data(as_text=True)
+    assert 'data-aspect="9:16"' in page
+    assert 'width="140" height="256"' in page  # 384x704 with its longer side at 256
+    clip = visitor.get(f"/gallery/{render.id}").get_data(as_text=True)
+    assert 'width="293" height="512"' in clip  # the tiny model's 64x112, 512 high
