@@ -6,7 +6,9 @@ POST /api/scenes/<id>/answers          -> scene
 POST /api/scenes/<id>/finish           -> scene with its storyboard
 PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field errors
 POST /api/scenes/<id>/renders {preset?, keep_preset?} -> 202 {render_id, preset, requested_preset?, notice?}
-GET  /api/renders/<id>                 -> status, queue position and estimates, then video_url, poster_url, download_url
+GET  /api/renders/<id>                 -> status, queue position and estimates, aspect and size, then video_url,
+                                          poster_url, download_url and, with quotes, subtitles_url,
+                                          subtitles_language, download_subtitled_url
 POST /api/renders/<id>/cancel          -> the render, cancelled (409 once it has finished); its quota goes back
 DELETE /api/renders/<id>               -> 204; the clip's files and gallery entry go too
 POST|DELETE /api/renders/<id>/publish  -> publication (owner only)

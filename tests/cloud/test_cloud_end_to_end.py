@@ -90,7 +90,8 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     clip.parent.mkdir(exist_ok=True)
     with urllib.request.urlopen(redirect.headers["Location"]) as response:
         clip.write_bytes(response.read())
-    assert probe(clip)["duration_s"] == pytest.approx(15.0) and probe(clip)["size"] == (64, 112)
+    played = probe(clip)
+    assert played["duration_s"] == pytest.approx(15.0) and played["size"] == (64, 112)
     clip.unlink()
     download = urllib.parse.urlparse(api.get(status["download_url"]).headers["Location"])
     disposition = urllib.parse.parse_qs(download.query)["response-content-disposition"]
@@ -106,7 +107,8 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     assert disposition == ['attachment; filename="a-lighthouse-in-a-storm-at-night-subtitled.mp4"']
     with urllib.request.urlopen(subtitled) as response:
         clip.write_bytes(response.read())
-    assert probe(clip)["size"] == (64, 112) and probe(clip)["duration_s"] == pytest.approx(15.0)
+    burned = probe(clip)
+    assert burned["size"] == (64, 112) and burned["duration_s"] == pytest.approx(15.0)
     clip.unlink()
 
     # Usage events went to the usage topic, as the BigQuery subscription will read them.
