@@ -27,6 +27,7 @@ from animate_job import encode
 from animate_job import gpu_speedups as speedups
 from animate_job.models import load_pipeline
 from animate_job.progress import Progress
+from infra.domain import subtitles
 from infra.domain.presets import TINY_MODEL
 from infra.domain.prompt_tokens import TokenCounter, TokenizerCounter
 from infra.domain.storyboard import RenderSpec, frame_prompts
@@ -89,10 +90,16 @@ class ClipFiles:
     poster: Path
     preview: Path
     metadata: Path
+    #: The shots' quotes as WebVTT, and the clip with them burned in: only when a shot has one.
+    subtitles: Path | None = None
+    subtitled: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def paths(self) -> dict[str, Path]:
-        return {"video": self.video, "poster": self.poster, "preview": self.preview, "metadata": self.metadata}
+        paths = {"video": self.video, "poster": self.poster, "preview": self.preview, "metadata": self.metadata}
+        if self.subtitles is not None and self.subtitled is not None:
+            paths |= {"subtitles": self.subtitles, "subtitled": self.subtitled}
+        return paths
 
 
 def pick_device(requested: str = "auto") -> tuple[torch.device, torch.dtype]:
@@ -275,6 +282,16 @@ def render_clip(
         encode.write_preview(rendered.frames, files.preview, fps=spec.fps_render)
     timings = dict(rendered.timings, encode_s=time.perf_counter() - encode_started)
     memory = dict(rendered.memory, encode=encode_memory.figures)
+    spoken = subtitles.cues(spec.storyboard, spec.duration_s)
+    if spoken:
+        burn_started = time.perf_counter()
+        stem = video_path.with_suffix("")
+        files.subtitles = stem.with_name(stem.name + ".vtt")
+        files.subtitled = stem.with_name(stem.name + ".subtitled.mp4")
+        with encode.atomic_path(files.subtitles) as temporary:
+            temporary.write_text(subtitles.webvtt(spoken), encoding="utf-8")
+        encode.burn_subtitles(files.video, files.subtitles, files.subtitled, upright=spec.height > spec.width)
+        timings["burn_s"] = time.perf_counter() - burn_started
     timings["render_s"] = time.perf_counter() - started
     rounded_timings = {name: round(seconds, 3) for name, seconds in timings.items()}
     metadata = {
@@ -293,6 +310,7 @@ def render_clip(
             "height": spec.height,
             "codec": "h264",
             "pix_fmt": "yuv420p",
+            "subtitles": len(spoken),
         },
         "device": {
             "type": renderer.device.type,

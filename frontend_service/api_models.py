@@ -56,6 +56,10 @@ class RenderOut(BaseModel):
     progress: float
     stage: str | None
     preset: str
+    #: The frame: its shape and its size in pixels.
+    aspect: str
+    width: int
+    height: int
     created_at: str
     error: str | None = None
     #: The preset asked for, when a long queue gave the render a faster one.
@@ -70,6 +74,11 @@ class RenderOut(BaseModel):
     poster_url: str | None = None
     preview_url: str | None = None
     download_url: str | None = None
+    #: The book's words on screen, when its shots have any: WebVTT for a <track>, its
+    #: language (BCP 47, for srclang), and the clip with them burned in.
+    subtitles_url: str | None = None
+    subtitles_language: str | None = None
+    download_subtitled_url: str | None = None
     duration_s: float | None = None
 
 
@@ -107,6 +116,7 @@ class GalleryItem(BaseModel):
     book: str | None
     author: str | None
     style: str
+    aspect: str
     owner: str
     created: str
     score: int

@@ -133,6 +133,7 @@ class SceneFlow:
             raise StaleStoryboard(scene.version)
         storyboard = Storyboard.model_validate(data)
         texts = [storyboard.title, storyboard.style, *(shot.prompt for shot in storyboard.shots)]
+        texts += [shot.quote for shot in storyboard.shots if shot.quote]  # an edited line is the person's own
         try:
             calls = self._engine.moderate(texts, language=language_of(scene.text))
         except Refused as refused:

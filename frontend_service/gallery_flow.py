@@ -131,6 +131,7 @@ class GalleryFlow:
                 book=storyboard.book,
                 author=storyboard.author,
                 style=storyboard.style,
+                aspect=storyboard.aspect,
                 published_at=now(),
             )
         )

@@ -8,7 +8,9 @@ GET  /api/scenes/<id>                  -> scene, with its version as the ETag
 PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field errors; If-Match: 409 when stale
 POST /api/scenes/<id>/renders {preset?, keep_preset?, seed?} -> 202 {render_id, preset, requested_preset?, notice?}
      (POST /api/scenes and this one take an Idempotency-Key header: a repeat gets the first answer)
-GET  /api/renders/<id>                 -> status, queue position and estimates, then video_url, poster_url, download_url
+GET  /api/renders/<id>                 -> status, queue position and estimates, aspect and size, then video_url,
+                                          poster_url, download_url and, with quotes, subtitles_url,
+                                          subtitles_language, download_subtitled_url;
                                           an ETag: 304 to If-None-Match while unchanged (?wait=N: a long poll)
 POST /api/renders/<id>/cancel          -> the render, cancelled (409 once it has finished); its quota goes back
 DELETE /api/renders/<id>               -> 204; the clip's files and gallery entry go too
@@ -48,6 +50,7 @@ from frontend_service.api_models import (
     TokenCounts,
 )
 from frontend_service.blueprints.errors import ApiError
+from frontend_service.dialogue.language import language_of
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
 from frontend_service.gallery_flow import (
     AppealRequest,
@@ -154,6 +157,7 @@ def gallery_item(publication: Publication) -> GalleryItem:
         book=publication.book,
         author=publication.author,
         style=publication.style,
+        aspect=publication.aspect,
         owner=publication.owner,
         created=publication.published_at.isoformat(),
         score=publication.score,
@@ -182,6 +186,11 @@ def publication_out(publication: Publication) -> PublicationOut:
     )
 
 
+def subtitles_language(render: Render) -> str:
+    """The language of a clip's words on screen: the book's, as its quotes are written."""
+    return language_of(" ".join(shot.quote or "" for shot in render.spec.storyboard.shots))
+
+
 def render_out(render: Render) -> RenderOut:
     out = RenderOut(
         id=render.id,
@@ -191,6 +200,9 @@ def render_out(render: Render) -> RenderOut:
         progress=round(render.progress, 3),
         stage=render.stage,
         preset=render.spec.preset,
+        aspect=render.spec.storyboard.aspect,
+        width=render.spec.width,
+        height=render.spec.height,
         created_at=render.created_at.isoformat(),
         error=render.error,
         requested_preset=render.requested_preset,
@@ -206,6 +218,11 @@ def render_out(render: Render) -> RenderOut:
         out.preview_url = url_for("renders.file", render_id=render.id, name="preview")
         out.download_url = url_for("renders.download", render_id=render.id)
         out.duration_s = render.spec.duration_s
+        if "subtitles" in render.artifacts:
+            out.subtitles_url = url_for("renders.file", render_id=render.id, name="subtitles")
+            out.subtitles_language = subtitles_language(render)
+        if "subtitled" in render.artifacts:
+            out.download_subtitled_url = url_for("renders.download", render_id=render.id, subtitles="burned")
     return out
 
 

@@ -7,6 +7,7 @@ drives the JSON API.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
 from pydantic import ValidationError
 
 from frontend_service import services
@@ -16,7 +17,7 @@ from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from infra.domain.ids import now
 from infra.domain.presets import DEFAULT_PRESET, PRESETS
-from infra.domain.storyboard import CLIP_SECONDS, MAX_SHOTS
+from infra.domain.storyboard import CLIP_SECONDS, MAX_QUOTE_CHARS, MAX_SHOTS
 
 bp = Blueprint("scenes", __name__)
 
@@ -47,6 +48,11 @@ def scene(scene_id: str):
     flow = services.scene_flow()
     scene = flow.scene(person.user_id, scene_id)
     renders_left, daily_renders = flow.admission.renders_left(person, now())
+    aspects = [
+        ("16:9", gettext("Widescreen 16:9")),
+        ("9:16", gettext("Upright 9:16 (a phone)")),
+        ("1:1", gettext("Square 1:1")),
+    ]
     return render_template(
         "scene.html",
         scene=scene,
@@ -56,6 +62,8 @@ def scene(scene_id: str):
         renders_left=renders_left,
         daily_renders=daily_renders,
         clip_seconds=CLIP_SECONDS,
+        max_quote_chars=MAX_QUOTE_CHARS,
+        aspects=aspects,
     )
 
 

@@ -22,6 +22,7 @@ import re
 
 from frontend_service.dialogue.engine import MAX_QUESTIONS, DialogueEngine, DialogueStep, ModelCall, scene_seed
 from frontend_service.dialogue.language import WORDS, is_russian
+from frontend_service.dialogue.quotes import spread
 from frontend_service.dialogue.reading import Beat, Reading, gender_noun, read
 from infra.domain.presets import CLIP_SECONDS
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
@@ -77,8 +78,11 @@ class OfflineEngine(DialogueEngine):
             shots = passage_shots(reading, read(scene.passage, known=reading.people))
         else:
             shots = film_shots(reading)
-        fitted = [self._fit(Shot(start_s=start, prompt=prompt, camera=camera), style) for start, (prompt, camera) in
-                  zip(even_starts(len(shots)), shots, strict=True)]  # fmt: skip
+        quotes = spread(scene.passage, len(shots))
+        fitted = [
+            self._fit(Shot(start_s=start, prompt=prompt, camera=camera, quote=quote), style)
+            for start, (prompt, camera), quote in zip(even_starts(len(shots)), shots, quotes, strict=True)
+        ]
         negative = BASE_NEGATIVE
         if reading.years or _CENTURY.search(" ".join([scene.text, *scene.answers.values()])):
             negative = f"{PERIOD_NEGATIVE}, {BASE_NEGATIVE}"

@@ -188,12 +188,14 @@ function setUpStoryboard(form, data) {
   form.elements.style.value = storyboard.style;
   form.elements.negative_prompt.value = storyboard.negative_prompt;
   form.elements.seed.value = storyboard.seed;
+  form.elements.aspect.value = storyboard.aspect;
 
   const addShot = (shot) => {
     const item = template.content.firstElementChild.cloneNode(true);
     item.querySelector('[name="start_s"]').value = shot.start_s;
     item.querySelector('[name="camera"]').value = shot.camera || "";
     item.querySelector('[name="prompt"]').value = shot.prompt;
+    item.querySelector('[name="quote"]').value = shot.quote || "";
     item.querySelector(".remove-shot").addEventListener("click", () => {
       // Focus stays in the shots: on the next shot's Remove, else the one before, else Add a shot.
       const neighbour = item.nextElementSibling || item.previousElementSibling;
@@ -243,10 +245,12 @@ function setUpStoryboard(form, data) {
     style: form.elements.style.value,
     negative_prompt: form.elements.negative_prompt.value,
     seed: Number(form.elements.seed.value),
+    aspect: form.elements.aspect.value,
     shots: Array.from(list.children).map((item) => ({
       start_s: Number(item.querySelector('[name="start_s"]').value),
       prompt: item.querySelector('[name="prompt"]').value,
       camera: item.querySelector('[name="camera"]').value.trim() || null,
+      quote: item.querySelector('[name="quote"]').value.trim() || null,
     })),
   });
 
@@ -393,6 +397,16 @@ function setUpRender(data) {
       video.poster = render.poster_url;
       video.src = render.video_url;
       document.getElementById("download").href = render.download_url;
+      if (render.subtitles_url) {  // the book's words, as a track the player shows
+        const track = document.createElement("track");
+        Object.assign(track, { kind: "subtitles", srclang: render.subtitles_language, label: t("subtitles"), src: render.subtitles_url, default: true });
+        video.appendChild(track);
+      }
+      if (render.download_subtitled_url) {
+        const subtitled = document.getElementById("download-subtitled");
+        subtitled.href = render.download_subtitled_url;
+        subtitled.hidden = false;
+      }
       document.getElementById("result").hidden = false;
       document.getElementById("sharing").hidden = false;
     } else if (render.state === "failed") {

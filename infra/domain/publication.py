@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from infra.domain.ids import now
+from infra.domain.presets import DEFAULT_ASPECT, Aspect
 
 GallerySort = Literal["top", "new"]
 Vote = Literal[-1, 0, 1]
@@ -40,6 +41,8 @@ class Publication(BaseModel):
     book: str | None = None
     author: str | None = None
     style: str
+    #: The clip's frame shape, so a card is drawn at its shape before its poster loads.
+    aspect: Aspect = DEFAULT_ASPECT
     published: bool = True
     published_at: datetime = Field(default_factory=now)
     up: int = 0

@@ -27,13 +27,16 @@ from pydantic_core import PydanticCustomError
 
 from infra.domain.presets import (
     CLIP_SECONDS,
+    DEFAULT_ASPECT,
     DEFAULT_PRESET,
     PRESETS,
     RENDER_FPS,
     TINY_MODEL,
-    TINY_MODEL_SIZE,
+    TINY_MODEL_SIZES,
+    Aspect,
     PresetName,
     Scheduler,
+    lightning_adapter_for,
 )
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter, TokenCounter
 from infra.domain.text import N_, Nn_, Text, VisibleText
@@ -44,6 +47,8 @@ MIN_SHOT_SECONDS = 1.0
 # Frames over which one shot's prompt blends into the next one's (half a second).
 TRANSITION_FRAMES = 4
 MAX_SEED = 2**32 - 1
+#: A shot's words on screen: two subtitle lines at most, as subtitling guides keep them.
+MAX_QUOTE_CHARS = 100
 
 
 class Shot(BaseModel):
@@ -55,6 +60,16 @@ class Shot(BaseModel):
     start_s: float = Field(strict=True, ge=0, description="when the shot starts, in seconds from the clip's start")
     prompt: VisibleText = Field(min_length=1, max_length=1000, description="what the shot shows, in English")
     camera: Text | None = Field(default=None, max_length=200, description="camera note, e.g. 'slow push in'")
+    quote: Text | None = Field(
+        default=None,
+        max_length=MAX_QUOTE_CHARS,
+        description="the book's words shown on screen during the shot (a subtitle); none when empty",
+    )
+
+    @field_validator("quote")
+    @classmethod
+    def _empty_quote_is_none(cls, value: str | None) -> str | None:
+        return value or None  # an emptied line is dropped; the text is kept as written (verbatim)
 
 
 class Storyboard(BaseModel):
@@ -76,6 +91,7 @@ class Storyboard(BaseModel):
         default="blurry, low quality, deformed, watermark, text, jpeg artifacts", max_length=1000
     )
     seed: int = Field(default=0, strict=True, ge=0, le=MAX_SEED)
+    aspect: Aspect = Field(default=DEFAULT_ASPECT, description="the frame's shape: 16:9, 9:16 or 1:1")
     shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
 
     @field_validator("negative_prompt")
@@ -188,11 +204,14 @@ def resolve_spec(
     width: int | None = None,
     height: int | None = None,
 ) -> RenderSpec:
-    """Freezes a storyboard with a preset's settings into a render spec."""
+    """Freezes a storyboard with a preset's settings into a render spec, at the preset's
+    size for the storyboard's aspect unless a size is asked for, with the Lightning file
+    distilled for the preset's steps where the motion adapter is AnimateDiff-Lightning."""
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(PRESETS)}, not '{preset}'")
     chosen = PRESETS[preset]
-    default_size = TINY_MODEL_SIZE if base_model == TINY_MODEL else (chosen.width, chosen.height)
+    sizes = TINY_MODEL_SIZES if base_model == TINY_MODEL else chosen.sizes
+    default_size = sizes[storyboard.aspect]
     return RenderSpec(
         storyboard=storyboard,
         preset=preset,
@@ -206,7 +225,7 @@ def resolve_spec(
         context_stride=chosen.context_stride,
         decode_chunk_size=chosen.decode_chunk_size,
         base_model=base_model,
-        motion_adapter=motion_adapter,
+        motion_adapter=lightning_adapter_for(motion_adapter, chosen),
         seed=storyboard.seed if seed is None else seed,
     )
 

@@ -10,7 +10,9 @@
 - decoding 120 latent frames to 512x512 (the tiny VAE): the former whole-video decode
   against the renderer's chunk at a time, time and the process's memory growth, each in
   a fresh process, interleaved;
-- the job's start by stage, in a fresh process: imports, load, first denoising step.
+- the job's start by stage, in a fresh process: imports, load, first denoising step;
+- burning the book's words into a 15-second clip (libass through the bundled ffmpeg), at
+  the standard preset's 512x512 and 704x384 (16:9), 8 fps, and at 24 fps (the high preset).
 
 Writes bench-results/cpu.json and prints a table.
 """
@@ -40,7 +42,12 @@ import numpy as np  # noqa: E402
 from tests.benchmarks.report import report  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-TARGETS = {"cli_clip_s": "<= 30", "encode_512_8fps_s": "<= 1.5", "high_interpolation_share": "<= 0.2"}
+TARGETS = {
+    "cli_clip_s": "<= 30",
+    "encode_512_8fps_s": "<= 1.5",
+    "high_interpolation_share": "<= 0.2",
+    "burn_in_512_8fps_s": "<= 2",
+}
 
 
 def bench_cli_clip(workdir: Path) -> dict:
@@ -256,6 +263,44 @@ def bench_first_step() -> dict:
     return result
 
 
+def bench_burn_in(workdir: Path) -> dict:
+    """The render job's extra step when shots carry quotes: a second H.264 encode with the
+    WebVTT cues drawn in, for a 15-second clip of four quoted shots."""
+    from animate_job.encode import burn_subtitles, write_mp4
+    from infra.domain.storyboard import Storyboard
+    from infra.domain.subtitles import cues, webvtt
+
+    storyboard = Storyboard.model_validate(
+        {
+            "title": "bench",
+            "shots": [
+                {"start_s": 0, "prompt": "a", "quote": "Он вышел на мост."},
+                {"start_s": 4, "prompt": "b", "quote": "Тварь ли я дрожащая или право имею?"},
+                {"start_s": 8, "prompt": "c", "quote": "Нева была тиха, и фонари ещё не горели над тёмной водой."},
+                {"start_s": 12, "prompt": "d", "quote": "Ветер дул с залива."},
+            ],
+        }
+    )
+    subtitles = workdir / "bench.vtt"
+    subtitles.write_text(webvtt(cues(storyboard, 15.0)), encoding="utf-8")
+    square = scene_frames(512)
+    result = {}
+    for name, frames, output_fps in (
+        ("512_8fps", square, 8),
+        ("704x384_8fps", np.ascontiguousarray(np.concatenate([square, square[:, :, :192]], axis=2)[:, :384]), 8),
+        ("512_24fps", square, 24),
+    ):
+        clip = workdir / f"burn-{name}.mp4"
+        write_mp4(frames, clip, fps=8, output_fps=output_fps, duration_s=15.0)
+        times = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            burn_subtitles(clip, subtitles, workdir / f"burned-{name}.mp4")
+            times.append(time.perf_counter() - started)
+        result[f"burn_in_{name}_s"] = statistics.median(times)
+    return result
+
+
 def main() -> int:
     import torch
 
@@ -271,6 +316,7 @@ def main() -> int:
         results |= bench_stages(workdir)
         results |= bench_encode(workdir)
         results |= bench_high_share(workdir)
+        results |= bench_burn_in(workdir)
     results |= bench_decode_memory()
     results |= bench_first_step()
     with open("/proc/loadavg") as handle:

@@ -45,7 +45,7 @@ def test_renders_are_private_until_the_owner_publishes(owner, visitor, finished_
     [item] = visitor.get("/api/gallery").get_json()["items"]
     assert item["render_id"] == render.id and item["owner"] == "Sonya"
     assert set(item) == {
-        "render_id", "title", "book", "author", "style", "owner", "created",
+        "render_id", "title", "book", "author", "style", "aspect", "owner", "created",
         "score", "votes", "poster_url", "video_url", "preview_url",
     }  # fmt: skip
     assert visitor.delete(f"/api/renders/{render.id}/publish").status_code == 403
@@ -263,3 +263,15 @@ def test_a_remix_title_is_worded_in_the_persons_language_and_fits_the_limit(owne
     response = visitor.post(f"/api/renders/{render.id}/remix", headers={"Accept-Language": "ru"})
     title = visitor.get(f"/api/scenes/{response.get_json()['scene_id']}").get_json()["storyboard"]["title"]
     assert title == "Ремикс: " + "Н" * (120 - len("Ремикс: ") - 1) + "…" and len(title) == 120
+
+
+def test_a_card_keeps_its_clips_shape(owner, visitor, finished_render):
+    render = finished_render(owner, aspect="9:16")
+    published(owner, render)
+    [item] = visitor.get("/api/gallery").get_json()["items"]
+    assert item["aspect"] == "9:16"
+    page = visitor.get("/gallery").get_data(as_text=True)
+    assert 'data-aspect="9:16"' in page
+    assert 'width="140" height="256"' in page  # 384x704 with its longer side at 256
+    clip = visitor.get(f"/gallery/{render.id}").get_data(as_text=True)
+    assert 'width="293" height="512"' in clip  # the tiny model's 64x112, 512 high
