@@ -7,6 +7,12 @@ none of it starts.
 
 from __future__ import annotations
 
+import os
+
+# python-telegram-bot 22 warns on every 429 that retry_after becomes a timedelta in its next
+# major version; opting in now, as it asks, reads the same Bot API answer without the warning.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 from frontend_service.flow import SceneFlow
 from frontend_service.telegram.front import TelegramFront
 from frontend_service.telegram.links import SiteLinks

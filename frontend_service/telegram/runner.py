@@ -46,6 +46,8 @@ class BotRunner:
             return
         if self._bot is not None:
             asyncio.run_coroutine_threadsafe(self._bot.shutdown(), loop).result(10)
+            self._bot = None
+        self._loop = None
         loop.call_soon_threadsafe(loop.stop)
 
     def _submit(self, work: Callable[[Bot], Awaitable[Result]]) -> Future:
@@ -62,6 +64,14 @@ class BotRunner:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="telegram-bot", daemon=True).start()
+                threading.Thread(target=_serve, args=(loop,), name="telegram-bot", daemon=True).start()
                 self._loop = loop
             return self._loop
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()

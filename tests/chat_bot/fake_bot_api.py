@@ -24,12 +24,22 @@ BOT_ID = 7000001
 BOT_USERNAME = "animated_books_bot"
 
 
+#: Parameters the Bot API types Integer (a form sends every value as text).
+INTEGERS = {"chat_id", "message_id", "duration", "width", "height", "offset", "timeout", "limit"}
+
+
 @dataclass
 class Call:
     method: str
     params: dict[str, Any]
     files: dict[str, bytes]
     at: float
+    result: Any = None
+
+    @property
+    def result_id(self) -> int:
+        """The message_id of the message the call sent."""
+        return self.result["message_id"]
 
 
 @dataclass
@@ -116,16 +126,19 @@ class FakeBotApi:
         method = request.path[len(prefix) :]
         params, files = _params(request)
         request.close()  # the upload's temporary files
-        with self._changed:
-            self.calls.append(Call(method, params, files, time.monotonic()))
-            self._changed.notify_all()
+        call = Call(method, params, files, time.monotonic())
         failure = self._failure(method, params)
+        if failure is None:
+            call.result = self._result(method, params)
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
         if failure is not None:
             body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
             return _answer(body, failure.status)(environ, start_response)
-        return _answer({"ok": True, "result": self._result(method, params)})(environ, start_response)
+        return _answer({"ok": True, "result": call.result})(environ, start_response)
 
     def _failure(self, method: str, params: dict) -> Failure | None:
         with self._changed:
@@ -192,6 +205,9 @@ def _params(request: Request) -> tuple[dict[str, Any], dict[str, bytes]]:
         if isinstance(value, str) and value[:1] in "[{":  # JSON-serialized objects, as the Bot API asks
             with contextlib.suppress(json.JSONDecodeError):
                 params[name] = json.loads(value)
+    for name in INTEGERS & set(params):
+        if isinstance(params[name], str) and params[name].lstrip("-").isdigit():
+            params[name] = int(params[name])
     files = {name: storage.read() for name, storage in request.files.items()}
     return params, files
 
