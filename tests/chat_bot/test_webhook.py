@@ -238,6 +238,7 @@ def test_a_published_clip_is_posted_to_the_channel(app, fake, adapters, storyboa
     from frontend_service.identity import Person
 
     scene = ready_scene(adapters, 555, storyboard_data, **MARKUP)
+    assert scene.storyboard is not None
     render = Render(user_id=scene.user_id, scene_id=scene.id, spec=resolve_spec(scene.storyboard))
     adapters.records.create_render(render)
     finish(adapters, render, tmp_path)
