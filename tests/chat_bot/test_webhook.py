@@ -282,3 +282,69 @@ def test_channel_reactions_become_usage_events(client, fake, adapters):
         1200,
     )
     assert event["event_ts"].isoformat() == "2025-11-30T00:00:00+00:00"
+
+
+def test_my_lists_the_latest_clips_and_sends_one_again(client, fake, adapters, storyboard_data, tmp_path):
+    ann = user(555)
+    post(client, message(ann, "/my"))
+    assert fake.called("sendMessage")[-1].params["text"] == "You have no clips yet. Write a scene to make one."
+    scene = ready_scene(adapters, 555, storyboard_data)
+    post(client, press(ann, f"render:{scene.id}"))
+    [render] = adapters.records.list_renders("telegram:555")
+    finish(adapters, render, tmp_path)
+    post(client, message(ann, "/my"))
+    listing = fake.called("sendMessage")[-1]
+    assert listing.params["text"] == f"Your latest clips:\n1. {storyboard_data['title']}: ready"
+    [send] = buttons(listing)
+    assert (send["text"], send["callback_data"]) == ("Send 1", f"send:{render.id}")
+    post(client, press(ann, send["callback_data"]))
+    [video] = fake.called("sendVideo")
+    assert video.params["chat_id"] == 555 and video.files["video"] == b"an mp4"
+    post(client, press(user(556), send["callback_data"]))  # someone else's clip: not theirs to have
+    assert len(fake.called("sendVideo")) == 1
+    assert fake.called("sendMessage")[-1].params["text"] == "That scene is not here any more. Write a new one."
+
+
+def test_a_telegram_account_has_the_sites_daily_quota_and_spend_breaker(client, fake, adapters, storyboard_data):
+    adapters.settings.daily_render_quota = 1
+    scene = ready_scene(adapters, 555, storyboard_data)
+    post(client, press(user(555), f"render:{scene.id}"))
+    post(client, press(user(555), f"render:{scene.id}"))  # one past the quota
+    assert fake.called("sendMessage")[-1].params["text"] == (
+        "You have started 1 renders today, the daily limit. It resets at 00:00 UTC."
+    )
+    assert len(adapters.records.list_renders("telegram:555")) == 1
+    adapters.settings.daily_spend_cap_usd = 0.0  # today's budget spent
+    other = ready_scene(adapters, 556, storyboard_data)
+    post(client, press(user(556, "ru"), f"render:{other.id}"))
+    assert fake.called("sendMessage")[-1].params["text"] == (
+        "Дневной бюджет на рендеры исчерпан. Новые рендеры можно будет запускать с 00:00 UTC."
+    )
+    assert adapters.records.list_renders("telegram:556") == []
+
+
+def test_the_webhook_command_points_telegram_at_the_site(fake, settings, monkeypatch, tmp_path):
+    from frontend_service.telegram.__main__ import main
+
+    for name, value in {
+        "ANIMBOOKS_DATA_DIR": str(tmp_path / "data"),
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_URL": fake.url,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "ANIMBOOKS_SITE_URL": "https://books.example.com",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["webhook"]) == 0
+    [call] = fake.called("setWebhook")
+    assert call.params["url"] == "https://books.example.com/telegram/webhook"
+    assert call.params["secret_token"] == SECRET
+    assert call.params["allowed_updates"] == ["message", "callback_query", "message_reaction_count"]
+
+
+def test_without_a_token_make_bot_says_what_to_set(monkeypatch, tmp_path, capsys):
+    from frontend_service.telegram.__main__ import main
+
+    monkeypatch.setenv("ANIMBOOKS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert main([]) == 2
+    assert "set TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
