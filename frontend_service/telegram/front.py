@@ -129,14 +129,14 @@ class TelegramFront:
         elif command and command != "/new":
             await bot.send_message(chat, say(language, texts.HELP))
         else:
-            await self._write(bot, chat, person, language, argument if command else text)
+            await self._write(bot, chat, person, language, argument if command else text, new=bool(command))
 
-    async def _write(self, bot: Bot, chat: int, person: Person, language: str, text: str) -> None:
-        """Plain text answers the question the chat is on, else it is a new scene."""
+    async def _write(self, bot: Bot, chat: int, person: Person, language: str, text: str, new: bool) -> None:
+        """Plain text answers the question the chat is on, else it is a new scene (as `/new <scene>` always is)."""
         user = await self._call(self._records.get_user, person.user_id)
         scene = await self._scene_or_none(person, user.chat_scene if user else None)
         try:
-            if scene is not None and scene.state == "asking":
+            if scene is not None and scene.state == "asking" and not new:
                 question = _next_question(scene)
                 scene = await self._call(self._scenes.hold_answer, person.user_id, scene.id, question, text)
             else:
@@ -271,6 +271,7 @@ class TelegramFront:
                 await self._edit(bot, chat, binding["message_id"], text)
                 self.watching[render_id] = text
             return False
+        self.watching.pop(render_id, None)
         if not await self._call(self._first_delivery, render_id):
             return True
         await self._edit(bot, chat, binding["message_id"], text)
