@@ -348,3 +348,24 @@ def test_without_a_token_make_bot_says_what_to_set(monkeypatch, tmp_path, capsys
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert main([]) == 2
     assert "set TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_text_answers_the_question_the_chat_is_on_and_new_starts_another_scene(client, fake, adapters):
+    from infra.domain.scene import Question
+
+    asking = Scene(
+        user_id="telegram:555",
+        text="The bridge at dusk.",
+        questions=[Question(id="time", text="When is it?"), Question(id="weather", text="What is the weather?")],
+    )
+    adapters.records.save_scene(asking)
+    adapters.records.set_chat(asking.user_id, scene=asking.id)
+    ann = user(555)
+    post(client, message(ann, "at dusk"))  # the first question's answer: it waits for the second
+    held = adapters.records.get_scene(asking.id)
+    assert held.held_answers == {"time": "at dusk"} and held.state == "asking"
+    assert fake.called("sendMessage")[-1].params["text"] == "Question 2 of 2: What is the weather?"
+    post(client, message(ann, "/new A lighthouse in a storm at night."))
+    chat_scene = adapters.records.get_user("telegram:555").chat_scene
+    assert chat_scene != asking.id
+    assert adapters.records.get_scene(chat_scene).text == "A lighthouse in a storm at night."
