@@ -125,6 +125,7 @@ class TelegramFront:
         elif command == "/my":
             await self._my(bot, chat, person, language)
         elif command == "/new" and not argument.strip():
+            await self._call(lambda: self._records.set_chat(person.user_id, scene=""))  # the next text is a scene
             await bot.send_message(chat, say(language, texts.NEW_SCENE))
         elif command and command != "/new":
             await bot.send_message(chat, say(language, texts.HELP))

@@ -369,3 +369,9 @@ def test_text_answers_the_question_the_chat_is_on_and_new_starts_another_scene(c
     chat_scene = adapters.records.get_user("telegram:555").chat_scene
     assert chat_scene != asking.id
     assert adapters.records.get_scene(chat_scene).text == "A lighthouse in a storm at night."
+    adapters.records.set_chat(asking.user_id, scene=asking.id)  # back on the first scene's questions
+    post(client, message(ann, "/new"))  # then the next text is a new scene, not an answer
+    post(client, message(ann, "A raven on a bust of Pallas."))
+    chat_scene = adapters.records.get_user("telegram:555").chat_scene
+    assert adapters.records.get_scene(chat_scene).text == "A raven on a bust of Pallas."
+    assert adapters.records.get_scene(asking.id).held_answers == {"time": "at dusk"}
