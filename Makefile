@@ -26,7 +26,7 @@ CHECKOV := .venv-checkov/bin/checkov
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install lock run weights test lint render bench bench-gpu eval-dialogue translations clean provider-schema axe
+.PHONY: install lock run bot weights test lint render bench bench-gpu eval-dialogue translations clean provider-schema axe
 
 # The Russian (and any other) UI catalogues, compiled from their .po sources.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard frontend_service/translations/*/LC_MESSAGES/messages.po))
@@ -63,6 +63,13 @@ run: install
 	@echo "Animated Books: http://127.0.0.1:$(PORT)  (data in $(ANIMBOOKS_DATA_DIR); Ctrl-C stops it)"
 	$(BIN)/gunicorn --config python:frontend_service.gunicorn_conf --bind 127.0.0.1:$(PORT) \
 		'frontend_service:create_app()'
+
+# The Telegram bot by long polling, beside `make run` over the same data folder (TELEGRAM_BOT_TOKEN
+# from @BotFather; without it the command says so). On Google Cloud the web service takes the
+# bot's updates by webhook instead (README: The Telegram bot).
+bot: export ANIMBOOKS_DATA_DIR ?= $(CURDIR)/.data
+bot: install
+	$(BIN)/python -m frontend_service.telegram
 
 # Real weights, where the model hub can be reached: Stable Diffusion 1.5, the AnimateDiff-Lightning
 # adapter the presets use and the local dialogue model (about 6 GB), each file checked against the

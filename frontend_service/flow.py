@@ -117,6 +117,22 @@ class SceneFlow:
         scene.rounds += 1
         return self._advance(scene, user_turn={"answers": request.answers})
 
+    def hold_answer(self, user_id: str, scene_id: str, question_id: str, text: str) -> Scene:
+        """One answer, as a chat gives them: kept on the scene until every question of the
+        round has one, then answered together as one round (as the site sends them)."""
+        scene = self.scene(user_id, scene_id)
+        if scene.state == "ready":
+            raise NotReady("this scene already has its storyboard; edit the storyboard instead")
+        asked = [question.id for question in scene.questions]
+        if question_id not in asked:
+            raise NotReady(f"there is no question {question_id} for this scene; answer {', '.join(asked)}")
+        held = scene.held_answers | Answers(answers={question_id: text}).answers
+        if any(question not in held for question in asked):
+            scene.held_answers, scene.updated_at = held, now()
+            self._records.save_scene(scene)
+            return scene
+        return self.answer(user_id, scene_id, Answers(answers=held))
+
     def finish(self, user_id: str, scene_id: str) -> Scene:
         scene = self.scene(user_id, scene_id)
         if scene.state == "ready":
@@ -254,6 +270,7 @@ class SceneFlow:
 
     def _apply(self, scene: Scene, step: DialogueStep) -> None:
         scene.engine, scene.notice, scene.updated_at = step.engine or self._engine.name, step.notice, now()
+        scene.held_answers = {}
         if step.bible is not None:
             scene.bible = step.bible
         if step.storyboard is not None:

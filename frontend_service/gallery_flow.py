@@ -13,6 +13,7 @@ clips and stop an account from publishing (ModerationFlow; the blueprints check 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -32,6 +33,8 @@ from infra.domain.user import User, is_account
 
 if TYPE_CHECKING:
     from frontend_service.identity import Person
+
+log = logging.getLogger(__name__)
 
 VOTE_STATUS = {1: "up", -1: "down", 0: "cleared"}
 
@@ -110,6 +113,9 @@ class GalleryFlow:
     def __init__(self, adapters: Adapters):
         self._adapters = adapters
         self._records, self._gallery = adapters.records, adapters.gallery
+        #: Told of each clip published for the first time (the Telegram channel's post); never
+        #: fails the publishing.
+        self.announce: Callable[[Publication], None] | None = None
 
     def publish(self, person: Person, render_id: str, request: PublishRequest) -> Publication:
         user_id = person.user_id
@@ -122,7 +128,8 @@ class GalleryFlow:
         if render.state != "succeeded":
             raise NotReady("only a finished clip can be published: wait for the render to succeed")
         storyboard = render.spec.storyboard
-        return self._gallery.publish(
+        first = self._gallery.get(render.id) is None
+        publication = self._gallery.publish(
             Publication(
                 render_id=render.id,
                 owner_id=user_id,
@@ -135,6 +142,12 @@ class GalleryFlow:
                 published_at=now(),
             )
         )
+        if first and self.announce is not None:
+            try:
+                self.announce(publication)
+            except Exception:
+                log.exception("clip %s published, but not announced", render.id)
+        return publication
 
     def unpublish(self, user_id: str, render_id: str) -> Publication:
         self._owned(user_id, render_id)

@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS users (
     account INTEGER NOT NULL DEFAULT 0,
     email TEXT,
     name TEXT,
-    publishing_blocked INTEGER NOT NULL DEFAULT 0
+    publishing_blocked INTEGER NOT NULL DEFAULT 0,
+    language TEXT,
+    chat_scene TEXT
 );
 CREATE TABLE IF NOT EXISTS scenes (
     id TEXT PRIMARY KEY,
@@ -113,6 +115,8 @@ ADDED_COLUMNS = {
         "email": "TEXT",
         "name": "TEXT",
         "publishing_blocked": "INTEGER NOT NULL DEFAULT 0",
+        "language": "TEXT",
+        "chat_scene": "TEXT",
     },
     "reports": {"reason": "TEXT"},
     # What the gallery's search reads: the title, book and author normalised, " | " between.

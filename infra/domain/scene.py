@@ -30,6 +30,9 @@ class Scene(BaseModel):
     state: SceneState = "asking"
     questions: list[Question] = Field(default_factory=list)
     answers: dict[str, str] = Field(default_factory=dict)
+    #: A chat asks one question at a time: its answers wait here until the round's every
+    #: question has one, then go to the dialogue together (SceneFlow.hold_answer).
+    held_answers: dict[str, str] = Field(default_factory=dict)
     rounds: int = 0
     storyboard: Storyboard | None = None
     #: What the dialogue learned: characters, place, era, ..., each marked "text" or "invented".

@@ -59,6 +59,11 @@ class Records(abc.ABC):
         what only an admin changes (publishing_blocked) and created_at."""
 
     @abc.abstractmethod
+    def set_chat(self, user_id: str, *, language: str | None = None, scene: str | None = None) -> None:
+        """A chat front remembers a person's language and the scene the chat is on (a record
+        is made when there is none); what is given replaces what was, None leaves it."""
+
+    @abc.abstractmethod
     def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
         """An admin stops an account from publishing, or lets it again (a record is made
         when there is none)."""

@@ -68,6 +68,13 @@ class FirestoreRecords(Records):
         except AlreadyExists:
             reference.update(user.model_dump(include=set(_PROFILE)))
 
+    def set_chat(self, user_id: str, *, language: str | None = None, scene: str | None = None) -> None:
+        changes = {key: value for key, value in (("language", language), ("chat_scene", scene)) if value is not None}
+        if not changes:
+            return
+        self.ensure_user(user_id)
+        self._users.document(user_id).update(changes)
+
     def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
         reference = self._users.document(user_id)
         try:

@@ -40,10 +40,17 @@ class SqliteRecords(Records):
 
     def save_user(self, user: User) -> None:
         self._execute(
-            "INSERT INTO users (id, created_at, account, email, name, publishing_blocked) "
-            "VALUES (:id, :created_at, :account, :email, :name, :publishing_blocked) "
+            "INSERT INTO users (id, created_at, account, email, name, publishing_blocked, language, chat_scene) "
+            "VALUES (:id, :created_at, :account, :email, :name, :publishing_blocked, :language, :chat_scene) "
             "ON CONFLICT(id) DO UPDATE SET account = excluded.account, email = excluded.email, name = excluded.name",
             user.model_dump() | {"created_at": _iso(user.created_at)},
+        )
+
+    def set_chat(self, user_id: str, *, language: str | None = None, scene: str | None = None) -> None:
+        self.ensure_user(user_id)
+        self._execute(
+            "UPDATE users SET language = COALESCE(?, language), chat_scene = COALESCE(?, chat_scene) WHERE id = ?",
+            (language, scene, user_id),
         )
 
     def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
@@ -282,6 +289,8 @@ def _user(row: sqlite3.Row) -> User:
         email=row["email"],
         name=row["name"],
         publishing_blocked=bool(row["publishing_blocked"]),
+        language=row["language"],
+        chat_scene=row["chat_scene"],
         created_at=row["created_at"],
     )
 

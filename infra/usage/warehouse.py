@@ -58,6 +58,15 @@ def create_table_sql(name: str = TABLE) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name} (\n    {columns}\n)"
 
 
+def _added_columns_sql(name: str) -> list[str]:
+    """Columns the table gained since a database was made (all NULLABLE, as BigQuery adds them)."""
+    return [
+        f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {field['name']} {DUCKDB_TYPES[field['type']]}"
+        for field in table_schema()
+        if field["mode"] != "REQUIRED"
+    ]
+
+
 @cache
 def unique_duckdb_sql() -> str:
     """The one-copy-per-event view (infra/bigquery/usage_events_unique.sql), in DuckDB's SQL."""
@@ -138,6 +147,8 @@ class UsageWarehouse:
             connection.execute("SET TimeZone = 'UTC'")
             connection.execute(f"ATTACH '{_quoted(self.path)}' AS {CATALOG}")
             connection.execute(create_table_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"))
+            for column in _added_columns_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"):  # a database from before
+                connection.execute(column)
             connection.execute(f"CREATE TABLE IF NOT EXISTS {LOADED} (name VARCHAR PRIMARY KEY, bytes BIGINT NOT NULL)")
             _unique_events_table(connection)
             connection.execute(f"SELECT count(*) FROM {LOADED}").fetchone()  # reads the file, not only its header

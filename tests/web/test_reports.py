@@ -155,3 +155,28 @@ def test_the_looker_studio_link_has_every_view_as_a_data_source(settings):
         assert query[f"ds.{alias}.connector"] == "bigQuery" and query[f"ds.{alias}.type"] == "TABLE"
         assert (query[f"ds.{alias}.projectId"], query[f"ds.{alias}.datasetId"]) == ("books-prod", "usage")
         assert query[f"ds.{alias}.tableId"] == view
+
+
+def test_the_page_shows_the_telegram_channels_reactions(client, adapters):
+    today = now()
+    for channel, post, likes, subscribers in (("-1001", 1, 6, 1000), ("-1002", 1, 2, 3000)):
+        adapters.usage.record(
+            UsageEvent(
+                kind="channel_reaction",
+                channel_id=channel,
+                post_id=post,
+                likes=likes,
+                dislikes=1,
+                subscribers=subscribers,
+                event_ts=today,
+            )
+        )
+    main = client.get("/reports").get_data(as_text=True).split("<main>")[1]
+    section = main.split("Reactions in the Telegram channels")[1].split("Download")[0]
+    rows = [row for row in section.split("<tr") if "<td>" in row]
+    # Each channel's likes per post, then every channel: AvgReact (6 + 2) / 2 = 4.00,
+    # WeightedAvgReact (1000 x 6 + 3000 x 2) / 4000 = 3.00; thumbs-down 1.00 either way.
+    assert "<td>-1001</td>" in rows[0] and "<td>6.00</td>" in rows[0]
+    assert "<td>-1002</td>" in rows[1] and "<td>2.00</td>" in rows[1]
+    assert "all 2" in rows[2]
+    assert [cell.split("<")[0] for cell in rows[2].split("<td>")[-4:]] == ["4.00", "3.00", "1.00", "1.00"]
