@@ -80,14 +80,16 @@ weights: export ANIMBOOKS_DATA_DIR ?= $(CURDIR)/.data
 weights: install
 	$(BIN)/python -m infra.weights
 
-test: lint $(CHECKOV) provider-schema $(AXE)
-	$(BIN)/python -m pytest
-
 # axe-core, the accessibility checker the browser tests inject into every page: one pinned
 # version from npm, its tarball checked against the integrity npm publishes for it, into .axe/.
+# (Defined above `test`, whose prerequisites make expands as it reads them.)
 AXE_VERSION := 4.10.3
 AXE_INTEGRITY := sha512-Xm7bpRXnDSX2YE2YFfBk2FnF0ep6tmG7xPh8iHee8MIcrgq762Nkce856dYtJYLkuIoYZvGfTs/PbZhideTcEg==
 AXE := .axe/axe-core-$(AXE_VERSION).min.js
+
+test: lint $(CHECKOV) provider-schema $(AXE)
+	$(BIN)/python -m pytest
+
 axe: $(AXE)
 $(AXE):
 	rm -rf .axe/pack && mkdir -p .axe/pack

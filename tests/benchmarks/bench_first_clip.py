@@ -45,7 +45,7 @@ def one_visit(browser, base: str) -> dict[str, float]:
         page.click("#skip")
     page.wait_for_selector("#storyboard li.shot")
     marks["storyboard"] = time.perf_counter() - start
-    page.click("#storyboard button[type=submit]")
+    page.click("#render")
     page.wait_for_url("**/renders/*")
     marks["render_page"] = time.perf_counter() - start
     page.wait_for_selector("#result:not([hidden])", timeout=600_000)

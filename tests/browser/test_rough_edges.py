@@ -224,8 +224,8 @@ def test_stages_states_and_dates_in_russian(browser, live_server, published):
     context = browser.new_context(storage_state=published["owner_state"])
     page = context.new_page()
     page.goto(f"{live_server}/renders?lang=ru")
-    listing = page.locator(".renders li").first
-    expect(listing.locator(".state")).to_have_text("готов")
+    listing = page.locator(".library li").first
+    expect(listing.locator(".state")).to_have_text("готово")
     date = listing.locator("time").inner_text()
     assert re.search(r"[а-я]", date) and not re.search(r"[A-Za-z]{3}", date.replace("UTC", "")), date
     # A new render's stage, as the page polls it: a Russian name, whatever stage it is in.

@@ -43,7 +43,7 @@ def test_a_widescreen_clip_with_the_books_words(page, live_server, tmp_path):
     page.select_option("#sb-preset", "draft")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "words-1-storyboard.png"), full_page=True)
-    page.click("#storyboard button[type=submit]")
+    page.click("#render")
 
     page.wait_for_url("**/renders/*", timeout=90_000)
     page.wait_for_selector("#result:not([hidden])", timeout=180_000)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -334,7 +335,10 @@ def test_the_webhook_command_points_telegram_at_the_site(fake, settings, monkeyp
         "ANIMBOOKS_SITE_URL": "https://books.example.com",
     }.items():
         monkeypatch.setenv(name, value)
-    assert main(["webhook"]) == 0
+    # In a thread of its own, as on a terminal: a session's Playwright (the browser tests)
+    # keeps an event loop running in pytest's main thread, where asyncio.run() cannot start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(main, ["webhook"]).result() == 0
     [call] = fake.called("setWebhook")
     assert call.params["url"] == "https://books.example.com/telegram/webhook"
     assert call.params["secret_token"] == SECRET

@@ -171,7 +171,7 @@ def test_the_page_shows_the_telegram_channels_reactions(client, adapters):
                 event_ts=today,
             )
         )
-    main = client.get("/reports").get_data(as_text=True).split("<main>")[1]
+    main = client.get("/reports").get_data(as_text=True).split('<main id="main" tabindex="-1">')[1]
     section = main.split("Reactions in the Telegram channels")[1].split("Download")[0]
     rows = [row for row in section.split("<tr") if "<td>" in row]
     # Each channel's likes per post, then every channel: AvgReact (6 + 2) / 2 = 4.00,
