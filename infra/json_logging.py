@@ -24,22 +24,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to sys.stderr as it is at each record, not as it was when logging was set up:
-    a stream swapped since (a test's capture, a redirected stderr) must not leave the root
-    logger writing into a closed file."""
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
-
-
 def configure(level: int = logging.INFO) -> None:
-    handler = _StderrHandler()
+    handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1,0 +1,16 @@
+import logging
+import sys
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _library_logs_to_the_current_stderr():
+    """diffusers and transformers give their loggers a handler bound to sys.stderr as it was
+    when they were first imported. A second pytest session in the same process (mutmut runs
+    the tests several times in one) finds that stream closed, and the job's one-line error
+    would come with a "Logging error" traceback. Each test re-points them to today's stderr."""
+    for name in ("diffusers", "transformers"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                handler.setStream(sys.stderr)
