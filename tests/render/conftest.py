@@ -13,4 +13,4 @@ def _library_logs_to_the_current_stderr():
     for name in ("diffusers", "transformers"):
         for handler in logging.getLogger(name).handlers:
             if type(handler) is logging.StreamHandler:  # theirs; not pytest's own capturing handlers
-                handler.setStream(sys.stderr)
+                handler.stream = sys.stderr  # not setStream: it flushes the old stream, which may be closed
