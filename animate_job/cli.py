@@ -208,7 +208,6 @@ def _fail(code: int, message: str) -> int:
     return code
 
 
-# pragma: no mutate start (what a terminal shows while it waits, not what the job decides)
 class _ProgressBar:
     """A terminal progress bar; silent when stderr is not a terminal."""
 
@@ -230,6 +229,3 @@ class _ProgressBar:
 
     def __exit__(self, *exc_info) -> None:
         self._bar.close()
-
-
-# pragma: no mutate end
