@@ -26,7 +26,7 @@ CHECKOV := .venv-checkov/bin/checkov
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install lock run weights test lint render bench bench-gpu mutation eval-dialogue translations clean provider-schema
+.PHONY: install lock run bot weights test lint render bench bench-gpu mutation eval-dialogue translations clean provider-schema axe
 
 # The Russian (and any other) UI catalogues, compiled from their .po sources.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard frontend_service/translations/*/LC_MESSAGES/messages.po))
@@ -38,7 +38,7 @@ install: $(STAMP) $(CATALOGUES)
 
 # After changing UI text: refresh the catalogues, then translate the new entries.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -w 100 -o frontend_service/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k Nn_:1,2 -k NotFound -k NotReady -k Forbidden -k SignInRequired --no-location -w 100 -o frontend_service/translations/messages.pot .
 	$(BIN)/pybabel update -i frontend_service/translations/messages.pot -d frontend_service/translations -w 100 --ignore-obsolete
 
 # The locked versions (locks/dev.txt, hash-checked), the same the images install; then
@@ -64,6 +64,13 @@ run: install
 	$(BIN)/gunicorn --config python:frontend_service.gunicorn_conf --bind 127.0.0.1:$(PORT) \
 		'frontend_service:create_app()'
 
+# The Telegram bot by long polling, beside `make run` over the same data folder (TELEGRAM_BOT_TOKEN
+# from @BotFather; without it the command says so). On Google Cloud the web service takes the
+# bot's updates by webhook instead (README: The Telegram bot).
+bot: export ANIMBOOKS_DATA_DIR ?= $(CURDIR)/.data
+bot: install
+	$(BIN)/python -m frontend_service.telegram
+
 # Real weights, where the model hub can be reached: Stable Diffusion 1.5, the AnimateDiff-Lightning
 # adapter the presets use and the local dialogue model (about 6 GB), each file checked against the
 # checksum the hub publishes, into the data folder (infra/weights.py). A second run fetches only
@@ -73,8 +80,22 @@ weights: export ANIMBOOKS_DATA_DIR ?= $(CURDIR)/.data
 weights: install
 	$(BIN)/python -m infra.weights
 
-test: lint $(CHECKOV) provider-schema
+test: lint $(CHECKOV) provider-schema $(AXE)
 	$(BIN)/python -m pytest
+
+# axe-core, the accessibility checker the browser tests inject into every page: one pinned
+# version from npm, its tarball checked against the integrity npm publishes for it, into .axe/.
+AXE_VERSION := 4.10.3
+AXE_INTEGRITY := sha512-Xm7bpRXnDSX2YE2YFfBk2FnF0ep6tmG7xPh8iHee8MIcrgq762Nkce856dYtJYLkuIoYZvGfTs/PbZhideTcEg==
+AXE := .axe/axe-core-$(AXE_VERSION).min.js
+axe: $(AXE)
+$(AXE):
+	rm -rf .axe/pack && mkdir -p .axe/pack
+	cd .axe/pack && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	test "sha512-$$(openssl dgst -sha512 -binary .axe/pack/axe-core-$(AXE_VERSION).tgz | base64 -w0)" = "$(AXE_INTEGRITY)" \
+		|| { echo "axe-core $(AXE_VERSION): the tarball does not match its pinned integrity"; exit 1; }
+	tar -xzf .axe/pack/axe-core-$(AXE_VERSION).tgz -C .axe/pack package/axe.min.js
+	mv .axe/pack/package/axe.min.js $@ && rm -rf .axe/pack
 
 # The terraform providers' schemas, at both ends of each version constraint, from the
 # CDK for Terraform packages on npm, cached in .provider-schema/ (a no-op when cached).
@@ -108,6 +129,7 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_web.py
 	$(BIN)/python tests/benchmarks/bench_reports.py
 	$(BIN)/python tests/benchmarks/bench_load.py
+	$(BIN)/python tests/benchmarks/bench_first_clip.py
 
 # The dialogue over ~20 book scenes: against the real API when OPENAI_API_KEY is set,
 # else (and in CI) against the local fake of the API. Figures in bench-results/eval-dialogue.json.
@@ -128,4 +150,4 @@ bench-gpu: install
 	$(BIN)/python tests/benchmarks/bench_render_gpu.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .provider-schema .pytest_cache .ruff_cache *.egg-info mutants
+	rm -rf $(VENV) .venv-checkov .provider-schema .axe .pytest_cache .ruff_cache *.egg-info mutants

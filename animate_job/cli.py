@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from infra.domain.presets import DEFAULT_PRESET, PRESETS
+from infra.domain.presets import ASPECTS, DEFAULT_PRESET, PRESETS
 from infra.domain.storyboard import Storyboard, describe, one_shot_storyboard, resolve_spec
 from infra.settings import ConfigurationError, load_settings
 
@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         help="motion adapter directory, .safetensors file or hub id",
     )
     render.add_argument("--seed", type=int, help="overrides the storyboard's seed")
+    render.add_argument("--aspect", choices=list(ASPECTS), help="the frame's shape; overrides the storyboard's")
     render.add_argument("--style", default="", help="art style, with --prompt")
     render.add_argument("--width", type=int, help="frame width in pixels (multiple of 8)")
     render.add_argument("--height", type=int, help="frame height in pixels (multiple of 8)")
@@ -158,6 +159,8 @@ def _render(args: argparse.Namespace) -> int:
 
     try:
         storyboard_data = _storyboard_data(args)
+        if args.aspect and isinstance(storyboard_data, dict):
+            storyboard_data["aspect"] = args.aspect
         renderer = Renderer.load(args.model, args.motion_adapter, device=args.device, gpu_speedups=args.gpu_speedups)
         storyboard = Storyboard.model_validate(storyboard_data, context={"token_counter": renderer.token_counter})
         spec = resolve_spec(

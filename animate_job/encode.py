@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,13 @@ from PIL import Image
 
 PREVIEW_WIDTH = 192
 PREVIEW_FPS = 4
+#: How the high preset's in-between frames are made: a blend of the two frames around each.
+#: Motion-compensated interpolation (mi_mode=mci) runs on one core and took 28 times as
+#: long (73.5 s against 2.6 s for 120 frames of 512x512 here, under load; 13-15 s unloaded,
+#: twenty times the whole 8 fps encode) for in-between frames 0.3 dB closer to the true
+#: ones (31.96 against 31.67 dB PSNR on moving shapes; repeating frames: 30.07 dB).
+#: docs/architecture.md has the measurement.
+INTERPOLATION = "mi_mode=blend"
 
 
 @contextlib.contextmanager
@@ -47,9 +55,9 @@ def write_mp4(
 ) -> None:
     """Encodes `frames` (N, H, W, 3 uint8) shown at `fps` as an H.264 MP4 of exactly `duration_s`.
 
-    With `output_fps` above `fps`, ffmpeg's motion-compensated interpolation makes
-    the in-between frames. `+faststart` puts the index (moov) before the media
-    (mdat), so a browser starts playing while the file still downloads.
+    With `output_fps` above `fps`, ffmpeg's minterpolate makes the in-between frames by
+    blending their neighbours (INTERPOLATION). `+faststart` puts the index (moov) before
+    the media (mdat), so a browser starts playing while the file still downloads.
     """
     _, height, width, channels = frames.shape
     if channels != 3 or frames.dtype != np.uint8:
@@ -58,7 +66,7 @@ def write_mp4(
     # otherwise ends a few frames short of the last input frame.
     filters = ["tpad=stop_mode=clone:stop_duration=1"]
     if output_fps != fps:
-        filters.append(f"minterpolate=fps={output_fps}:mi_mode=mci")
+        filters.append(f"minterpolate=fps={output_fps}:{INTERPOLATION}")
     with atomic_path(path) as temporary:
         writer = imageio_ffmpeg.write_frames(
             str(temporary),
@@ -125,3 +133,69 @@ def write_preview(frames: np.ndarray, path: Path, *, fps: int) -> None:
 
 def ffmpeg_version() -> str:
     return imageio_ffmpeg.get_ffmpeg_version()
+
+
+FONTS = Path(__file__).parent / "fonts"  # DejaVu Sans, shipped with the job: the same glyphs everywhere
+SUBTITLE_FONT = "DejaVu Sans"
+# libass lays subtitles out on a 384x288 canvas (PlayResX/Y, ffmpeg's default for text
+# subtitles) scaled to the frame. Margins of 5% on each side and at the bottom keep the
+# text inside the graphics-safe area (EBU R 95); FontSize 16 is 1/18 of the height, and
+# an upright frame, narrow for its height, gets a smaller one to keep a few words a line.
+SUBTITLE_MARGIN_X, SUBTITLE_MARGIN_Y = 19, 14
+
+
+def burn_subtitles(video: Path, subtitles: Path, path: Path, *, upright: bool = False) -> None:
+    """Writes `video` again with the WebVTT `subtitles` drawn into its frames by ffmpeg's
+    subtitles filter (libass): white DejaVu Sans with a dark outline, wrapped to lines of
+    even length (WrapStyle 0), bottom-centred inside the safe margins."""
+    style = ",".join(
+        [
+            f"FontName={SUBTITLE_FONT}",
+            f"FontSize={11 if upright else 16}",
+            "PrimaryColour=&H00FFFFFF",
+            "OutlineColour=&H00000000",
+            "BorderStyle=1",
+            "Outline=1.5",
+            "Shadow=0",
+            "Alignment=2",
+            f"MarginL={SUBTITLE_MARGIN_X}",
+            f"MarginR={SUBTITLE_MARGIN_X}",
+            f"MarginV={SUBTITLE_MARGIN_Y}",
+            "WrapStyle=0",
+        ]
+    )
+    with tempfile.TemporaryDirectory(prefix="burn-") as folder, atomic_path(path) as temporary:
+        # Relative names inside a folder of our own: nothing in a path needs filter escaping.
+        work = Path(folder)
+        (work / "subtitles.vtt").write_bytes(subtitles.read_bytes())
+        (work / "fonts").symlink_to(FONTS, target_is_directory=True)
+        command = [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-nostdin",
+            "-y",
+            "-loglevel",
+            "warning",
+            "-i",
+            str(video.resolve()),
+            "-vf",
+            f"subtitles=subtitles.vtt:fontsdir=fonts:force_style='{style}'",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "18",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+            str(temporary.resolve()),
+        ]
+        result = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"ffmpeg could not burn the subtitles in: {result.stderr.strip()[-500:]}")
+        missing = [line for line in result.stderr.splitlines() if "glyph" in line.lower()]
+        if missing:  # a letter the font lacks would show as a box: better no clip than a wrong one
+            raise RuntimeError(f"the subtitle font lacks a letter: {missing[0]}")

@@ -8,7 +8,11 @@ files a clip is made of (animate_job.encode).
 from __future__ import annotations
 
 import json
+import os
 import platform
+import resource
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +27,7 @@ from animate_job import encode
 from animate_job import gpu_speedups as speedups
 from animate_job.models import load_pipeline
 from animate_job.progress import Progress
+from infra.domain import subtitles
 from infra.domain.presets import TINY_MODEL
 from infra.domain.prompt_tokens import TokenCounter, TokenizerCounter
 from infra.domain.storyboard import RenderSpec, frame_prompts
@@ -36,6 +41,47 @@ class RenderOutOfMemory(Exception):
 class RenderedFrames:
     frames: np.ndarray  # (frames, height, width, 3) uint8, at spec.fps_render
     timings: dict[str, float] = field(default_factory=dict)
+    memory: dict[str, dict[str, float]] = field(default_factory=dict)  # MiB by stage: see PeakMemory
+
+
+class PeakMemory:
+    """The memory a stage of a render held at its peak, in MiB, as `figures` once the block ends:
+
+    - host_start, host_peak: the process's resident set when the stage began, and the most
+      it reached, sampled every 10 ms by a thread (a CPU tensor's memory has no counter of
+      its own, and resetting the kernel's high-water mark would falsify the process's peak
+      for anyone else who reads it); a peak shorter than 10 ms may be missed;
+    - cuda_peak_allocated, cuda_peak_reserved: on CUDA, the caching allocator's own peaks
+      over the stage, exact (its peak counters are reset at the stage's start).
+    """
+
+    interval_s = 0.01
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.figures: dict[str, float] = {}
+
+    def __enter__(self) -> PeakMemory:
+        self._start = self._peak = _resident_bytes()
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, name="peak-memory", daemon=True)
+        self._sampler.start()
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._peak = max(self._peak, _resident_bytes())
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._sampler.join()
+        self._peak = max(self._peak, _resident_bytes())
+        self.figures = {"host_start": _mib(self._start), "host_peak": _mib(self._peak)}
+        if self.device.type == "cuda":
+            self.figures["cuda_peak_allocated"] = _mib(torch.cuda.max_memory_allocated(self.device))
+            self.figures["cuda_peak_reserved"] = _mib(torch.cuda.max_memory_reserved(self.device))
 
 
 @dataclass
@@ -44,10 +90,16 @@ class ClipFiles:
     poster: Path
     preview: Path
     metadata: Path
+    #: The shots' quotes as WebVTT, and the clip with them burned in: only when a shot has one.
+    subtitles: Path | None = None
+    subtitled: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def paths(self) -> dict[str, Path]:
-        return {"video": self.video, "poster": self.poster, "preview": self.preview, "metadata": self.metadata}
+        paths = {"video": self.video, "poster": self.poster, "preview": self.preview, "metadata": self.metadata}
+        if self.subtitles is not None and self.subtitled is not None:
+            paths |= {"subtitles": self.subtitles, "subtitled": self.subtitled}
+        return paths
 
 
 def pick_device(requested: str = "auto") -> tuple[torch.device, torch.dtype]:
@@ -74,12 +126,14 @@ class Renderer:
         device: torch.device,
         load_s: float = 0.0,
         gpu_speedups: bool = True,
+        load_memory: dict[str, float] | None = None,
     ):
         self.pipeline = pipeline
         self.base_model = base_model
         self.motion_adapter = motion_adapter
         self.device = device
         self.load_s = load_s
+        self.load_memory = load_memory or {}
         # Only on CUDA: on a CPU the renderer stays exactly as diffusers runs it.
         self.gpu_speedups = gpu_speedups and device.type == "cuda"
         if self.gpu_speedups:
@@ -93,7 +147,8 @@ class Renderer:
     ) -> Renderer:
         started = time.perf_counter()
         torch_device, dtype = pick_device(device)
-        pipeline = load_pipeline(base_model, motion_adapter, device=torch_device, dtype=dtype)
+        with PeakMemory(torch_device) as memory:
+            pipeline = load_pipeline(base_model, motion_adapter, device=torch_device, dtype=dtype)
         return cls(
             pipeline,
             base_model=base_model,
@@ -101,6 +156,7 @@ class Renderer:
             device=torch_device,
             load_s=time.perf_counter() - started,
             gpu_speedups=gpu_speedups,
+            load_memory=memory.figures,
         )
 
     @property
@@ -129,9 +185,10 @@ class Renderer:
             return callback_kwargs
 
         timings = {"load_s": self.load_s}
+        memory = {"load": self.load_memory}
         started = time.perf_counter()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), PeakMemory(self.device) as denoise_memory:
                 latents = pipe(
                     prompt=frame_prompts(spec),
                     negative_prompt=spec.storyboard.negative_prompt,
@@ -145,15 +202,17 @@ class Renderer:
                     callback_on_step_end=step_done,
                 ).frames
                 self._synchronize()
-                timings["denoise_s"] = time.perf_counter() - started
-                progress.report("decoding", 0.0)
-                started = time.perf_counter()
-                chunk = spec.decode_chunk_size
-                video = pipe.decode_latents(
-                    latents, decode_chunk_size=speedups.decode_chunk_size(chunk) if self.gpu_speedups else chunk
+            timings["denoise_s"] = time.perf_counter() - started
+            memory["denoise"] = denoise_memory.figures
+            progress.report("decoding", 0.0)
+            started = time.perf_counter()
+            chunk = spec.decode_chunk_size
+            with torch.inference_mode(), PeakMemory(self.device) as decode_memory:
+                frames = self.decode(
+                    latents, speedups.decode_chunk_size(chunk) if self.gpu_speedups else chunk, progress
                 )
-                frames = _to_bytes(pipe.video_processor.denormalize(video[0]))
-                timings["decode_s"] = time.perf_counter() - started
+            timings["decode_s"] = time.perf_counter() - started
+            memory["decode"] = decode_memory.figures
         except (MemoryError, RuntimeError) as error:  # torch.OutOfMemoryError is a RuntimeError
             if not _is_out_of_memory(error):
                 raise
@@ -162,7 +221,32 @@ class Renderer:
                 "try the draft preset, a smaller size, or a GPU with more memory"
             ) from error
         progress.report("decoding", 1.0)
-        return RenderedFrames(frames=frames, timings=timings)
+        return RenderedFrames(frames=frames, timings=timings, memory=memory)
+
+    def decode(self, latents: torch.Tensor, chunk_size: int, progress: Progress | None = None) -> np.ndarray:
+        """The first video's frames as bytes, (frames, height, width, 3) uint8: what diffusers'
+        `decode_latents`, `denormalize` and a rounding to bytes give, a chunk of frames at a time.
+
+        Each chunk is decoded, made bytes where it is, and copied into one array allocated
+        once, so the float video never exists whole (diffusers keeps it whole in three or
+        more copies: 1.5 GiB at 512x512 and 120 frames). The same operations on the same
+        chunks, so the same bytes (tests/render/test_tiny.py holds it to diffusers' own).
+        """
+        progress = progress or Progress(None)
+        vae = self.pipeline.vae
+        latents = 1 / vae.config.scaling_factor * latents
+        batch, channels, count, height, width = latents.shape
+        latents = latents.permute(0, 2, 1, 3, 4).reshape(batch * count, channels, height, width)
+        frames: np.ndarray | None = None
+        for first in range(0, count, chunk_size):  # the first video's frames: a render makes one
+            images = vae.decode(latents[first : first + chunk_size]).sample.float()
+            chunk = _to_bytes(self.pipeline.video_processor.denormalize(images))
+            if frames is None:
+                frames = np.empty((count, *chunk.shape[1:]), dtype=np.uint8)
+            torch.from_numpy(frames[first : first + len(chunk)]).copy_(chunk)
+            progress.report("decoding", (first + len(chunk)) / count)
+        assert frames is not None  # a spec has at least one frame
+        return frames
 
     def _synchronize(self) -> None:
         if self.device.type == "cuda":
@@ -185,17 +269,29 @@ def render_clip(
     progress.report("encoding", 0.0)
     encode_started = time.perf_counter()
     files = clip_files(video_path)
-    encode.write_mp4(
-        rendered.frames,
-        files.video,
-        fps=spec.fps_render,
-        output_fps=spec.output_fps,
-        duration_s=spec.duration_s,
-        title=spec.storyboard.title,
-    )
-    encode.write_poster(rendered.frames[len(rendered.frames) // 2], files.poster)
-    encode.write_preview(rendered.frames, files.preview, fps=spec.fps_render)
+    with PeakMemory(renderer.device) as encode_memory:
+        encode.write_mp4(
+            rendered.frames,
+            files.video,
+            fps=spec.fps_render,
+            output_fps=spec.output_fps,
+            duration_s=spec.duration_s,
+            title=spec.storyboard.title,
+        )
+        encode.write_poster(rendered.frames[len(rendered.frames) // 2], files.poster)
+        encode.write_preview(rendered.frames, files.preview, fps=spec.fps_render)
     timings = dict(rendered.timings, encode_s=time.perf_counter() - encode_started)
+    memory = dict(rendered.memory, encode=encode_memory.figures)
+    spoken = subtitles.cues(spec.storyboard, spec.duration_s)
+    if spoken:
+        burn_started = time.perf_counter()
+        stem = video_path.with_suffix("")
+        files.subtitles = stem.with_name(stem.name + ".vtt")
+        files.subtitled = stem.with_name(stem.name + ".subtitled.mp4")
+        with encode.atomic_path(files.subtitles) as temporary:
+            temporary.write_text(subtitles.webvtt(spoken), encoding="utf-8")
+        encode.burn_subtitles(files.video, files.subtitles, files.subtitled, upright=spec.height > spec.width)
+        timings["burn_s"] = time.perf_counter() - burn_started
     timings["render_s"] = time.perf_counter() - started
     rounded_timings = {name: round(seconds, 3) for name, seconds in timings.items()}
     metadata = {
@@ -214,6 +310,7 @@ def render_clip(
             "height": spec.height,
             "codec": "h264",
             "pix_fmt": "yuv420p",
+            "subtitles": len(spoken),
         },
         "device": {
             "type": renderer.device.type,
@@ -223,6 +320,10 @@ def render_clip(
         },
         "versions": _versions(),
         "timings": rounded_timings,
+        # MiB by stage (animate_job.renderer.PeakMemory says what each figure is).
+        "memory_mib": {
+            stage: {name: round(mib, 1) for name, mib in figures.items()} for stage, figures in memory.items()
+        },
     }
     with encode.atomic_path(files.metadata) as temporary:
         temporary.write_text(json.dumps(metadata, indent=2))
@@ -242,10 +343,24 @@ def clip_files(video_path: Path) -> ClipFiles:
     )
 
 
-def _to_bytes(video: torch.Tensor) -> np.ndarray:
-    """[channels, frames, height, width] in 0..1 to (frames, height, width, 3) uint8, rounded
+def _to_bytes(images: torch.Tensor) -> torch.Tensor:
+    """[frames, channels, height, width] in 0..1 to [frames, height, width, 3] uint8, rounded
     to nearest. Done where the frames are, so a quarter of the bytes cross to the host."""
-    return (video * 255).round().to(torch.uint8).permute(1, 2, 3, 0).cpu().numpy()
+    return (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+
+
+def _resident_bytes() -> int:
+    """The process's resident set now (Linux: /proc; elsewhere its peak so far, the best there is)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
+
+
+def _mib(size: int) -> float:
+    return size / 2**20
 
 
 # What torch's CPU allocator says when an allocation fails: "not enough memory" when it

@@ -30,7 +30,14 @@ from infra.spending import record_render_attempt
 log = logging.getLogger(__name__)
 
 EXIT_RETRY, EXIT_UNKNOWN_RENDER = 1, 2
-CONTENT_TYPES = {"video": "video/mp4", "poster": "image/jpeg", "preview": "image/webp", "metadata": "application/json"}
+CONTENT_TYPES = {
+    "video": "video/mp4",
+    "poster": "image/jpeg",
+    "preview": "image/webp",
+    "metadata": "application/json",
+    "subtitles": "text/vtt; charset=utf-8",
+    "subtitled": "video/mp4",
+}
 
 RendererLoader = Callable[[str, str | None], Renderer]
 

@@ -15,6 +15,7 @@ from frontend_service.flow import SceneFlow
 from frontend_service.gallery_flow import GalleryFlow
 from infra.bootstrap import Adapters, bootstrap
 from infra.domain.presets import TINY_MODEL
+from infra.settings import Settings
 
 MAX_REQUEST_BYTES = 64 * 1024  # a scene is at most a few KB of JSON
 
@@ -41,7 +42,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
         # The client address is what the trusted proxies say, and nothing a client sends itself.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)  # type: ignore[method-assign]
     app.config.from_mapping(
-        SECRET_KEY=settings.secret_key.get_secret_value() if settings.secret_key else _secret_key(settings.data_dir),
+        SECRET_KEY=site_secret_key(settings),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -56,7 +57,8 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     )
     if test_config:
         app.config.from_mapping(test_config)
-    services.install(app, adapters, SceneFlow(adapters, build_engine(settings)), GalleryFlow(adapters))
+    scene_flow, gallery_flow = SceneFlow(adapters, build_engine(settings)), GalleryFlow(adapters)
+    services.install(app, adapters, scene_flow, gallery_flow)
 
     from frontend_service import i18n, identity
     from frontend_service.middleware import metrics, request_log, security
@@ -94,6 +96,11 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     ):
         app.register_blueprint(blueprint)
 
+    if settings.telegram:  # without a bot token nothing of Telegram starts
+        from frontend_service.telegram import webhook
+
+        webhook.init(app, adapters, scene_flow, gallery_flow)
+
     @app.context_processor
     def _site():
         return {
@@ -114,9 +121,12 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     return app
 
 
-def _secret_key(data_dir: Path) -> str:
-    """Signs session cookies; kept in the data folder so sessions survive a restart."""
-    path = Path(data_dir) / "secret_key"
+def site_secret_key(settings: Settings) -> str:
+    """Signs session cookies (and the bot's links to the site): the configured key, else one
+    kept in the data folder, so sessions survive a restart and `make bot` signs as the site."""
+    if settings.secret_key:
+        return settings.secret_key.get_secret_value()
+    path = Path(settings.data_dir) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))

@@ -104,6 +104,13 @@ class Admission:
             Limit(f"renders:{day}:address:{person.address}", quota, resets),
         ]
 
+    def renders_left(self, person: Person, moment: datetime) -> tuple[int, int]:
+        """How many more renders this person may start today, and the day's quota: shown before *Render*."""
+        limits = self.limits(person, moment)
+        counters = self._adapters.counters
+        left = min(max(limit.maximum - counters.value(limit.key), 0) for limit in limits)
+        return left, min(limit.maximum for limit in limits)
+
     def check_spend(self, person: Person, moment: datetime) -> None:
         """Raises SpendCapReached when today's spend has reached the cap (admins pass)."""
         cap = self._settings.daily_spend_cap_usd

@@ -3,11 +3,15 @@ the OpenAPI document describes them, so the two cannot drift apart."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from infra.domain.render import RenderState
 from infra.domain.scene import Question, SceneState
 from infra.domain.storyboard import FieldError, Storyboard
+
+#: The longest a status request waits for a change: under Cloud Run's and any proxy's idle
+#: limits, and short enough that a worker thread held by a wait comes back soon.
+MAX_STATUS_WAIT_S = 20
 
 
 class SessionOut(BaseModel):
@@ -25,10 +29,14 @@ class SceneOut(BaseModel):
     storyboard: Storyboard | None
     engine: str
     notice: str | None = None
+    #: Goes up with every change; the ETag of GET /api/scenes/<id>, for If-Match on a save.
+    version: int = 0
 
 
 class StoryboardOut(BaseModel):
     storyboard: Storyboard
+    #: The scene's version after this save (also the response's ETag).
+    version: int
 
 
 class RenderStarted(BaseModel):
@@ -48,6 +56,10 @@ class RenderOut(BaseModel):
     progress: float
     stage: str | None
     preset: str
+    #: The frame: its shape and its size in pixels.
+    aspect: str
+    width: int
+    height: int
     created_at: str
     error: str | None = None
     #: The preset asked for, when a long queue gave the render a faster one.
@@ -62,7 +74,20 @@ class RenderOut(BaseModel):
     poster_url: str | None = None
     preview_url: str | None = None
     download_url: str | None = None
+    #: The book's words on screen, when its shots have any: WebVTT for a <track>, its
+    #: language (BCP 47, for srclang), and the clip with them burned in.
+    subtitles_url: str | None = None
+    subtitles_language: str | None = None
+    download_subtitled_url: str | None = None
     duration_s: float | None = None
+
+
+class StatusWait(BaseModel):
+    """GET /api/renders/<id>?wait=N with If-None-Match: the status's ETag from before. The
+    answer comes once the status differs from it, or after N seconds with 304 Not Modified
+    (frontend_service.blueprints.api says how long a wait may be, and when it is not taken)."""
+
+    wait: int = Field(default=0, ge=0, le=MAX_STATUS_WAIT_S, description="seconds to wait for a change")
 
 
 class RenderList(BaseModel):
@@ -91,6 +116,7 @@ class GalleryItem(BaseModel):
     book: str | None
     author: str | None
     style: str
+    aspect: str
     owner: str
     created: str
     score: int

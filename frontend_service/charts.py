@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import gettext
+
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 8, 10, 28  # room for the value axis and the day labels
 COLOURS = ["#7a3e12", "#2f6f8f", "#c28f2c", "#5b8c5a", "#8e5572", "#b3261e"]
@@ -162,5 +164,5 @@ def _format(value: float, unit: str) -> str:
     if unit == "$":
         return f"${value:.6f}".rstrip("0") if 0 < abs(value) < 0.01 else f"${value:,.2f}"
     if unit == "s":
-        return f"{value:,.1f} s"
+        return gettext("%(seconds)s s", seconds=f"{value:,.1f}")
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"

@@ -26,7 +26,7 @@ from infra.domain.presets import DEFAULT_PRESET, PresetName
 from infra.domain.pricing import token_cost
 from infra.domain.render import FINISHED, Render
 from infra.domain.scene import Scene
-from infra.domain.storyboard import Storyboard, resolve_spec
+from infra.domain.storyboard import MAX_SEED, Storyboard, resolve_spec
 from infra.domain.text import Text, VisibleText
 from infra.domain.usage import UsageEvent
 
@@ -46,6 +46,13 @@ class Answers(BaseModel):
 
 class RenderRequest(BaseModel):
     preset: PresetName = DEFAULT_PRESET
+    seed: int | None = Field(
+        default=None,
+        strict=True,
+        ge=0,
+        le=MAX_SEED,
+        description="render with this seed instead of the storyboard's (render again, a new take)",
+    )
     keep_preset: bool = Field(
         default=False,
         strict=True,
@@ -57,12 +64,30 @@ class PromptTexts(BaseModel):
     texts: list[Text] = Field(max_length=20)
 
 
-class NotFound(Exception):
+class Refusal(Exception):
+    """A request the use case turns down, with a message for the person: an English
+    template (in the catalogue: pybabel extracts these classes' first arguments) and its
+    values, so the site answers in the person's language (blueprints/errors.py)."""
+
+    def __init__(self, template: str, **values: object):
+        super().__init__(template % values if values else template)
+        self.template, self.values = template, values
+
+
+class NotFound(Refusal):
     """No such scene or render for this person (others' are not shown either)."""
 
 
-class NotReady(Exception):
+class NotReady(Refusal):
     """The step asked for cannot happen yet; the message says what comes first."""
+
+
+class StaleStoryboard(Exception):
+    """The storyboard was saved elsewhere (another tab) since this version was read."""
+
+    def __init__(self, version: int):
+        super().__init__(f"the storyboard is at version {version}")
+        self.version = version
 
 
 class SceneFlow:
@@ -83,10 +108,30 @@ class SceneFlow:
         asked = {question.id for question in scene.questions}
         unknown = sorted(set(request.answers) - asked)
         if unknown:
-            raise NotReady(f"there is no question {', '.join(unknown)} for this scene; answer {', '.join(asked)}")
+            raise NotReady(
+                "there is no question %(unknown)s for this scene; answer %(asked)s",
+                unknown=", ".join(unknown),
+                asked=", ".join(asked),
+            )
         scene.answers.update({key: value for key, value in request.answers.items() if value})
         scene.rounds += 1
         return self._advance(scene, user_turn={"answers": request.answers})
+
+    def hold_answer(self, user_id: str, scene_id: str, question_id: str, text: str) -> Scene:
+        """One answer, as a chat gives them: kept on the scene until every question of the
+        round has one, then answered together as one round (as the site sends them)."""
+        scene = self.scene(user_id, scene_id)
+        if scene.state == "ready":
+            raise NotReady("this scene already has its storyboard; edit the storyboard instead")
+        asked = [question.id for question in scene.questions]
+        if question_id not in asked:
+            raise NotReady(f"there is no question {question_id} for this scene; answer {', '.join(asked)}")
+        held = scene.held_answers | Answers(answers={question_id: text}).answers
+        if any(question not in held for question in asked):
+            scene.held_answers, scene.updated_at = held, now()
+            self._records.save_scene(scene)
+            return scene
+        return self.answer(user_id, scene_id, Answers(answers=held))
 
     def finish(self, user_id: str, scene_id: str) -> Scene:
         scene = self.scene(user_id, scene_id)
@@ -94,21 +139,31 @@ class SceneFlow:
             return scene
         return self._advance(scene, finish=True)
 
-    def save_storyboard(self, user_id: str, scene_id: str, data: object) -> Storyboard:
+    def save_storyboard(self, user_id: str, scene_id: str, data: object, versions: set[int] | None = None) -> Scene:
         """Validates, moderates and stores an edited storyboard; raises ValidationError or
-        Refused, storing nothing."""
+        Refused, storing nothing. With `versions` (the If-Match the page sends) it stores
+        only over one of them, else raises StaleStoryboard: two tabs never silently
+        overwrite each other. Without, the last save wins (older API clients)."""
         scene = self.scene(user_id, scene_id)
+        if versions is not None and scene.version not in versions:
+            raise StaleStoryboard(scene.version)
         storyboard = Storyboard.model_validate(data)
         texts = [storyboard.title, storyboard.style, *(shot.prompt for shot in storyboard.shots)]
+        texts += [shot.quote for shot in storyboard.shots if shot.quote]  # an edited line is the person's own
         try:
             calls = self._engine.moderate(texts, language=language_of(scene.text))
         except Refused as refused:
             self._record_calls(scene, refused.calls)
             raise
         self._record_calls(scene, calls)
-        scene.storyboard, scene.state, scene.updated_at = storyboard, "ready", now()
-        self._records.save_scene(scene)
-        return storyboard
+        while True:
+            read = scene.version
+            scene.storyboard, scene.state, scene.updated_at, scene.version = storyboard, "ready", now(), read + 1
+            if self._records.replace_scene(scene, read):
+                return scene
+            scene = self.scene(user_id, scene_id)  # saved meanwhile
+            if versions is not None and scene.version not in versions:
+                raise StaleStoryboard(scene.version)
 
     def start_render(self, person: Person, scene_id: str, request: RenderRequest) -> Render:
         """Starts a render of the scene's storyboard, once the spend breaker and the
@@ -119,7 +174,10 @@ class SceneFlow:
         settings, admission, moment = self._adapters.settings, self.admission, now()
         admission.check_spend(person, moment)
         preset = admission.preset_for(person, request.preset, request.keep_preset, moment)
-        spec = resolve_spec(scene.storyboard, preset, base_model=settings.model, motion_adapter=settings.motion_adapter)
+        storyboard = scene.storyboard
+        if request.seed is not None:  # a new take: the spec and its storyboard say the seed it was made with
+            storyboard = storyboard.model_copy(update={"seed": request.seed})
+        spec = resolve_spec(storyboard, preset, base_model=settings.model, motion_adapter=settings.motion_adapter)
         render = Render(
             user_id=person.user_id,
             scene_id=scene.id,
@@ -175,6 +233,7 @@ class SceneFlow:
             self._record_calls(scene, refused.calls)
             raise
         self._apply(scene, step)
+        scene.version += 1
         self._records.save_scene(scene)
         if user_turn is not None:
             self._records.add_dialogue_turn(scene.id, "user", user_turn)
@@ -211,6 +270,7 @@ class SceneFlow:
 
     def _apply(self, scene: Scene, step: DialogueStep) -> None:
         scene.engine, scene.notice, scene.updated_at = step.engine or self._engine.name, step.notice, now()
+        scene.held_answers = {}
         if step.bible is not None:
             scene.bible = step.bible
         if step.storyboard is not None:

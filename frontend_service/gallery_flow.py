@@ -13,17 +13,20 @@ clips and stop an account from publishing (ModerationFlow; the blueprints check 
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from frontend_service.flow import NotFound, NotReady
+from frontend_service.flow import NotFound, NotReady, Refusal
 from infra.bootstrap import Adapters
 from infra.domain.ids import now
 from infra.domain.publication import APPEAL_MAX_CHARS, GalleryFilter, GallerySort, Publication, Report, Vote
 from infra.domain.render import FINISHED, Render
 from infra.domain.scene import Scene
+from infra.domain.storyboard import MAX_TITLE_CHARS
 from infra.domain.text import Text
 from infra.domain.usage import UsageEvent
 from infra.domain.user import User, is_account
@@ -31,10 +34,12 @@ from infra.domain.user import User, is_account
 if TYPE_CHECKING:
     from frontend_service.identity import Person
 
+log = logging.getLogger(__name__)
+
 VOTE_STATUS = {1: "up", -1: "down", 0: "cleared"}
 
 
-class Forbidden(Exception):
+class Forbidden(Refusal):
     """The render exists but belongs to someone else, or this person may not do that."""
 
 
@@ -74,6 +79,11 @@ class GalleryQuery(BaseModel):
     """GET /api/gallery's and /gallery's query string."""
 
     sort: GallerySort = "top"
+    q: Text | None = Field(
+        default=None,
+        max_length=200,
+        description="words from a title, book or author: case, accents and unfinished words are fine",
+    )
     book: Text | None = Field(default=None, max_length=200)
     author: Text | None = Field(default=None, max_length=200)
     style: Text | None = Field(default=None, max_length=300)
@@ -81,7 +91,9 @@ class GalleryQuery(BaseModel):
     show: Literal["default", "all"] = Field(default="default", description="all: clips voted down are shown too")
 
     def where(self) -> GalleryFilter:
-        return GalleryFilter(book=self.book, author=self.author, style=self.style, include_sunk=self.show == "all")
+        return GalleryFilter(
+            book=self.book, author=self.author, style=self.style, search=self.q, include_sunk=self.show == "all"
+        )
 
 
 @dataclass
@@ -93,12 +105,17 @@ class ClipView:
     publication: Publication | None
     my_vote: Vote
     remixed_from: Publication | None
+    #: Whether this person has already reported the clip (one report each).
+    reported: bool = False
 
 
 class GalleryFlow:
     def __init__(self, adapters: Adapters):
         self._adapters = adapters
         self._records, self._gallery = adapters.records, adapters.gallery
+        #: Told of each clip published for the first time (the Telegram channel's post); never
+        #: fails the publishing.
+        self.announce: Callable[[Publication], None] | None = None
 
     def publish(self, person: Person, render_id: str, request: PublishRequest) -> Publication:
         user_id = person.user_id
@@ -111,7 +128,8 @@ class GalleryFlow:
         if render.state != "succeeded":
             raise NotReady("only a finished clip can be published: wait for the render to succeed")
         storyboard = render.spec.storyboard
-        return self._gallery.publish(
+        first = self._gallery.get(render.id) is None
+        publication = self._gallery.publish(
             Publication(
                 render_id=render.id,
                 owner_id=user_id,
@@ -120,9 +138,16 @@ class GalleryFlow:
                 book=storyboard.book,
                 author=storyboard.author,
                 style=storyboard.style,
+                aspect=storyboard.aspect,
                 published_at=now(),
             )
         )
+        if first and self.announce is not None:
+            try:
+                self.announce(publication)
+            except Exception:
+                log.exception("clip %s published, but not announced", render.id)
+        return publication
 
     def unpublish(self, user_id: str, render_id: str) -> Publication:
         self._owned(user_id, render_id)
@@ -163,10 +188,17 @@ class GalleryFlow:
             publication=publication,
             my_vote=self._gallery.vote_of(render_id, user_id),
             remixed_from=remixed_from if remixed_from and remixed_from.listed else None,
+            reported=publication is not None
+            and any(report.user_id == user_id for report in self._gallery.reports_on(render_id)),
         )
 
     def vote(self, person: Person, render_id: str, value: Vote) -> Publication:
-        self._reacting(person, render_id, "vote", "vote on")
+        self._reacting(
+            person,
+            render_id,
+            SignInRequired("sign in to vote: votes and reports count from accounts only, one each"),
+            Forbidden("you cannot vote on your own clip"),
+        )
         publication = self._gallery.vote(render_id, person.user_id, value)
         self._adapters.usage.record(
             UsageEvent(kind="rating", user_id=person.user_id, render_id=render_id, status=VOTE_STATUS[value])
@@ -174,7 +206,12 @@ class GalleryFlow:
         return publication
 
     def report(self, person: Person, render_id: str, request: ReportRequest) -> Publication:
-        self._reacting(person, render_id, "report", "report")
+        self._reacting(
+            person,
+            render_id,
+            SignInRequired("sign in to report: votes and reports count from accounts only, one each"),
+            Forbidden("you cannot report your own clip"),
+        )
         return self._gallery.report(render_id, person.user_id, request.reason)
 
     def appeal(self, person: Person, render_id: str, request: AppealRequest) -> Publication:
@@ -192,11 +229,14 @@ class GalleryFlow:
 
         return self._gallery.change(render_id, appealed)
 
-    def remix(self, user_id: str, render_id: str) -> Scene:
-        """A new scene for this user with the clip's storyboard, ready to edit and render."""
+    def remix(self, user_id: str, render_id: str, title: Callable[[str], str] = "Remix of {}".format) -> Scene:
+        """A new scene for this user with the clip's storyboard, ready to edit and render,
+        under a title of its own (`title` words it, in the person's language), so the
+        remix and its original never show as two identical cards."""
         render = self.viewable(user_id, render_id)
         original = self._records.get_scene(render.scene_id) if render.scene_id else None
         storyboard = render.spec.storyboard
+        storyboard = storyboard.model_copy(update={"title": _fitted(title, storyboard.title)})
         scene = Scene(
             user_id=user_id,
             text=original.text if original else storyboard.title,
@@ -226,13 +266,13 @@ class GalleryFlow:
         self._gallery.delete(render.id)
         self._records.delete_render(render.id)
 
-    def _reacting(self, person: Person, render_id: str, verb: str, on_own: str) -> Publication:
+    def _reacting(self, person: Person, render_id: str, anonymous: Refusal, own: Refusal) -> Publication:
         """Votes and reports: accounts only, on someone else's listed clip."""
         if not person.account:
-            raise SignInRequired(f"sign in to {verb}: votes and reports count from accounts only, one each")
+            raise anonymous
         publication = self._listed(render_id)
         if publication.owner_id == person.user_id:
-            raise Forbidden(f"you cannot {on_own} your own clip")
+            raise own
         return publication
 
     def _owned(self, user_id: str, render_id: str) -> Render:
@@ -310,6 +350,13 @@ def _check_visible(user_id: str, render: Render | None, publication: Publication
     if render.user_id != user_id and not shown:
         raise NotFound("no such render")
     return render
+
+
+def _fitted(title: Callable[[str], str], original: str) -> str:
+    """The remix's title within a storyboard title's limit: the original's end gives way."""
+    worded = title(original)
+    over = len(worded) - MAX_TITLE_CHARS
+    return worded if over <= 0 else title(original[: max(1, len(original) - over - 1)].rstrip() + "…")
 
 
 def default_display_name(user_id: str) -> str:

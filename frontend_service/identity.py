@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import google.auth.exceptions
-import google.auth.transport.requests
-import requests
-from cachecontrol import CacheControl
-from cachecontrol.heuristics import BaseHeuristic, ExpiresAfter
 from flask import Flask, current_app, g, request, session
-from google.auth import jwt
-from google.oauth2 import id_token
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature
 
 from frontend_service import services
 from infra.domain.ids import new_id
@@ -47,6 +43,11 @@ IAP_CLOCK_SKEW_S = 30
 # The session keys: an account that signed in, an anonymous person's id, and the IAP
 # account this session has already recorded.
 ACCOUNT_KEY, ANONYMOUS_KEY, IAP_SEEN_KEY = "account", "user", "iap_seen"
+#: An unchanged session cookie is signed and sent again once it is this old: often enough that
+#: a person who keeps coming back keeps their anonymous id and account past the cookie's
+#: lifetime (PERMANENT_SESSION_LIFETIME, 31 days), rarely enough that reads (the render
+#: page's status requests above all) never pay for signing it.
+SESSION_RENEWED_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,44 @@ class Person:
     email: str | None = None
     name: str | None = None
     admin: bool = False
+
+
+class _SignedSession(SecureCookieSession):
+    #: When the cookie it came from was signed (None: a new session).
+    signed_at: datetime | None = None
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie session, sent back only when it changed or is a day old.
+
+    Flask re-signs and re-sends a permanent session on every request
+    (SESSION_REFRESH_EACH_REQUEST), a quarter of a status request's time; here an
+    unchanged session's cookie is renewed at most daily (SESSION_RENEWED_AFTER)."""
+
+    session_class = _SignedSession
+
+    def open_session(self, app: Flask, request) -> _SignedSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        try:
+            data, signed_at = serializer.loads(
+                value, max_age=int(app.permanent_session_lifetime.total_seconds()), return_timestamp=True
+            )
+        except BadSignature:
+            return self.session_class()
+        opened = self.session_class(data)
+        opened.signed_at = signed_at
+        return opened
+
+    def should_set_cookie(self, app: Flask, session: SecureCookieSession) -> bool:  # type: ignore[override]
+        if session.modified:
+            return True
+        signed_at = getattr(session, "signed_at", None)
+        return session.permanent and (signed_at is None or datetime.now(UTC) - signed_at > SESSION_RENEWED_AFTER)
 
 
 class NotSignedIn(Exception):
@@ -148,26 +187,36 @@ def sign_out() -> None:
 # -- Identity-Aware Proxy ---------------------------------------------------------------
 
 
-class _KeysLifetime(BaseHeuristic):
-    """IAP's key file, kept as long as its own cache headers say, else ten minutes: keys
-    rotate, so never for ever, and never fetched on every request either."""
-
-    def update_headers(self, response: Any) -> dict[str, str]:
-        if "cache-control" in response.headers or "expires" in response.headers:
-            return {}
-        return ExpiresAfter(minutes=10).update_headers(response)
-
-
 class IapVerifier:
     """Checks IAP's signed header with google-auth, as Google's own sample does, plus the
     algorithm and the issuer IAP documents."""
 
     def __init__(self, audience: str, certs_url: str):
+        # google-auth, requests and CacheControl are imported here, behind IAP only: a
+        # site without IAP starts a third of a second sooner without them.
+        import google.auth.transport.requests
+        import requests
+        from cachecontrol import CacheControl
+        from cachecontrol.heuristics import BaseHeuristic, ExpiresAfter
+
+        class KeysLifetime(BaseHeuristic):
+            """IAP's key file, kept as long as its own cache headers say, else ten minutes: keys
+            rotate, so never for ever, and never fetched on every request either."""
+
+            def update_headers(self, response: Any) -> dict[str, str]:
+                if "cache-control" in response.headers or "expires" in response.headers:
+                    return {}
+                return ExpiresAfter(minutes=10).update_headers(response)
+
         self.audience, self.certs_url = audience, certs_url
-        session = CacheControl(requests.Session(), heuristic=_KeysLifetime())
+        session = CacheControl(requests.Session(), heuristic=KeysLifetime())
         self._request = google.auth.transport.requests.Request(session=session)
 
     def verify(self, assertion: str) -> dict[str, Any]:
+        import google.auth.exceptions
+        from google.auth import jwt
+        from google.oauth2 import id_token
+
         try:
             header = jwt.decode_header(assertion)
         except (ValueError, TypeError) as error:
@@ -205,8 +254,10 @@ def _iap(verifier: IapVerifier) -> dict[str, Any]:
 
 
 def init(app: Flask) -> None:
-    """Behind IAP, every request but the health checks (Cloud Run's probes do not pass
-    through IAP) must show who it is before anything else runs."""
+    """Session cookies sent only when they change (SessionCookies); behind IAP, every
+    request but the health checks (Cloud Run's probes do not pass through IAP) must show
+    who it is before anything else runs."""
+    app.session_interface = SessionCookies()
     settings = services.adapters(app).settings
     if not settings.iap_audience:
         return

@@ -21,6 +21,7 @@ from frontend_service.api_models import (
     RenderStarted,
     SceneOut,
     SessionOut,
+    StatusWait,
     StoryboardOut,
     TokenCounts,
 )
@@ -39,7 +40,13 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[Bas
     ("put", "/api/scenes/{scene_id}/storyboard", "Store an edited storyboard", Storyboard, {200: StoryboardOut}),
     ("post", "/api/scenes/{scene_id}/renders", "Render the storyboard", RenderRequest, {202: RenderStarted}),
     ("get", "/api/renders", "The session's renders, newest first", None, {200: RenderList}),
-    ("get", "/api/renders/{render_id}", "A render's status and, when done, its files", None, {200: RenderOut}),
+    (
+        "get",
+        "/api/renders/{render_id}",
+        "A render's status and, when done, its files; with If-None-Match, 304 while unchanged",
+        StatusWait,
+        {200: RenderOut, 304: None},
+    ),
     ("delete", "/api/renders/{render_id}", "Delete a finished render and its files (owner)", None, {204: None}),
     (
         "post",
@@ -118,11 +125,34 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[Bas
     ("post", "/api/prompt-tokens", "Estimated CLIP tokens per prompt", PromptTexts, {200: TokenCounts}),
     ("get", "/api/openapi.json", "This document", None, {}),
 ]
+# Request headers beyond the session's CSRF token, by (method, path).
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "one key per thing the person did (a UUID): a repeat from the same person gets the first "
+    "answer, status and body, and does nothing again; the key with another request is a 422",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+HEADERS = {
+    ("post", "/api/scenes"): [_IDEMPOTENCY_KEY],
+    ("post", "/api/scenes/{scene_id}/renders"): [_IDEMPOTENCY_KEY],
+    ("put", "/api/scenes/{scene_id}/storyboard"): [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": False,
+            "description": "the ETag of GET /api/scenes/{scene_id}: saved only over that version, else 409. "
+            "Without it the last save wins.",
+            "schema": {"type": "string"},
+        }
+    ],
+}
 ERRORS = {
     400: "unreadable request or missing CSRF token",
     403: "someone else's render, a step for accounts or for admins only, or behind IAP no valid assertion",
     404: "no such scene or render",
-    409: "a step that must wait for another",
+    409: "a step that must wait for another, or a storyboard saved elsewhere since the If-Match version",
     413: "request too large",
     422: "invalid input, with per-field errors",
     429: "rate limit, daily quota or the day's spend cap, with Retry-After",
@@ -151,11 +181,13 @@ def openapi_document() -> dict:
             operation["parameters"] = [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in parameters
             ]
+        if (method, path) in HEADERS:
+            operation["parameters"] = operation.get("parameters", []) + HEADERS[(method, path)]
         if request and method == "get":
             properties = request.model_json_schema()["properties"]
-            operation["parameters"] = [
+            operation.setdefault("parameters", []).extend(
                 {"name": name, "in": "query", "schema": schema} for name, schema in properties.items()
-            ]
+            )
         elif request:
             operation["requestBody"] = {
                 "required": True,

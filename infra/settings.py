@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -83,6 +84,22 @@ class Settings(BaseSettings):
     #: Seconds one model call may take before the offline engine takes over.
     openai_timeout_s: float = Field(default=20.0, gt=0)
 
+    # The Telegram front (frontend_service/telegram), under the names Telegram's own guides use.
+    # Without a token nothing of Telegram starts.
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    #: The webhook's secret_token: Telegram sends it in X-Telegram-Bot-Api-Secret-Token with every
+    #: update (1 to 256 of A-Z, a-z, 0-9, _ and -, as setWebhook allows). Set, the web service
+    #: takes updates at /telegram/webhook; `make bot` polls instead.
+    telegram_webhook_secret: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
+    #: The Bot API server (a self-hosted one, or a test's fake).
+    telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
+    #: The channel published clips are posted to ("@name" or its numeric id); unset, none.
+    telegram_channel_id: str | None = Field(default=None, validation_alias="TELEGRAM_CHANNEL_ID")
+    #: Messages one Telegram chat may send the bot per minute; more are answered "slow down".
+    telegram_chat_messages_per_minute: int = Field(default=20, ge=1)
+    #: Where people reach the site: the bot's links (edit on the site, a clip's page) start here.
+    site_url: str = "http://127.0.0.1:8080"
+
     #: "local": SQLite, a folder, the local worker, DuckDB. "cloud": Firestore, Cloud
     #: Storage, Pub/Sub to the render trigger and to BigQuery.
     mode: Literal["local", "cloud"] = "local"
@@ -116,6 +133,9 @@ class Settings(BaseSettings):
         "google_client_secret",
         "metrics_token",
         "daily_spend_cap_usd",
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        "telegram_channel_id",
         mode="before",
     )
     @classmethod
@@ -129,6 +149,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):  # from the environment: "a@example.com, b@example.com"
             return [email.strip().lower() for email in value.split(",") if email.strip()]
         return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _a_secret_telegram_accepts(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("should be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (what setWebhook accepts)")
+        return value
+
+    @field_validator("telegram_api_url", "site_url")
+    @classmethod
+    def _an_address_without_the_last_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("should be an http:// or https:// address")
+        return value.rstrip("/")
 
     @field_validator("llm_model")
     @classmethod
@@ -164,6 +198,19 @@ class Settings(BaseSettings):
                 " set one of them"
             )
         return self
+
+    @model_validator(mode="after")
+    def _a_webhook_needs_its_bot(self) -> Settings:
+        if self.telegram_webhook_secret and not self.telegram_bot_token:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET is set without TELEGRAM_BOT_TOKEN: set the token too, or neither")
+        if self.telegram_channel_id and not self.telegram_bot_token:
+            raise ValueError("TELEGRAM_CHANNEL_ID is set without TELEGRAM_BOT_TOKEN: the bot posts to the channel")
+        return self
+
+    @property
+    def telegram(self) -> bool:
+        """Whether anything of Telegram runs: only with a bot token."""
+        return self.telegram_bot_token is not None
 
     @property
     def google_sign_in(self) -> bool:
@@ -212,7 +259,14 @@ class ConfigurationError(Exception):
     naming the setting and what it accepts."""
 
 
-SECRET_SETTINGS = {"secret_key", "openai_api_key", "google_client_secret", "metrics_token"}
+SECRET_SETTINGS = {
+    "secret_key",
+    "openai_api_key",
+    "google_client_secret",
+    "metrics_token",
+    "telegram_bot_token",
+    "telegram_webhook_secret",
+}
 
 
 def describe(error: ValidationError) -> str:

@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS users (
     account INTEGER NOT NULL DEFAULT 0,
     email TEXT,
     name TEXT,
-    publishing_blocked INTEGER NOT NULL DEFAULT 0
+    publishing_blocked INTEGER NOT NULL DEFAULT 0,
+    language TEXT,
+    chat_scene TEXT
 );
 CREATE TABLE IF NOT EXISTS scenes (
     id TEXT PRIMARY KEY,
@@ -95,6 +97,16 @@ CREATE TABLE IF NOT EXISTS counters (
     expires_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS counters_by_expiry ON counters(expires_at);
+CREATE TABLE IF NOT EXISTS kept_requests (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    status INTEGER,
+    body TEXT,
+    PRIMARY KEY (user_id, key)
+);
 """.replace("{renders}", RENDERS)
 # Columns added since a table was first made: a data folder from before gets them on open.
 ADDED_COLUMNS = {
@@ -103,8 +115,12 @@ ADDED_COLUMNS = {
         "email": "TEXT",
         "name": "TEXT",
         "publishing_blocked": "INTEGER NOT NULL DEFAULT 0",
+        "language": "TEXT",
+        "chat_scene": "TEXT",
     },
     "reports": {"reason": "TEXT"},
+    # What the gallery's search reads: the title, book and author normalised, " | " between.
+    "publications": {"search": "TEXT NOT NULL DEFAULT ''"},
     "renders": {
         "runner": "TEXT",
         "progress_at": "TEXT",
@@ -160,6 +176,21 @@ def _add_columns(connection: sqlite3.Connection) -> None:
         for name, kind in columns.items():
             if name not in present:
                 connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                if (table, name) == ("publications", "search"):
+                    _fill_search(connection)
+
+
+def _fill_search(connection: sqlite3.Connection) -> None:
+    """Publications from before the search get their search words (as SqliteGallery writes them)."""
+    from infra.domain.publication import Publication  # the schema module otherwise knows no domain
+
+    for row in connection.execute("SELECT render_id, data FROM publications").fetchall():
+        try:
+            publication = Publication.model_validate_json(row["data"])
+        except ValueError:
+            continue  # not a publication this code can read: left unsearchable rather than failing to open
+        search = " | ".join(publication.search_fields())
+        connection.execute("UPDATE publications SET search = ? WHERE render_id = ?", (search, row["render_id"]))
 
 
 def _allow_cancelled(connection: sqlite3.Connection) -> None:

@@ -2,7 +2,7 @@
 it puts them, and how the settings find them.
 
     <data folder>/weights/stable-diffusion-v1-5/   the base model, diffusers' layout
-    <data folder>/weights/AnimateDiff-Lightning/   the presets' motion adapter (4 steps)
+    <data folder>/weights/AnimateDiff-Lightning/   the presets' motion adapters (2, 4 and 8 steps)
     <data folder>/weights/Qwen2.5-0.5B-Instruct/   the local dialogue model
     <data folder>/weights/manifest.json            each file fetched: repo, commit, size, checksum
 
@@ -27,6 +27,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from infra.domain.presets import DEFAULT_PRESET, PRESETS
 
 FOLDER = "weights"
 MANIFEST = "manifest.json"
@@ -63,12 +65,13 @@ BASE_MODEL = Weights(
         "vae/diffusion_pytorch_model.safetensors",
     ),
 )
-# Every preset runs 2 to 8 steps with the 4-step adapter, as infra/domain/presets.py names it.
-MOTION_ADAPTER_FILE = "animatediff_lightning_4step_diffusers.safetensors"
+# Each preset renders with the Lightning file distilled for its steps (infra/domain/presets.py);
+# the settings name the default preset's, and a spec takes its own preset's from beside it.
+MOTION_ADAPTER_FILE = PRESETS[DEFAULT_PRESET].lightning_file
 MOTION_ADAPTER = Weights(
-    "AnimateDiff-Lightning, the presets' motion adapter (4 steps)",
+    "AnimateDiff-Lightning, the presets' motion adapters (one per step count)",
     "ByteDance/AnimateDiff-Lightning",
-    (MOTION_ADAPTER_FILE,),
+    tuple(sorted({preset.lightning_file for preset in PRESETS.values()})),
 )
 LANGUAGE_MODEL = Weights(
     "Qwen2.5 0.5B Instruct, the local dialogue model",

@@ -25,8 +25,8 @@ from joserfc.errors import JoseError
 from pydantic import BaseModel, EmailStr, Field, ValidationError
 
 from frontend_service import services
+from frontend_service.i18n import field_errors
 from frontend_service.identity import current_person, sign_in, sign_out
-from infra.domain.storyboard import field_errors
 from infra.domain.text import Text
 from infra.domain.user import User
 from infra.settings import Settings

@@ -4,13 +4,18 @@ GET  /api/session                      -> {user, csrf_token}; every change sends
 POST /api/scenes                       -> 201 scene: questions, or the storyboard
 POST /api/scenes/<id>/answers          -> scene
 POST /api/scenes/<id>/finish           -> scene with its storyboard
-PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field errors
-POST /api/scenes/<id>/renders {preset?, keep_preset?} -> 202 {render_id, preset, requested_preset?, notice?}
-GET  /api/renders/<id>                 -> status, queue position and estimates, then video_url, poster_url, download_url
+GET  /api/scenes/<id>                  -> scene, with its version as the ETag
+PUT  /api/scenes/<id>/storyboard       -> 200 storyboard, or 422 with per-field errors; If-Match: 409 when stale
+POST /api/scenes/<id>/renders {preset?, keep_preset?, seed?} -> 202 {render_id, preset, requested_preset?, notice?}
+     (POST /api/scenes and this one take an Idempotency-Key header: a repeat gets the first answer)
+GET  /api/renders/<id>                 -> status, queue position and estimates, aspect and size, then video_url,
+                                          poster_url, download_url and, with quotes, subtitles_url,
+                                          subtitles_language, download_subtitled_url;
+                                          an ETag: 304 to If-None-Match while unchanged (?wait=N: a long poll)
 POST /api/renders/<id>/cancel          -> the render, cancelled (409 once it has finished); its quota goes back
 DELETE /api/renders/<id>               -> 204; the clip's files and gallery entry go too
 POST|DELETE /api/renders/<id>/publish  -> publication (owner only)
-GET  /api/gallery?sort=&book=&author=&style=&page=  -> {items, next_page}
+GET  /api/gallery?sort=&q=&book=&author=&style=&page=  -> {items, next_page}
 PUT  /api/renders/<id>/vote {value}    -> publication; POST .../remix -> 201 {scene_id}; POST .../report {reason?}
 POST /api/renders/<id>/appeal {note}   -> publication (the owner of a held or hidden clip, once)
 /api/moderation...                     -> the admins' moderation (blueprints/moderation.py)
@@ -18,10 +23,12 @@ POST /api/renders/<id>/appeal {note}   -> publication (the owner of a held or hi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from time import monotonic, sleep
 from typing import TypeVar
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, make_response, request, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
@@ -38,10 +45,12 @@ from frontend_service.api_models import (
     RenderStarted,
     SceneOut,
     SessionOut,
+    StatusWait,
     StoryboardOut,
     TokenCounts,
 )
 from frontend_service.blueprints.errors import ApiError
+from frontend_service.dialogue.language import language_of
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
 from frontend_service.gallery_flow import (
     AppealRequest,
@@ -51,6 +60,7 @@ from frontend_service.gallery_flow import (
     ReportRequest,
     VoteRequest,
 )
+from frontend_service.idempotency import idempotent
 from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
@@ -70,10 +80,7 @@ def _flow() -> SceneFlow:
     return services.scene_flow()
 
 
-def _json_object(
-    message: str = "Send a JSON object in the request body (Content-Type: application/json).",
-    optional: bool = False,
-) -> dict:
+def _json_object(message: str | None = None, optional: bool = False) -> dict:
     """The request's JSON object; where it is optional, no body at all means {}."""
     body = request.get_data(cache=True)
     if request.content_length is None and len(body) >= current_app.config["MAX_CONTENT_LENGTH"]:
@@ -82,6 +89,7 @@ def _json_object(
         return {}
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
+        message = message or gettext("Send a JSON object in the request body (Content-Type: application/json).")
         raise ApiError(400, "invalid_json", message)
     return data
 
@@ -117,8 +125,26 @@ def scene_json(scene: Scene) -> dict:
         storyboard=scene.storyboard,
         engine=scene.engine,
         notice=scene.notice,
+        version=scene.version,
     )
     return out.model_dump(mode="json")  # storyboard: null is part of the answer
+
+
+def scene_etag(scene: Scene) -> str:
+    return str(scene.version)
+
+
+def _if_match_versions() -> set[int] | None:
+    """The versions an If-Match header names; None when it names none in particular (absent, or *)."""
+    if_match = request.if_match
+    if not if_match or if_match.star_tag:
+        return None
+    versions = {int(tag) for tag in if_match.as_set() if tag and tag.isascii() and tag.isdigit()}
+    if not versions:
+        raise ApiError(
+            400, "invalid_if_match", gettext('Send If-Match with the ETag from GET /api/scenes/<id>, such as "3".')
+        )
+    return versions
 
 
 def gallery_item(publication: Publication) -> GalleryItem:
@@ -131,6 +157,7 @@ def gallery_item(publication: Publication) -> GalleryItem:
         book=publication.book,
         author=publication.author,
         style=publication.style,
+        aspect=publication.aspect,
         owner=publication.owner,
         created=publication.published_at.isoformat(),
         score=publication.score,
@@ -159,6 +186,11 @@ def publication_out(publication: Publication) -> PublicationOut:
     )
 
 
+def subtitles_language(render: Render) -> str:
+    """The language of a clip's words on screen: the book's, as its quotes are written."""
+    return language_of(" ".join(shot.quote or "" for shot in render.spec.storyboard.shots))
+
+
 def render_out(render: Render) -> RenderOut:
     out = RenderOut(
         id=render.id,
@@ -168,6 +200,9 @@ def render_out(render: Render) -> RenderOut:
         progress=round(render.progress, 3),
         stage=render.stage,
         preset=render.spec.preset,
+        aspect=render.spec.storyboard.aspect,
+        width=render.spec.width,
+        height=render.spec.height,
         created_at=render.created_at.isoformat(),
         error=render.error,
         requested_preset=render.requested_preset,
@@ -183,6 +218,11 @@ def render_out(render: Render) -> RenderOut:
         out.preview_url = url_for("renders.file", render_id=render.id, name="preview")
         out.download_url = url_for("renders.download", render_id=render.id)
         out.duration_s = render.spec.duration_s
+        if "subtitles" in render.artifacts:
+            out.subtitles_url = url_for("renders.file", render_id=render.id, name="subtitles")
+            out.subtitles_language = subtitles_language(render)
+        if "subtitled" in render.artifacts:
+            out.download_subtitled_url = url_for("renders.download", render_id=render.id, subtitles="burned")
     return out
 
 
@@ -195,6 +235,7 @@ def session_info():
 
 @bp.post("/scenes")
 @limiter.limit(_dialogue_limit)
+@idempotent
 def create_scene():
     scene = _flow().create_scene(current_user(), _body(NewScene))
     return scene_json(scene), 201
@@ -202,7 +243,11 @@ def create_scene():
 
 @bp.get("/scenes/<scene_id>")
 def get_scene(scene_id: str):
-    return scene_json(_flow().scene(current_user(), scene_id))
+    scene = _flow().scene(current_user(), scene_id)
+    response = make_response(scene_json(scene))
+    response.set_etag(scene_etag(scene))
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.post("/scenes/<scene_id>/answers")
@@ -219,13 +264,18 @@ def finish(scene_id: str):
 
 @bp.put("/scenes/<scene_id>/storyboard")
 def save_storyboard(scene_id: str):
-    data = _json_object("Send the storyboard as a JSON object.")
-    storyboard = _flow().save_storyboard(current_user(), scene_id, data)
-    return _json(StoryboardOut(storyboard=storyboard))
+    versions = _if_match_versions()
+    data = _json_object(gettext("Send the storyboard as a JSON object."))
+    scene = _flow().save_storyboard(current_user(), scene_id, data, versions)
+    assert scene.storyboard is not None  # just saved
+    response = make_response(_json(StoryboardOut(storyboard=scene.storyboard, version=scene.version)))
+    response.set_etag(scene_etag(scene))
+    return response
 
 
 @bp.post("/scenes/<scene_id>/renders")
 @limiter.limit(_render_limit)
+@idempotent
 def start_render(scene_id: str):
     render = _flow().start_render(current_person(), scene_id, _body(RenderRequest, optional=True))
     started = RenderStarted(render_id=render.id, preset=render.spec.preset, requested_preset=render.requested_preset)
@@ -243,9 +293,41 @@ def faster_preset_notice(preset: str, requested: str) -> str:
     )
 
 
+#: Status requests one process lets wait for a change at once. A wait holds one of gunicorn's
+#: threads (gthread: 2 workers x 4 threads, frontend_service/gunicorn_conf.py), so half of
+#: them at most; past that the answer comes at once and the page asks again a second later,
+#: as it did before waits (304 while unchanged).
+MAX_WAITING = 2
+#: How often a waiting request reads the render again (the record, from any process).
+WAIT_CHECK_S = 0.5
+_waiting = threading.BoundedSemaphore(MAX_WAITING)
+
+
 @bp.get("/renders/<render_id>")
 def get_render(render_id: str):
-    return _json(render_out(_flow().render(current_user(), render_id)))
+    """The render's status with an ETag. With If-None-Match naming the status the page has,
+    and ?wait=N, the answer waits up to N seconds for the status to change (a long poll):
+    the page learns of a change within half a second and asks about once every N seconds,
+    not every second."""
+    wait = StatusWait.model_validate(request.args.to_dict()).wait
+    user = current_user()
+    response, etag = _status(render_id, user)
+    if wait and etag in request.if_none_match and _waiting.acquire(blocking=False):
+        try:
+            deadline = monotonic() + wait
+            while etag in request.if_none_match and monotonic() < deadline:
+                sleep(min(WAIT_CHECK_S, max(0.0, deadline - monotonic())))
+                response, etag = _status(render_id, user)
+        finally:
+            _waiting.release()
+    return response.make_conditional(request)
+
+
+def _status(render_id: str, user: str) -> tuple[Response, str]:
+    """The status as JSON, and its ETag (a hash of those bytes)."""
+    response = jsonify(_json(render_out(_flow().render(user, render_id))))
+    response.add_etag()
+    return response, response.get_etag()[0] or ""
 
 
 @bp.post("/renders/<render_id>/cancel")
@@ -294,7 +376,8 @@ def vote(render_id: str):
 @bp.post("/renders/<render_id>/remix")
 @limiter.limit(_dialogue_limit)
 def remix(render_id: str):
-    return _json(RemixOut(scene_id=_gallery().remix(current_user(), render_id).id)), 201
+    scene = _gallery().remix(current_user(), render_id, title=lambda title: gettext("Remix of %(title)s", title=title))
+    return _json(RemixOut(scene_id=scene.id)), 201
 
 
 @bp.post("/renders/<render_id>/report")

@@ -10,32 +10,34 @@ import logging
 
 from flask import Blueprint, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from frontend_service.admission import Busy, QuotaExceeded, SpendCapReached
 from frontend_service.dialogue.engine import Refused
-from frontend_service.flow import NotFound, NotReady
+from frontend_service.flow import NotFound, NotReady, Refusal, StaleStoryboard
 from frontend_service.gallery_flow import Forbidden, SignInRequired
+from frontend_service.i18n import field_errors
 from frontend_service.identity import IdentityUnavailable, NotSignedIn
 from frontend_service.roles import AdminOnly
 from infra.domain.ids import now
-from infra.domain.storyboard import field_errors
+from infra.domain.text import N_
 from infra.usage.warehouse import UsageReportsBusy
 
 bp = Blueprint("errors", __name__)
 log = logging.getLogger(__name__)
 
 _HTTP_MESSAGES = {
-    400: "The request could not be read; check what was sent.",
-    403: "This belongs to someone else.",
-    404: "There is nothing here.",
-    405: "This address does not accept that method.",
-    413: "The request is too large: a scene is at most 4,000 characters.",
-    415: "Send JSON with Content-Type: application/json.",
-    416: "The range asked for starts past the end of the file.",
-    429: "Too many requests: wait a minute and try again.",
+    400: N_("The request could not be read; check what was sent."),
+    403: N_("This belongs to someone else."),
+    404: N_("There is nothing here."),
+    405: N_("This address does not accept that method."),
+    413: N_("The request is too large: a scene is at most 4,000 characters."),
+    415: N_("Send JSON with Content-Type: application/json."),
+    416: N_("The range asked for starts past the end of the file."),
+    429: N_("Too many requests: wait a minute and try again."),
 }
 
 
@@ -63,22 +65,28 @@ def _api_error(error: ApiError):
 def _invalid(error: ValidationError):
     fields = [item.model_dump() for item in field_errors(error)]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    return error_response(422, "invalid", f"Please correct: {summary}", fields)
+    return error_response(422, "invalid", _("Please correct: %(summary)s", summary=summary), fields)
+
+
+def _sentence(error: Refusal) -> str:
+    """A use case's refusal in the person's language, as a sentence."""
+    text = _(error.template, **error.values)
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 @bp.app_errorhandler(NotFound)
 def _not_found(error: NotFound):
-    return error_response(404, "not_found", f"{str(error).capitalize()}.")
+    return error_response(404, "not_found", _sentence(error))
 
 
 @bp.app_errorhandler(Forbidden)
 def _forbidden(error: Forbidden):
-    return error_response(403, "forbidden", f"{str(error)[:1].upper()}{str(error)[1:]}.")
+    return error_response(403, "forbidden", _sentence(error))
 
 
 @bp.app_errorhandler(SignInRequired)
 def _sign_in_required(error: SignInRequired):
-    return error_response(403, "sign_in_required", f"{str(error)[:1].upper()}{str(error)[1:]}.")
+    return error_response(403, "sign_in_required", _sentence(error))
 
 
 @bp.app_errorhandler(AdminOnly)
@@ -109,16 +117,29 @@ def _identity_unavailable(error: IdentityUnavailable):
 
 @bp.app_errorhandler(NotReady)
 def _not_ready(error: NotReady):
-    return error_response(409, "not_ready", f"{str(error)[:1].upper()}{str(error)[1:]}.")
+    return error_response(409, "not_ready", _sentence(error))
+
+
+@bp.app_errorhandler(StaleStoryboard)
+def _stale(error: StaleStoryboard):
+    message = _(
+        "This storyboard was saved from somewhere else (another tab?) since you opened it. "
+        "Load the saved one, or save yours over it."
+    )
+    response, status = error_response(409, "stale_storyboard", message)
+    response.set_etag(str(error.version))
+    return response, status
 
 
 @bp.app_errorhandler(QuotaExceeded)
 def _quota(error: QuotaExceeded):
     hours, minutes = _until(error.resets_at)
-    message = _(
-        "You have started %(limit)d renders today, the daily limit. It resets at 00:00 UTC, "
-        "in %(hours)d h %(minutes)d min.",
-        limit=error.limit,
+    message = ngettext(
+        "You have started %(num)d render today, the daily limit. "
+        "It resets at 00:00 UTC, in %(hours)d h %(minutes)d min.",
+        "You have started %(num)d renders today, the daily limit. "
+        "It resets at 00:00 UTC, in %(hours)d h %(minutes)d min.",
+        error.limit,
         hours=hours,
         minutes=minutes,
     )
@@ -164,20 +185,20 @@ def _refused(error: Refused):
 @bp.app_errorhandler(UsageReportsBusy)
 def _reports_busy(error: UsageReportsBusy):
     log.warning("reports: %s", error)
-    response, status = error_response(503, "busy", "The reports are being updated; try again in a minute.")
+    response, status = error_response(503, "busy", _("The reports are being updated; try again in a minute."))
     response.headers["Retry-After"] = "30"
     return response, status
 
 
 @bp.app_errorhandler(CSRFError)
 def _csrf(error: CSRFError):
-    return error_response(400, "csrf", "The session token is missing or out of date: reload the page and try again.")
+    return error_response(400, "csrf", _("The session token is missing or out of date: reload the page and try again."))
 
 
 @bp.app_errorhandler(HTTPException)
 def _http(error: HTTPException):
     status_code = error.code or 500
-    message = _HTTP_MESSAGES.get(status_code, error.description or error.name)
+    message = _(_HTTP_MESSAGES[status_code]) if status_code in _HTTP_MESSAGES else error.description or error.name
     response, status = error_response(status_code, error.name.lower().replace(" ", "_"), message)
     for name, value in error.get_headers():  # Allow on a 405, Content-Range on a 416
         if name.lower() != "content-type":
@@ -188,4 +209,4 @@ def _http(error: HTTPException):
 @bp.app_errorhandler(Exception)
 def _unexpected(error: Exception):
     log.exception("unexpected error on %s %s", request.method, request.path)
-    return error_response(500, "internal", "Something went wrong on our side. Please try again in a moment.")
+    return error_response(500, "internal", _("Something went wrong on our side. Please try again in a moment."))

@@ -11,12 +11,25 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 
 from frontend_service import services
+from frontend_service.blueprints.api import subtitles_language
 from frontend_service.gallery_flow import AppealRequest, GalleryQuery
+from frontend_service.i18n import field_errors
 from frontend_service.identity import current_person
+from infra.domain.presets import STANDARD_SIZES
 from infra.domain.publication import APPEAL_MAX_CHARS
-from infra.domain.storyboard import field_errors
 
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")
+
+# A card's picture at its clip's shape, the longer side 256 pixels.
+THUMB_SIZES = {
+    aspect: (round(256 * width / max(width, height)), round(256 * height / max(width, height)))
+    for aspect, (width, height) in STANDARD_SIZES.items()
+}
+
+
+@bp.context_processor
+def _thumb_sizes() -> dict:
+    return {"thumb_sizes": THUMB_SIZES}
 
 
 @bp.get("")
@@ -61,5 +74,10 @@ def _clip_page(render_id: str, **extra) -> str:
     user = person.user_id
     view = services.gallery_flow().clip(user, render_id, person.admin)
     return render_template(
-        "clip.html", view=view, owner=view.render.user_id == user, appeal_max=APPEAL_MAX_CHARS, **extra
+        "clip.html",
+        view=view,
+        owner=view.render.user_id == user,
+        appeal_max=APPEAL_MAX_CHARS,
+        subtitles_language=subtitles_language(view.render),
+        **extra,
     )

@@ -13,24 +13,36 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import cast
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file
+from flask_babel import gettext
 from werkzeug.http import parse_range_header
 from werkzeug.wrappers import Response
 
 from frontend_service import services
+from frontend_service.blueprints.errors import ApiError
 from frontend_service.dialogue.language import transliterate
 from frontend_service.identity import current_person, current_user
+from infra.domain.ids import now
 from infra.domain.pricing import egress_cost
 from infra.domain.usage import UsageEvent
 
 bp = Blueprint("renders", __name__, url_prefix="/renders")
 
 FILE_TYPES = {"video": "video/mp4", "poster": "image/jpeg", "preview": "image/webp"}
+# What a download may ask for: the clip as rendered, or with the book's words burned in.
+DOWNLOADS = {"none": "video", "burned": "subtitled"}
 
 
 @bp.get("")
 def index():
-    records = services.adapters().records
-    return render_template("renders.html", renders=records.list_renders(current_user()))
+    """The person's library: a card per render, newest first, with what can be done to it."""
+    person = current_person()
+    records, gallery = services.adapters().records, services.gallery_flow()
+    items = []
+    for render in records.list_renders(person.user_id):
+        publication = gallery.publication(render.id) if render.state == "succeeded" else None
+        items.append({"render": render, "published": bool(publication and publication.published)})
+    renders_left, daily_renders = services.scene_flow().admission.renders_left(person, now())
+    return render_template("renders.html", items=items, renders_left=renders_left, daily_renders=daily_renders)
 
 
 @bp.get("/<render_id>")
@@ -52,6 +64,8 @@ def file(render_id: str, name: str):
     person = current_person()
     user = person.user_id
     render = services.gallery_flow().viewable(user, render_id, person.admin)  # theirs, or in the gallery
+    if name == "subtitles" and name in render.artifacts:
+        return _subtitles(render.artifacts[name], shared=render.user_id != user and not person.admin)
     if name not in FILE_TYPES or name not in render.artifacts:
         abort(404)
     # An admin may be looking at a clip held out of the gallery: never for shared caches.
@@ -62,7 +76,13 @@ def file(render_id: str, name: str):
 def download(render_id: str):
     user = current_user()  # who downloads pays the egress
     render = services.gallery_flow().viewable(user, render_id)
-    if "video" not in render.artifacts:
+    subtitles = request.args.get("subtitles", "none")
+    if subtitles not in DOWNLOADS:
+        raise ApiError(400, "bad_subtitles", gettext("Ask for subtitles=burned or subtitles=none."))
+    name = DOWNLOADS[subtitles]
+    if name == "subtitled" and name not in render.artifacts:
+        raise ApiError(404, "no_subtitles", gettext("This clip has no words on screen to burn in."))
+    if name not in render.artifacts:
         abort(404)
     usage = services.adapters().usage
 
@@ -79,13 +99,25 @@ def download(render_id: str):
                 )
             )
 
+    suffix = "-subtitled" if name == "subtitled" else ""
     return _serve(
-        render.artifacts["video"],
+        render.artifacts[name],
         "video/mp4",
         shared=render.user_id != user,
-        download_name=f"{slug(render.spec.storyboard.title)}.mp4",
+        download_name=f"{slug(render.spec.storyboard.title)}{suffix}.mp4",
         on_sent=record,
     )
+
+
+def _subtitles(key: str, shared: bool) -> Response:
+    """The WebVTT file from the site's own origin: a <track> from another origin (a signed
+    Cloud Storage URL) would need CORS on the bucket and the video element."""
+    body = services.adapters().storage.read_bytes(key)
+    if body is None:
+        abort(404)
+    response = Response(body, content_type="text/vtt; charset=utf-8")
+    response.headers["Cache-Control"] = f"public, max-age={SHARED_MAX_AGE_S}" if shared else "private, no-store"
+    return response
 
 
 def _serve(

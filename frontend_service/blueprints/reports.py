@@ -40,6 +40,7 @@ LOOKER_SOURCES = {
     "ds2": "user_daily",
     "ds3": "stage_budget",
     "ds4": "reactions",
+    "ds5": "channel_reactions",
 }
 
 
@@ -97,6 +98,7 @@ def index():
         top_users=_top_users(views["user_daily"]),
         budgets=views["stage_budget"],
         reactions=views["reactions"],
+        channel_reactions=views["channel_reactions"],
         views=view_names(),
         target=pricing.target_cost_per_clip(),
         seed=pricing.SEED_COST_PER_CLIP_USD,

@@ -31,6 +31,7 @@ from frontend_service.dialogue.engine import (
 )
 from frontend_service.dialogue.language import is_russian, language_of
 from frontend_service.dialogue.offline import OfflineEngine
+from frontend_service.dialogue.quotes import verbatim
 from infra.domain.scene import Question, Scene
 from infra.domain.storyboard import Storyboard, describe
 
@@ -60,6 +61,10 @@ user's language: 3 to 5 shots; the first starts at 0; each later shot starts at 
 description of at most 35 words; a short camera note per shot; one art style; and a \
 negative prompt that also excludes what would be wrong for the period and place (for \
 example electric light in 1860s St Petersburg, cars in Pushkin's Moscow).
+4. For each shot, a quote: the few words of the <passage> (at most 15 words) that the \
+shot shows, copied character for character in the passage's own language, to be shown \
+on screen. Never paraphrase, translate or invent one: use null when there is no passage \
+or nothing in it fits the shot.
 Write plain text only: no markup, no HTML, no code."""
 
 
@@ -90,6 +95,7 @@ class DraftShot(BaseModel):
     start_s: float
     prompt: str
     camera: str
+    quote: str | None = None  # strict mode sends it as required and nullable
 
 
 class DraftStoryboard(BaseModel):
@@ -234,7 +240,8 @@ class ChatGPTEngine(DialogueEngine):
             "style": draft.style,
             "negative_prompt": draft.negative_prompt,
             "seed": scene_seed(scene.text),
-            "shots": [shot.model_dump() for shot in draft.shots],
+            # The model's quotes are kept only where the passage holds them word for word.
+            "shots": [shot.model_dump() | {"quote": verbatim(shot.quote, scene.passage)} for shot in draft.shots],
         }
         try:
             return Storyboard.model_validate(data)

@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 from frontend_service.dialogue.engine import DialogueEngine, DialogueStep, ModelCall, scene_seed
 from frontend_service.dialogue.language import WORDS, is_russian, language_of
 from frontend_service.dialogue.offline import OfflineEngine, even_starts, read_scene
+from frontend_service.dialogue.quotes import spread
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.domain.scene import Scene
 from infra.domain.storyboard import Shot, Storyboard, compose_prompt
@@ -125,11 +126,12 @@ class LocalModelEngine(DialogueEngine):
         draft = Draft.model_validate(_trimmed(answer))
         style = _clean(draft.style) or offline.style
         shots = []
+        quotes = spread(scene.passage, len(draft.shots))  # a small model misquotes: the passage's own sentences
         for index, (start, item) in enumerate(zip(even_starts(len(draft.shots)), draft.shots, strict=True)):
             prompt = _clean(item.prompt)
             if not _english(prompt):
                 prompt = offline.shots[min(index, len(offline.shots) - 1)].prompt
-            shots.append(Shot(start_s=start, prompt=prompt, camera=_clean(item.camera) or None))
+            shots.append(Shot(start_s=start, prompt=prompt, camera=_clean(item.camera) or None, quote=quotes[index]))
         style = self._fit_style(style, shots)
         title = scene.book or _clean(draft.title) or offline.title
         return Storyboard(

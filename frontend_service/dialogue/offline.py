@@ -22,6 +22,7 @@ import re
 
 from frontend_service.dialogue.engine import MAX_QUESTIONS, DialogueEngine, DialogueStep, ModelCall, scene_seed
 from frontend_service.dialogue.language import WORDS, is_russian
+from frontend_service.dialogue.quotes import spread
 from frontend_service.dialogue.reading import Beat, Reading, gender_noun, read
 from infra.domain.presets import CLIP_SECONDS
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
@@ -77,8 +78,11 @@ class OfflineEngine(DialogueEngine):
             shots = passage_shots(reading, read(scene.passage, known=reading.people))
         else:
             shots = film_shots(reading)
-        fitted = [self._fit(Shot(start_s=start, prompt=prompt, camera=camera), style) for start, (prompt, camera) in
-                  zip(even_starts(len(shots)), shots, strict=True)]  # fmt: skip
+        quotes = spread(scene.passage, len(shots))
+        fitted = [
+            self._fit(Shot(start_s=start, prompt=prompt, camera=camera, quote=quote), style)
+            for start, (prompt, camera), quote in zip(even_starts(len(shots)), shots, quotes, strict=True)
+        ]
         negative = BASE_NEGATIVE
         if reading.years or _CENTURY.search(" ".join([scene.text, *scene.answers.values()])):
             negative = f"{PERIOD_NEGATIVE}, {BASE_NEGATIVE}"
@@ -143,11 +147,16 @@ def film_shots(reading: Reading) -> list[tuple[str, str]]:
         shots.append((_introduce("", reading), MEDIUM))
     if shots and shots[0][1] != ESTABLISHING:  # no place to show: the time and weather go on the first shot
         shots[0] = (_join(shots[0][0], *_setting(reading)), shots[0][1])
-    closing = beats.pop() if beats else None
+    # The last beat closes the clip; but a lone detail of the person ("an axe under his coat")
+    # is a close-up, and the place (or the person) seen from farther away closes instead.
+    lone_detail = len(beats) == 1 and _of_someone(beats[0])
+    closing = beats.pop() if beats and not lone_detail else None
     slots = MAX_SHOTS - len(shots) - 1
     shots += [(_image(beat, reading), CLOSE) for beat in _spread(beats, slots)]
     if closing is not None:
         shots.append((_image(closing, reading), CLOSING))
+    elif len(shots) >= MIN_SHOTS:
+        shots.append(_farther(place, reading))
     return _at_least_three(shots, place, reading)
 
 
@@ -159,6 +168,8 @@ def passage_shots(reading: Reading, passage: Reading) -> list[tuple[str, str]]:
     count = max(MIN_SHOTS, min(MAX_SHOTS, len(beats)))
     groups = _groups(beats, count) if len(beats) >= MIN_SHOTS else [[beat] for beat in beats]
     texts = ["; ".join(_image(beat, reading) for beat in group) for group in groups]
+    if reading.people:  # a passage told in the first person: "I" is the scene's person, whom a picture must show
+        texts = [_narrator(text, reading.people[0].name) for text in texts]
     introduced: set[str] = set()
     for index, group in enumerate(groups):
         for beat in group:
@@ -178,6 +189,14 @@ def passage_shots(reading: Reading, passage: Reading) -> list[tuple[str, str]]:
     return _at_least_three(shots, place, reading)
 
 
+_FIRST_PERSON = {"I": "{}", "me": "{}", "my": "{}'s", "myself": "{}", "Me": "{}", "My": "{}'s"}
+
+
+def _narrator(text: str, name: str) -> str:
+    """ "I crossed the field" -> "Jane Eyre crossed the field"."""
+    return re.sub(r"\b(I|me|my|myself|Me|My)\b", lambda word: _FIRST_PERSON[word.group(1)].format(name), text)
+
+
 def _setting(reading: Reading) -> list[str]:
     era = [f"{year[:3]}0s" for year in reading.years[:1]]
     return [*reading.times[:2], *reading.weather[:2], *era]
@@ -188,7 +207,8 @@ def _introduce(text: str, reading: Reading) -> str:
     person = next((p for p in reading.people if p.name in text), reading.people[0] if reading.people else None)
     if person is None:
         return text or ", ".join(reading.who[:2])
-    description = person.description or (reading.who[0] if reading.who else gender_noun(person))
+    # Not reading.who: "the old pawnbroker" in a scene about Raskolnikov is somebody else.
+    description = person.description or gender_noun(person)
     if not text:
         return _join(person.name, description)
     return _describe(text, person.name, description)
@@ -212,12 +232,11 @@ def _image(beat: Beat, reading: Reading) -> str:
 
 def _at_least_three(shots: list[tuple[str, str]], place: str, reading: Reading) -> list[tuple[str, str]]:
     """A thin scene still makes three distinct shots: closer, then farther."""
-    someone = reading.people[0].name if reading.people else reading.who[0] if reading.who else ""
+    someone = _someone(reading)
     if place:
-        farther = f"{place}, empty" if someone else f"{place} in the distance"
-        fillers = [(f"details of {place}", CLOSE), (farther, CLOSING)]
+        fillers = [(f"details of {place}", CLOSE), _farther(place, reading)]
     elif someone:
-        fillers = [(f"the face of {someone}", CLOSE), (f"{someone}, seen from afar", CLOSING)]
+        fillers = [(f"the face of {someone}", CLOSE), _farther(place, reading)]
     else:
         subject = shots[0][0] if shots else "an empty landscape"
         fillers = [(f"details of {subject}", CLOSE), (f"{subject} in the distance", CLOSING)]
@@ -231,6 +250,22 @@ def _at_least_three(shots: list[tuple[str, str]], place: str, reading: Reading) 
         closing_last = shots[-1][1] == CLOSING and camera != CLOSING
         shots.insert(len(shots) - 1 if closing_last else len(shots), (prompt, camera))
     return shots[:MAX_SHOTS]
+
+
+def _of_someone(beat: Beat) -> bool:
+    return any(word.lower() in ("his", "her", "their") for word in beat.text.split())
+
+
+def _someone(reading: Reading) -> str:
+    return reading.people[0].name if reading.people else reading.who[0] if reading.who else ""
+
+
+def _farther(place: str, reading: Reading) -> tuple[str, str]:
+    """The closing image when the scene gives none: the place left behind, or the person far off."""
+    someone = _someone(reading)
+    if place:
+        return (f"{place}, empty" if someone else f"{place} in the distance", CLOSING)
+    return (f"{someone}, seen from afar" if someone else "an empty landscape", CLOSING)
 
 
 def _distinct(beats: list[Beat]) -> list[Beat]:

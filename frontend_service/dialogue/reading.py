@@ -344,7 +344,7 @@ class _Found:
 
     subject: str | None = None
     others: list[str] = field(default_factory=list)
-    verb: str | None = None
+    verbs: list[str] = field(default_factory=list)  # in the order said: "stands ... and sees {}"
     places: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
 
@@ -437,8 +437,10 @@ def _russian_word(word: RussianWord, before: RussianWord | None, found: _Found, 
             reading.places.append(bare)
         found.places.append(place if bare != place else _with_preposition(place, before, word))
         return
-    if found.verb is None and (word.has("VERB") or word.has("INFN") or word.has("GRND")):
-        found.verb = next((ACTIONS[lemma] for lemma in lemmas if lemma in ACTIONS), None)
+    if word.has("VERB") or word.has("INFN") or word.has("GRND"):
+        action = next((ACTIONS[lemma] for lemma in lemmas if lemma in ACTIONS), None)
+        if action is not None and action not in found.verbs:
+            found.verbs.append(action)
 
 
 def _with_preposition(place: str, before: RussianWord | None, word: RussianWord) -> str:
@@ -452,10 +454,10 @@ def _with_preposition(place: str, before: RussianWord | None, word: RussianWord)
 def _russian_beat(found: _Found) -> Beat | None:
     if found.subject is not None:
         parts = [found.subject]
-        if found.verb:
-            objects = " and ".join(found.others)
-            verb = found.verb.replace("{}", objects) if objects else re.sub(r"\s*(?:\b\w+\s+)?\{\}", "", found.verb)
-            parts.append(verb)
+        if found.verbs:
+            parts.append(" and ".join(_with_objects(verb, found.others) for verb in found.verbs[:2]))
+            if found.others and not any("{}" in verb for verb in found.verbs[:2]):
+                parts.append(f"with {' and '.join(found.others)}")
         elif found.others:
             parts.append(f"with {' and '.join(found.others)}")
         text = " ".join([*parts, *found.places[:2]])
@@ -465,6 +467,13 @@ def _russian_beat(found: _Found) -> Beat | None:
         return Beat(" ".join([" and ".join(found.others), *found.places[:2]]), someone=True)
     image = [*found.images, *found.places[:2]]
     return Beat(", ".join(image)) if image else None
+
+
+def _with_objects(verb: str, others: list[str]) -> str:
+    """ "sees {}" with whom it is said of (sees Vronsky), or without its object when none is."""
+    if others:
+        return verb.replace("{}", " and ".join(others))
+    return re.sub(r"\s*(?:\b\w+\s+)?\{\}", "", verb)
 
 
 def gender_noun(person: Person) -> str:

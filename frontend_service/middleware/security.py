@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import timedelta
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
@@ -86,6 +86,34 @@ def _counters() -> Counters:
     return services.adapters().counters
 
 
+class _Talisman(Talisman):
+    """Talisman, with its headers worked out once. No view has options of its own (Talisman's
+    per-view decorator is not used here), so every response gets the same headers; Talisman
+    would look the view's options up three times and parse the policy again for each one.
+    Strict-Transport-Security depends on the request, so it is still decided per response."""
+
+    _fixed_headers: list[tuple[str, str]] | None = None
+
+    def _set_response_headers(self, response: Response) -> Response:
+        if self._fixed_headers is None:
+            probe = Response()
+            super()._set_response_headers(probe)
+            probe.headers.pop("Strict-Transport-Security", None)
+            self._fixed_headers = [item for item in probe.headers.items() if item[0] not in Response().headers]
+        response.headers.update(self._fixed_headers)
+        self._set_hsts_headers(response.headers)
+        return response
+
+    def _make_nonce(self) -> None:
+        if self.content_security_policy_nonce_in:  # no policy here asks for a nonce
+            super()._make_nonce()
+
+    def _force_https(self):
+        if self.force_https:
+            return super()._force_https()
+        return None
+
+
 csrf = CSRFProtect()
 limiter = Limiter(key_func=_account_or_address, storage_uri="animbooks://", headers_enabled=True)
 
@@ -108,7 +136,13 @@ def init(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(_api_speaks_json)  # after the CSRF check, before any blueprint's
     limiter.init_app(app)
-    Talisman(
+    # Every limit is a route's own (@limiter.limit), checked by the route's wrapper as it runs;
+    # with no default or application-wide limit, the check Flask-Limiter adds before every
+    # request finds nothing to count, and costs a tenth of a status request's time.
+    checks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in checks:  # not there when RATELIMIT_ENABLED is off
+        checks.remove(limiter._check_request_limit)
+    _Talisman(
         app,
         content_security_policy=CONTENT_SECURITY_POLICY,
         force_https=app.config["FORCE_HTTPS"],

@@ -5,12 +5,14 @@ held for an admin, who hides or clears it; its owner may appeal once)."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from infra.domain.ids import now
+from infra.domain.presets import DEFAULT_ASPECT, Aspect
 
 GallerySort = Literal["top", "new"]
 Vote = Literal[-1, 0, 1]
@@ -24,6 +26,11 @@ SINK_MIN_VOTES, SINK_BELOW_UP_SHARE = 5, 0.35
 # rather than left up).
 REVIEW_AFTER_REPORTS = 3
 APPEAL_MAX_CHARS = 1000
+# The gallery's search matches the start of any word of a title, book or author, and what
+# follows it, for this many characters (normalised): Firestore has no substring search, so
+# each publication stores every such beginning (search_terms) and a query asks for one.
+SEARCH_MAX_CHARS = 40
+SEARCHED = ("title", "book", "author")
 
 
 class Publication(BaseModel):
@@ -34,6 +41,8 @@ class Publication(BaseModel):
     book: str | None = None
     author: str | None = None
     style: str
+    #: The clip's frame shape, so a card is drawn at its shape before its poster loads.
+    aspect: Aspect = DEFAULT_ASPECT
     published: bool = True
     published_at: datetime = Field(default_factory=now)
     up: int = 0
@@ -108,6 +117,22 @@ class Publication(BaseModel):
             update={"held": held, "needs_review": changed.open_reports > 0 or changed.appeal_open}
         )
 
+    def search_terms(self) -> list[str]:
+        """Every beginning of every word's rest of its field, normalised (case, accents and
+        punctuation left out) and at most SEARCH_MAX_CHARS long: "Crime and Punishment" gives
+        "c", "cr", ... "crime and punishment", "a", "an", "and", ... "punishment"."""
+        terms: set[str] = set()
+        for text in self.search_fields():
+            words = text.split(" ")
+            for start in range(len(words)):
+                rest = " ".join(words[start:])[:SEARCH_MAX_CHARS].rstrip()
+                terms.update(rest[:end] for end in range(1, len(rest) + 1) if not rest[:end].endswith(" "))
+        return sorted(terms)
+
+    def search_fields(self) -> list[str]:
+        """The title, book and author as the search compares them (search_key)."""
+        return [key for name in SEARCHED if (key := search_key(getattr(self, name)))]
+
     def filter_keys(self) -> dict[str, str | None]:
         """Book, author and style as the gallery filters compare them (case-blind)."""
         return {name: _key(getattr(self, name)) for name in FILTERS}
@@ -117,7 +142,14 @@ class GalleryFilter(BaseModel):
     book: str | None = None
     author: str | None = None
     style: str | None = None
+    #: Words from a title, book or author, matched from the start of a word, partly typed too.
+    search: str | None = None
     include_sunk: bool = False
+
+    def search_term(self) -> str | None:
+        """The search as the stored terms hold it (normalised, at most SEARCH_MAX_CHARS)."""
+        key = search_key(self.search)
+        return key[:SEARCH_MAX_CHARS].rstrip() if key else None
 
     def keys(self) -> dict[str, str]:
         """The filters given, keyed for comparison."""
@@ -149,3 +181,14 @@ class Report(BaseModel):
 
 def _key(value: str | None) -> str | None:
     return " ".join(value.casefold().split()) if value else None
+
+
+def search_key(value: str | None) -> str | None:
+    """Text as the search compares it: accents off (é is e, ё is е), case folded, anything
+    but letters and digits a single space. None when nothing is left."""
+    if not value:
+        return None
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = "".join(c if c.isalnum() else " " for c in unicodedata.normalize("NFKC", bare)).split()
+    return " ".join(words) or None

@@ -30,6 +30,9 @@ class Scene(BaseModel):
     state: SceneState = "asking"
     questions: list[Question] = Field(default_factory=list)
     answers: dict[str, str] = Field(default_factory=dict)
+    #: A chat asks one question at a time: its answers wait here until the round's every
+    #: question has one, then go to the dialogue together (SceneFlow.hold_answer).
+    held_answers: dict[str, str] = Field(default_factory=dict)
     rounds: int = 0
     storyboard: Storyboard | None = None
     #: What the dialogue learned: characters, place, era, ..., each marked "text" or "invented".
@@ -38,5 +41,7 @@ class Scene(BaseModel):
     notice: str | None = None
     #: The published render this scene's storyboard was copied from.
     remix_of: str | None = None
+    #: Goes up by one with every change a person or the dialogue makes: the storyboard's ETag.
+    version: int = 0
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import (
@@ -26,22 +27,28 @@ from pydantic_core import PydanticCustomError
 
 from infra.domain.presets import (
     CLIP_SECONDS,
+    DEFAULT_ASPECT,
     DEFAULT_PRESET,
     PRESETS,
     RENDER_FPS,
     TINY_MODEL,
-    TINY_MODEL_SIZE,
+    TINY_MODEL_SIZES,
+    Aspect,
     PresetName,
     Scheduler,
+    lightning_adapter_for,
 )
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter, TokenCounter
-from infra.domain.text import Text, VisibleText
+from infra.domain.text import N_, Nn_, Text, VisibleText
 
 MAX_SHOTS = 8
+MAX_TITLE_CHARS = 120
 MIN_SHOT_SECONDS = 1.0
 # Frames over which one shot's prompt blends into the next one's (half a second).
 TRANSITION_FRAMES = 4
 MAX_SEED = 2**32 - 1
+#: A shot's words on screen: two subtitle lines at most, as subtitling guides keep them.
+MAX_QUOTE_CHARS = 100
 
 
 class Shot(BaseModel):
@@ -53,6 +60,16 @@ class Shot(BaseModel):
     start_s: float = Field(strict=True, ge=0, description="when the shot starts, in seconds from the clip's start")
     prompt: VisibleText = Field(min_length=1, max_length=1000, description="what the shot shows, in English")
     camera: Text | None = Field(default=None, max_length=200, description="camera note, e.g. 'slow push in'")
+    quote: Text | None = Field(
+        default=None,
+        max_length=MAX_QUOTE_CHARS,
+        description="the book's words shown on screen during the shot (a subtitle); none when empty",
+    )
+
+    @field_validator("quote")
+    @classmethod
+    def _empty_quote_is_none(cls, value: str | None) -> str | None:
+        return value or None  # an emptied line is dropped; the text is kept as written (verbatim)
 
 
 class Storyboard(BaseModel):
@@ -65,7 +82,7 @@ class Storyboard(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: VisibleText = Field(min_length=1, max_length=120)
+    title: VisibleText = Field(min_length=1, max_length=MAX_TITLE_CHARS)
     book: Text | None = Field(default=None, max_length=200)
     author: Text | None = Field(default=None, max_length=200)
     # style and negative_prompt come before shots: the shots' check reads them.
@@ -74,6 +91,7 @@ class Storyboard(BaseModel):
         default="blurry, low quality, deformed, watermark, text, jpeg artifacts", max_length=1000
     )
     seed: int = Field(default=0, strict=True, ge=0, le=MAX_SEED)
+    aspect: Aspect = Field(default=DEFAULT_ASPECT, description="the frame's shape: 16:9, 9:16 or 1:1")
     shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
 
     @field_validator("negative_prompt")
@@ -82,7 +100,7 @@ class Storyboard(BaseModel):
         counter = _token_counter(info)
         tokens = counter(value)
         if tokens > MAX_PROMPT_TOKENS:
-            raise _too_long(f"the negative prompt is {tokens} tokens", counter)
+            raise _too_long("negative_prompt_too_long", tokens, counter)
         return value
 
     @field_validator("shots")
@@ -91,7 +109,7 @@ class Storyboard(BaseModel):
         if shots[0].start_s != 0:
             raise PydanticCustomError(
                 "first_shot_not_at_zero",
-                "the first shot must start at 0 s, it starts at {start} s",
+                _CUSTOM_TEMPLATES["first_shot_not_at_zero"],
                 {"start": shots[0].start_s, "field": "shots.0.start_s"},
             )
         latest = CLIP_SECONDS - MIN_SHOT_SECONDS
@@ -99,8 +117,7 @@ class Storyboard(BaseModel):
             if shot.start_s > latest:
                 raise PydanticCustomError(
                     "shot_after_clip_end",
-                    "shot {number} starts at {start} s: the clip is {length} s long, "
-                    "so every shot must start by {latest} s",
+                    _CUSTOM_TEMPLATES["shot_after_clip_end"],
                     {
                         "number": index + 1,
                         "start": shot.start_s,
@@ -113,8 +130,7 @@ class Storyboard(BaseModel):
             if shot.start_s < before.start_s + MIN_SHOT_SECONDS:
                 raise PydanticCustomError(
                     "shots_out_of_order",
-                    "shot {number} starts at {start} s: each shot must start at least {gap} s "
-                    "after the one before it (shot {before_number} starts at {before_start} s)",
+                    _CUSTOM_TEMPLATES["shots_out_of_order"],
                     {
                         "number": number,
                         "start": shot.start_s,
@@ -130,9 +146,7 @@ class Storyboard(BaseModel):
             tokens = counter(compose_prompt(shot, style))
             if tokens > MAX_PROMPT_TOKENS:
                 raise _too_long(
-                    f"shot {index + 1}'s prompt, with its camera note and the style, is {tokens} tokens",
-                    counter,
-                    field=f"shots.{index}.prompt",
+                    "shot_prompt_too_long", tokens, counter, number=index + 1, field=f"shots.{index}.prompt"
                 )
         return shots
 
@@ -190,11 +204,14 @@ def resolve_spec(
     width: int | None = None,
     height: int | None = None,
 ) -> RenderSpec:
-    """Freezes a storyboard with a preset's settings into a render spec."""
+    """Freezes a storyboard with a preset's settings into a render spec, at the preset's
+    size for the storyboard's aspect unless a size is asked for, with the Lightning file
+    distilled for the preset's steps where the motion adapter is AnimateDiff-Lightning."""
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(PRESETS)}, not '{preset}'")
     chosen = PRESETS[preset]
-    default_size = TINY_MODEL_SIZE if base_model == TINY_MODEL else (chosen.width, chosen.height)
+    sizes = TINY_MODEL_SIZES if base_model == TINY_MODEL else chosen.sizes
+    default_size = sizes[storyboard.aspect]
     return RenderSpec(
         storyboard=storyboard,
         preset=preset,
@@ -208,7 +225,7 @@ def resolve_spec(
         context_stride=chosen.context_stride,
         decode_chunk_size=chosen.decode_chunk_size,
         base_model=base_model,
-        motion_adapter=motion_adapter,
+        motion_adapter=lightning_adapter_for(motion_adapter, chosen),
         seed=storyboard.seed if seed is None else seed,
     )
 
@@ -249,17 +266,43 @@ def one_shot_storyboard(prompt: str, *, style: str = "", seed: int = 0) -> Story
 
 # pydantic's own wording, said the way a person editing a storyboard would say it.
 _PLAIN_MESSAGES = {
-    "missing": "this field is required",
-    "extra_forbidden": "this field is not part of a storyboard; remove it",
-    "string_too_short": "this must not be empty",
-    "string_too_long": "this is too long: at most {max_length} characters",
-    "too_short": "this needs at least {min_length} item(s)",
-    "too_long": "this allows at most {max_length} items; remove some",
-    "greater_than_equal": "this must be at least {ge}",
-    "less_than_equal": "this must be at most {le}",
-    "multiple_of": "this must be a multiple of {multiple_of}",
-    "int_type": "this must be a whole number, written as digits without quotes",
-    "float_type": "this must be a number, written as digits without quotes",
+    "missing": N_("this field is required"),
+    "extra_forbidden": N_("this field is not part of a storyboard; remove it"),
+    "string_too_short": N_("this must not be empty"),
+    "greater_than_equal": N_("this must be at least {ge}"),
+    "less_than_equal": N_("this must be at most {le}"),
+    "multiple_of": N_("this must be a multiple of {multiple_of}"),
+    "int_type": N_("this must be a whole number, written as digits without quotes"),
+    "float_type": N_("this must be a number, written as digits without quotes"),
+    "int_parsing": N_("this must be a whole number, written as digits"),
+    "float_parsing": N_("this must be a number, written as digits"),
+    "string_type": N_("this must be text"),
+    "literal_error": N_("this must be one of: {expected}"),
+    "bool_type": N_("this must be true or false"),
+    "bool_parsing": N_("this must be true or false"),
+    "dict_type": N_("this must be an object of names and values"),
+    "model_type": N_("this must be an object of names and values"),
+    "list_type": N_("this must be a list"),
+    "json_invalid": N_("this is not valid JSON"),
+}
+
+
+# Messages whose words follow a count (the context value named): one form per plural form.
+_COUNTED_MESSAGES = {
+    "string_too_long": (
+        Nn_("this is too long: at most {max_length} character", "this is too long: at most {max_length} characters"),
+        "max_length",
+    ),
+    "too_short": (
+        Nn_("this needs at least {min_length} item", "this needs at least {min_length} items"),
+        "min_length",
+    ),
+    "too_long": (
+        Nn_(
+            "this allows at most {max_length} item; remove some", "this allows at most {max_length} items; remove some"
+        ),
+        "max_length",
+    ),
 }
 
 
@@ -268,8 +311,18 @@ class FieldError(BaseModel):
     message: str
 
 
-def field_errors(error: ValidationError) -> list[FieldError]:
-    """One plain sentence per invalid field, the field as a dotted path (shots.1.prompt)."""
+def _english_plural(singular: str, plural: str, count: int) -> str:
+    return singular if count == 1 else plural
+
+
+def field_errors(
+    error: ValidationError,
+    translate: Callable[[str], str] = str,
+    translate_plural: Callable[[str, str, int], str] = _english_plural,
+) -> list[FieldError]:
+    """One plain sentence per invalid field, the field as a dotted path (shots.1.prompt).
+    `translate` and `translate_plural` put a message template in the person's language
+    (the site's catalogue: gettext and ngettext)."""
     result = []
     for item in error.errors(include_url=False):
         context: dict[str, Any] = item.get("ctx") or {}
@@ -277,8 +330,13 @@ def field_errors(error: ValidationError) -> list[FieldError]:
         kind = item["type"]
         if kind in ("too_long", "too_short") and isinstance(item.get("input"), str):
             kind = f"string_{kind}"  # constraints applied after a validator lose their string wording
-        plain = _PLAIN_MESSAGES.get(kind)
-        message = plain.format(**context) if plain else item["msg"]
+        if kind in _COUNTED_MESSAGES:
+            (singular, plural), counted = _COUNTED_MESSAGES[kind]
+            message = translate_plural(singular, plural, int(context[counted])).format(**context)
+        elif template := _PLAIN_MESSAGES.get(kind) or _CUSTOM_TEMPLATES.get(kind):
+            message = translate(template).format(**context)
+        else:
+            message = item["msg"]
         result.append(FieldError(field=field, message=message))
     return result
 
@@ -293,12 +351,27 @@ def _token_counter(info: ValidationInfo) -> TokenCounter:
     return context.get("token_counter") or EstimatedTokenCounter()
 
 
-def _too_long(what: str, counter: TokenCounter, field: str | None = None) -> PydanticCustomError:
-    context: dict[str, Any] = {"what": what, "method": counter.method, "limit": MAX_PROMPT_TOKENS}
-    if field:
-        context["field"] = field
-    return PydanticCustomError(
-        "prompt_too_long",
-        "{what} ({method}); the text encoder reads at most {limit}, so shorten it",
-        context,
-    )
+_CUSTOM_TEMPLATES = {
+    "first_shot_not_at_zero": N_("the first shot must start at 0 s, it starts at {start} s"),
+    "shot_after_clip_end": N_(
+        "shot {number} starts at {start} s: the clip is {length} s long, so every shot must start by {latest} s"
+    ),
+    "shots_out_of_order": N_(
+        "shot {number} starts at {start} s: each shot must start at least {gap} s after the one "
+        "before it (shot {before_number} starts at {before_start} s)"
+    ),
+    "negative_prompt_too_long": N_(
+        "the negative prompt is {tokens} tokens ({method}); the text encoder reads at most {limit}, so shorten it"
+    ),
+    "shot_prompt_too_long": N_(
+        "shot {number}'s prompt, with its camera note and the style, is {tokens} tokens ({method}); "
+        "the text encoder reads at most {limit}, so shorten it"
+    ),
+    "control_characters": N_("remove the control characters from this text"),
+    "no_visible_text": N_("write something visible: this has only spaces or invisible characters"),
+}
+
+
+def _too_long(kind: str, tokens: int, counter: TokenCounter, **context: Any) -> PydanticCustomError:
+    context |= {"tokens": tokens, "method": counter.method, "limit": MAX_PROMPT_TOKENS}
+    return PydanticCustomError(kind, _CUSTOM_TEMPLATES[kind], context)

@@ -10,9 +10,20 @@ from pydantic import AfterValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 
+def N_(message: str) -> str:
+    """Marks a message for the site's catalogue (pybabel extracts it); the site translates it
+    where it shows it (frontend_service.i18n), the CLI and the logs keep the English."""
+    return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with plural forms for the catalogue (the site picks the form by count)."""
+    return singular, plural
+
+
 def _no_control_characters(value: str) -> str:
     if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise PydanticCustomError("control_characters", "remove the control characters from this text")
+        raise PydanticCustomError("control_characters", N_("remove the control characters from this text"))
     return value
 
 
@@ -51,7 +62,7 @@ def is_visible(character: str) -> bool:
 def _visible(value: str) -> str:
     if value and not any(is_visible(character) for character in value):
         raise PydanticCustomError(
-            "no_visible_text", "write something visible: this has only spaces or invisible characters"
+            "no_visible_text", N_("write something visible: this has only spaces or invisible characters")
         )
     return value
 

@@ -1,4 +1,5 @@
-"""Usage events: one per language-model call, render attempt, download and vote.
+"""Usage events: one per language-model call, render attempt, download and vote, and one
+per change of a Telegram channel post's reactions.
 
 The fields are the BigQuery table's (infra/bigquery/usage_events.schema.json), and a
 test holds the two together. Events are at least once: a sink may store one twice,
@@ -19,7 +20,7 @@ from infra.domain.ids import new_id, now
 from infra.domain.pricing import PRICING_VERSION, render_cost
 from infra.domain.render import Render
 
-UsageKind = Literal["dialogue_turn", "moderation", "render", "download", "rating"]
+UsageKind = Literal["dialogue_turn", "moderation", "render", "download", "rating", "channel_reaction"]
 
 
 class UsageEvent(BaseModel):
@@ -39,6 +40,13 @@ class UsageEvent(BaseModel):
     cost_usd: float = 0.0
     pricing_version: str = PRICING_VERSION
     attributes: dict[str, Any] = Field(default_factory=dict)
+    #: A channel_reaction: the Telegram channel, its post, the post's 👍 and 👎 counts then
+    #: (totals, not changes) and the channel's subscribers then (getChatMemberCount).
+    channel_id: str | None = None
+    post_id: int | None = None
+    likes: int | None = None
+    dislikes: int | None = None
+    subscribers: int | None = None
 
     @field_serializer("attributes")
     def _attributes_as_json(self, value: dict[str, Any]) -> str:

@@ -2,8 +2,9 @@
 account (signed in through IAP, Google, or the local sign-in of `make run`).
 
 Ids say which: an account's id is "<provider>:<subject>" ("iap:accounts.google.com:1234",
-"google:1234", "local:ann@example.com"); an anonymous id is "anon-<32 hex>" (or a bare
-32-hex id from an older session) and never holds a colon.
+"google:1234", "local:ann@example.com", "telegram:123456789" for a Telegram user); an
+anonymous id is "anon-<32 hex>" (or a bare 32-hex id from an older session) and never
+holds a colon.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from infra.domain.ids import now
 
-ACCOUNT_PROVIDERS = ("iap", "google", "local")
+ACCOUNT_PROVIDERS = ("iap", "google", "local", "telegram")
 
 
 def is_account(user_id: str) -> bool:
@@ -32,4 +33,8 @@ class User(BaseModel):
     #: An admin stopped this account from publishing to the gallery (it may again when
     #: an admin lets it).
     publishing_blocked: bool = False
+    #: The language chosen for this person in a chat (Telegram's /lang); None: their client's.
+    language: str | None = None
+    #: The scene a chat with this person is on (Telegram): plain text answers its questions.
+    chat_scene: str | None = None
     created_at: datetime = Field(default_factory=now)

@@ -57,6 +57,8 @@ class FirestoreGallery(Gallery):
             query = query.where(filter=FieldFilter("sunk", "==", False))
         for name, value in where.keys().items():
             query = query.where(filter=FieldFilter(f"keys.{name}", "==", value))
+        if term := where.search_term():
+            query = query.where(filter=FieldFilter("search_terms", "array_contains", term))
         for field, direction in ORDER[sort]:
             query = query.order_by(field, direction=direction)
         query = query.offset((page - 1) * page_size).limit(page_size + 1)
@@ -143,4 +145,8 @@ class FirestoreGallery(Gallery):
 
 
 def _document(publication: Publication) -> dict:
-    return publication.model_dump() | {"listed": publication.listed, "keys": publication.filter_keys()}
+    return publication.model_dump() | {
+        "listed": publication.listed,
+        "keys": publication.filter_keys(),
+        "search_terms": publication.search_terms(),
+    }

@@ -34,11 +34,12 @@ class SqliteGallery(Gallery):
 
     def _write(self, connection, publication: Publication) -> None:
         connection.execute(
-            "INSERT INTO publications (render_id, data, listed, sunk, score, published_at, book, author, style) "
-            "VALUES (:render_id, :data, :listed, :sunk, :score, :published_at, :book, :author, :style) "
+            "INSERT INTO publications "
+            "(render_id, data, listed, sunk, score, published_at, book, author, style, search) "
+            "VALUES (:render_id, :data, :listed, :sunk, :score, :published_at, :book, :author, :style, :search) "
             "ON CONFLICT(render_id) DO UPDATE SET data = excluded.data, listed = excluded.listed, "
             "sunk = excluded.sunk, score = excluded.score, published_at = excluded.published_at, "
-            "book = excluded.book, author = excluded.author, style = excluded.style",
+            "book = excluded.book, author = excluded.author, style = excluded.style, search = excluded.search",
             {
                 "render_id": publication.render_id,
                 "data": publication.model_dump_json(),
@@ -47,6 +48,8 @@ class SqliteGallery(Gallery):
                 "score": publication.score,
                 "published_at": publication.published_at.isoformat(),
                 **publication.filter_keys(),
+                # A search term never holds "|", so a match never runs from one field into the next.
+                "search": " | ".join(publication.search_fields()),
             },
         )
 
@@ -80,6 +83,11 @@ class SqliteGallery(Gallery):
         for column, value in where.keys().items():
             clauses.append(f"{column} = ?")
             parameters.append(value)
+        if term := where.search_term():
+            # From the start of a word, as Firestore's stored terms match (a term has only letters,
+            # digits and single spaces, so LIKE's wildcards never occur in it).
+            clauses.append("(' ' || search) LIKE ?")
+            parameters.append(f"% {term}%")
         rows = (
             self._db.connect()
             .execute(

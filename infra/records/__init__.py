@@ -17,13 +17,26 @@ SQLite is the embedded adapter (infra.records.sqlite); Firestore the cloud one
 from __future__ import annotations
 
 import abc
+import functools
 from datetime import datetime
 from typing import Any
 
+from infra.domain.idempotency import KeptRequest
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
+from infra.domain.storyboard import RenderSpec
 from infra.domain.user import User
+
+
+@functools.lru_cache(maxsize=2048)
+def stored_spec(stored: str) -> RenderSpec:
+    """A render's spec from the JSON it was stored as. A spec is validated in full when its
+    render is made (token estimates, the text checks, the shots) and never changes after,
+    so each stored text is validated once per process and trusted on every later read:
+    the render page asks for its render's status every second or so. The spec is frozen,
+    so one object serves every read."""
+    return RenderSpec.model_validate_json(stored)
 
 
 class Records(abc.ABC):
@@ -46,6 +59,11 @@ class Records(abc.ABC):
         what only an admin changes (publishing_blocked) and created_at."""
 
     @abc.abstractmethod
+    def set_chat(self, user_id: str, *, language: str | None = None, scene: str | None = None) -> None:
+        """A chat front remembers a person's language and the scene the chat is on (a record
+        is made when there is none); what is given replaces what was, None leaves it."""
+
+    @abc.abstractmethod
     def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
         """An admin stops an account from publishing, or lets it again (a record is made
         when there is none)."""
@@ -63,7 +81,27 @@ class Records(abc.ABC):
         """Creates or replaces a scene whole."""
 
     @abc.abstractmethod
+    def replace_scene(self, scene: Scene, version: int) -> bool:
+        """Stores the scene whole only if the stored one is still at `version` (the caller
+        has raised the new one's): a compare-and-set, so of two saves from the same version
+        one wins and the other is told (False), never silently lost."""
+
+    @abc.abstractmethod
     def get_scene(self, scene_id: str) -> Scene | None: ...
+
+    @abc.abstractmethod
+    def claim_request(self, request: KeptRequest) -> KeptRequest | None:
+        """Holds a person's Idempotency-Key for this request, in one atomic step: None when
+        the caller now holds it (no request kept under the key, or the kept one expired, or
+        was left unanswered since before ABANDONED_AFTER), else the request kept under it."""
+
+    @abc.abstractmethod
+    def answer_request(self, user_id: str, key: str, status: int, body: str) -> None:
+        """Keeps the first answer to a held key, for repeats."""
+
+    @abc.abstractmethod
+    def release_request(self, user_id: str, key: str) -> None:
+        """Lets a held key go unanswered (the request failed): the same key may be sent again."""
 
     @abc.abstractmethod
     def add_dialogue_turn(self, scene_id: str, role: str, content: dict[str, Any]) -> None: ...

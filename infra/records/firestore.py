@@ -10,23 +10,25 @@ infra/firestore_indexes.json, which terraform creates (the emulator needs none).
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from infra.domain.idempotency import KeptRequest, document_id
 from infra.domain.ids import now
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import UNFINISHED, Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
-from infra.firestore import Document, compare_and_set, count
-from infra.records import Records
+from infra.firestore import TRANSITION_ATTEMPTS, Document, compare_and_set, count
+from infra.records import Records, stored_spec
 
 # Each instance's readiness probe writes a document of its own.
 _INSTANCE = f"web-{uuid.uuid4().hex[:12]}"
@@ -42,6 +44,8 @@ class FirestoreRecords(Records):
         self._users = client.collection("users")
         self._scenes = client.collection("scenes")
         self._renders = client.collection("renders")
+        # Idempotency-Keys' first answers; a TTL policy on expires_at deletes them (terraform).
+        self._kept = client.collection("kept_requests")
 
     def check(self) -> None:
         probe = self._client.collection("health").document(_INSTANCE)
@@ -63,6 +67,13 @@ class FirestoreRecords(Records):
             reference.create(user.model_dump(exclude={"id"}))
         except AlreadyExists:
             reference.update(user.model_dump(include=set(_PROFILE)))
+
+    def set_chat(self, user_id: str, *, language: str | None = None, scene: str | None = None) -> None:
+        changes = {key: value for key, value in (("language", language), ("chat_scene", scene)) if value is not None}
+        if not changes:
+            return
+        self.ensure_user(user_id)
+        self._users.document(user_id).update(changes)
 
     def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
         reference = self._users.document(user_id)
@@ -94,6 +105,46 @@ class FirestoreRecords(Records):
 
     def save_scene(self, scene: Scene) -> None:
         self._scenes.document(scene.id).set(scene.model_dump())
+
+    def replace_scene(self, scene: Scene, version: int) -> bool:
+        def change(stored: Document | None) -> Document | None:
+            if stored is None or stored.get("version", 0) != version:
+                return None
+            return scene.model_dump()
+
+        return compare_and_set(self._client, self._scenes.document(scene.id), change) is not None
+
+    def claim_request(self, request: KeptRequest) -> KeptRequest | None:
+        reference = self._kept.document(document_id(request.user_id, request.key))
+        fields = request.model_dump()
+        for _ in range(TRANSITION_ATTEMPTS):
+            try:
+                reference.create(fields)
+                return None
+            except AlreadyExists:
+                pass
+            snapshot = reference.get()
+            if not snapshot.exists:
+                continue  # released meanwhile: try to make it again
+            kept = KeptRequest.model_validate(snapshot.to_dict())
+            if not kept.lapsed(request.created_at):
+                return kept
+            try:  # take over a lapsed key, only if nobody else did first
+                reference.update(fields, option=self._client.write_option(last_update_time=snapshot.update_time))
+                return None
+            except FailedPrecondition:
+                continue
+        raise RuntimeError(f"{reference.path} kept changing under {TRANSITION_ATTEMPTS} attempts to hold it")
+
+    def answer_request(self, user_id: str, key: str, status: int, body: str) -> None:
+        self._kept.document(document_id(user_id, key)).update({"status": status, "body": body})
+
+    def release_request(self, user_id: str, key: str) -> None:
+        reference = self._kept.document(document_id(user_id, key))
+        snapshot = reference.get()
+        if snapshot.exists and snapshot.get("status") is None:
+            with contextlib.suppress(FailedPrecondition):  # answered or taken meanwhile: leave it
+                reference.delete(option=self._client.write_option(last_update_time=snapshot.update_time))
 
     def get_scene(self, scene_id: str) -> Scene | None:
         snapshot = self._scenes.document(scene_id).get()
@@ -270,4 +321,7 @@ def _user(snapshot: firestore.DocumentSnapshot) -> User:
 
 
 def _render(snapshot: firestore.DocumentSnapshot) -> Render:
-    return Render.model_validate((snapshot.to_dict() or {}) | {"id": snapshot.id})
+    document = snapshot.to_dict() or {}
+    if isinstance(document.get("spec"), dict):  # validated when written: see stored_spec
+        document["spec"] = stored_spec(json.dumps(document["spec"], sort_keys=True))
+    return Render.model_validate(document | {"id": snapshot.id})

@@ -7,12 +7,13 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from infra.domain.idempotency import KeptRequest
 from infra.domain.ids import now
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
-from infra.records import Records
+from infra.records import Records, stored_spec
 from infra.sqlite import SqliteDatabase
 
 _UNFINISHED = "('queued', 'dispatching', 'running')"
@@ -39,10 +40,17 @@ class SqliteRecords(Records):
 
     def save_user(self, user: User) -> None:
         self._execute(
-            "INSERT INTO users (id, created_at, account, email, name, publishing_blocked) "
-            "VALUES (:id, :created_at, :account, :email, :name, :publishing_blocked) "
+            "INSERT INTO users (id, created_at, account, email, name, publishing_blocked, language, chat_scene) "
+            "VALUES (:id, :created_at, :account, :email, :name, :publishing_blocked, :language, :chat_scene) "
             "ON CONFLICT(id) DO UPDATE SET account = excluded.account, email = excluded.email, name = excluded.name",
             user.model_dump() | {"created_at": _iso(user.created_at)},
+        )
+
+    def set_chat(self, user_id: str, *, language: str | None = None, scene: str | None = None) -> None:
+        self.ensure_user(user_id)
+        self._execute(
+            "UPDATE users SET language = COALESCE(?, language), chat_scene = COALESCE(?, chat_scene) WHERE id = ?",
+            (language, scene, user_id),
         )
 
     def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
@@ -82,6 +90,45 @@ class SqliteRecords(Records):
             "ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
             (scene.id, scene.user_id, scene.model_dump_json(), _iso(scene.updated_at)),
         )
+
+    def replace_scene(self, scene: Scene, version: int) -> bool:
+        changed = self._execute(
+            "UPDATE scenes SET data = ?, updated_at = ? "
+            "WHERE id = ? AND COALESCE(json_extract(data, '$.version'), 0) = ?",
+            (scene.model_dump_json(), _iso(scene.updated_at), scene.id, version),
+        ).rowcount
+        return changed == 1
+
+    def claim_request(self, request: KeptRequest) -> KeptRequest | None:
+        connection = self._db.connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            row = connection.execute(
+                "SELECT * FROM kept_requests WHERE user_id = ? AND key = ?", (request.user_id, request.key)
+            ).fetchone()
+            kept = _kept(row) if row else None
+            if kept is not None and not kept.lapsed(request.created_at):
+                connection.execute("COMMIT")
+                return kept
+            connection.execute(
+                "INSERT OR REPLACE INTO kept_requests (user_id, key, fingerprint, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (request.user_id, request.key, request.fingerprint, _iso(request.created_at), _iso(request.expires_at)),
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return None
+
+    def answer_request(self, user_id: str, key: str, status: int, body: str) -> None:
+        self._execute(
+            "UPDATE kept_requests SET status = ?, body = ? WHERE user_id = ? AND key = ?", (status, body, user_id, key)
+        )
+
+    def release_request(self, user_id: str, key: str) -> None:
+        self._execute("DELETE FROM kept_requests WHERE user_id = ? AND key = ? AND status IS NULL", (user_id, key))
 
     def get_scene(self, scene_id: str) -> Scene | None:
         row = self._execute("SELECT data FROM scenes WHERE id = ?", (scene_id,)).fetchone()
@@ -227,6 +274,10 @@ class SqliteRecords(Records):
         return self._execute(sql, parameters).rowcount == 1
 
 
+def _kept(row: sqlite3.Row) -> KeptRequest:
+    return KeptRequest.model_validate(dict(row))
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds")
 
@@ -238,6 +289,8 @@ def _user(row: sqlite3.Row) -> User:
         email=row["email"],
         name=row["name"],
         publishing_blocked=bool(row["publishing_blocked"]),
+        language=row["language"],
+        chat_scene=row["chat_scene"],
         created_at=row["created_at"],
     )
 
@@ -247,7 +300,7 @@ def _render(row: sqlite3.Row) -> Render:
         id=row["id"],
         user_id=row["user_id"],
         scene_id=row["scene_id"],
-        spec=json.loads(row["spec"]),
+        spec=stored_spec(row["spec"]),
         state=row["state"],
         progress=row["progress"],
         stage=row["stage"],

@@ -35,6 +35,11 @@ class Storage(abc.ABC):
         return None
 
     @abc.abstractmethod
+    def read_bytes(self, key: str) -> bytes | None:
+        """A small file's whole content (subtitles the site serves from its own origin, which
+        a <track> needs), or None when there is no such file."""
+
+    @abc.abstractmethod
     def delete(self, key: str) -> None: ...
 
     @abc.abstractmethod

@@ -41,6 +41,12 @@ class GcsStorage(Storage):
         blob = self._bucket.get_blob(key)
         return None if blob is None else blob.size
 
+    def read_bytes(self, key: str) -> bytes | None:
+        try:
+            return self._bucket.blob(key).download_as_bytes()
+        except NotFound:
+            return None
+
     def check(self) -> None:
         list(self._bucket.client.list_blobs(self._bucket, max_results=1))  # the bucket is there and readable
 

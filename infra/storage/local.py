@@ -44,6 +44,10 @@ class LocalStorage(Storage):
         path = self.path_for(key)
         return path.stat().st_size if path.is_file() else None
 
+    def read_bytes(self, key: str) -> bytes | None:
+        path = self.path_for(key)
+        return path.read_bytes() if path.is_file() else None
+
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
 

@@ -48,7 +48,10 @@ class PubSubUsageSink(UsageSink):
         self._settled = threading.Condition()
 
     def _send(self, event: UsageEvent) -> None:
-        future = self._publisher.publish(self._topic, encode(event), kind=event.kind)
+        # The attributes let a subscription filter (the Telegram front's: render events) and
+        # act on a render without decoding the message.
+        attributes = {"kind": event.kind} | ({"render_id": event.render_id} if event.render_id else {})
+        future = self._publisher.publish(self._topic, encode(event), **attributes)
         with self._settled:
             self._pending[future] = event
         future.add_done_callback(lambda done: self._published(done, event))

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-
-import duckdb
-import sqlglot
+from typing import TYPE_CHECKING
 
 from infra.bigquery import view_names, view_sql
 from infra.usage.warehouse import CATALOG, SCHEMA, UsageWarehouse
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class ViewRows:
 
 @cache
 def duckdb_sql(name: str) -> str:
+    import sqlglot  # only when a report is asked for
+
     return sqlglot.transpile(view_sql(name, CATALOG, SCHEMA), read="bigquery", write="duckdb")[0]
 
 

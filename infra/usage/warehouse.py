@@ -6,6 +6,13 @@ load: a table remembers how far into each file it has read, in the same transact
 the rows. Events come from the files, never straight from a request, so a report can
 never slow or fail one. The database is derived data: if it ever cannot be opened, it
 is set aside and loaded again from the files, which are the source of truth.
+
+The events each once (infra/bigquery/usage_events_unique.sql, a view in BigQuery) are a
+table here, kept as events are loaded: a new event goes in unless its id is there
+already. Every report reads it, so the copies are sorted out once per event rather than
+once per view per page (at a million events that was most of the page's time). Copies
+of an event are the same event delivered twice, so keeping the first loaded is keeping
+the one the view keeps.
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-
-import duckdb
-import sqlglot
+from typing import TYPE_CHECKING
 
 from infra.bigquery import TABLE, UNIQUE, table_schema, unique_sql
 from infra.usage.files import PATTERN
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,7 @@ COLUMNS = [field["name"] for field in table_schema()]
 #: Where the database is attached in each connection: the views' table is usage.main.usage_events.
 CATALOG, SCHEMA = "usage", "main"
 LOADED = f"{CATALOG}.{SCHEMA}.loaded_files"
+EVENTS, UNIQUE_EVENTS = f"{CATALOG}.{SCHEMA}.{TABLE}", f"{CATALOG}.{SCHEMA}.{UNIQUE}"
 LOAD_CHUNK_BYTES = 32 * 1024 * 1024
 
 
@@ -49,9 +58,20 @@ def create_table_sql(name: str = TABLE) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name} (\n    {columns}\n)"
 
 
+def _added_columns_sql(name: str) -> list[str]:
+    """Columns the table gained since a database was made (all NULLABLE, as BigQuery adds them)."""
+    return [
+        f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {field['name']} {DUCKDB_TYPES[field['type']]}"
+        for field in table_schema()
+        if field["mode"] != "REQUIRED"
+    ]
+
+
 @cache
 def unique_duckdb_sql() -> str:
     """The one-copy-per-event view (infra/bigquery/usage_events_unique.sql), in DuckDB's SQL."""
+    import sqlglot  # here, not at the top: only the reports need it (a fifth of a second to import)
+
     return sqlglot.transpile(unique_sql(CATALOG, SCHEMA), read="bigquery", write="duckdb")[0]
 
 
@@ -63,7 +83,7 @@ def _json_columns() -> str:
 
 def _select_casts() -> str:
     types = {field["name"]: DUCKDB_TYPES[field["type"]] for field in table_schema()}
-    return ", ".join(f"CAST({name} AS {types[name]})" for name in COLUMNS)
+    return ", ".join(f"CAST({name} AS {types[name]}) AS {name}" for name in COLUMNS)
 
 
 class UsageWarehouse:
@@ -104,6 +124,8 @@ class UsageWarehouse:
             yield  # closing the file releases the lock
 
     def _open(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
         try:
             return self._attach()
         except duckdb.Error as error:
@@ -118,13 +140,17 @@ class UsageWarehouse:
             return self._attach()
 
     def _attach(self) -> duckdb.DuckDBPyConnection:
+        import duckdb  # here, not at the top: a web worker or a render job that never reports never loads it
+
         connection = duckdb.connect(":memory:")
         try:
             connection.execute("SET TimeZone = 'UTC'")
             connection.execute(f"ATTACH '{_quoted(self.path)}' AS {CATALOG}")
             connection.execute(create_table_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"))
+            for column in _added_columns_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"):  # a database from before
+                connection.execute(column)
             connection.execute(f"CREATE TABLE IF NOT EXISTS {LOADED} (name VARCHAR PRIMARY KEY, bytes BIGINT NOT NULL)")
-            connection.execute(f"CREATE OR REPLACE VIEW {CATALOG}.{SCHEMA}.{UNIQUE} AS {unique_duckdb_sql()}")
+            _unique_events_table(connection)
             connection.execute(f"SELECT count(*) FROM {LOADED}").fetchone()  # reads the file, not only its header
         except BaseException:
             connection.close()
@@ -147,17 +173,26 @@ class UsageWarehouse:
                         pending = pending[end:]
 
     def _load_lines(self, connection: duckdb.DuckDBPyConnection, name: str, lines: bytes, upto: int) -> None:
+        import duckdb
+
         descriptor, chunk = tempfile.mkstemp(prefix="usage-", suffix=".jsonl")
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(lines)
             connection.execute("BEGIN")
-            connection.execute(
-                f"INSERT INTO {CATALOG}.{SCHEMA}.{TABLE} ({', '.join(COLUMNS)}) SELECT {_select_casts()} "
+            new_events = (
+                f"SELECT {_select_casts()} "
                 f"FROM read_json(?, format = 'newline_delimited', columns = {_json_columns()}, ignore_errors = true) "
-                "WHERE event_id IS NOT NULL",
+                "WHERE event_id IS NOT NULL"
+            )
+            columns = ", ".join(COLUMNS)
+            connection.execute(
+                f"INSERT INTO {UNIQUE_EVENTS} ({columns}) SELECT {columns} FROM ({new_events}) AS new "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {UNIQUE_EVENTS} AS kept WHERE kept.event_id = new.event_id) "
+                "QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_ts) = 1",
                 [chunk],
             )
+            connection.execute(f"INSERT INTO {EVENTS} ({columns}) {new_events}", [chunk])
             connection.execute(
                 f"INSERT OR REPLACE INTO {LOADED} (name, bytes) VALUES (?, ?)",
                 [name, upto],
@@ -169,6 +204,30 @@ class UsageWarehouse:
             raise
         finally:
             os.unlink(chunk)
+
+
+def _unique_events_table(connection: duckdb.DuckDBPyConnection) -> None:
+    """The events each once, as a table (made from the events where a database from before
+    had the view of that name)."""
+    found = connection.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
+        "AND table_name = ?",
+        [CATALOG, SCHEMA, UNIQUE],
+    ).fetchone()
+    if found is not None and found[0] != "VIEW":
+        return
+    import duckdb
+
+    connection.execute("BEGIN")
+    try:
+        if found is not None:
+            connection.execute(f"DROP VIEW {UNIQUE_EVENTS}")
+        connection.execute(f"CREATE TABLE {UNIQUE_EVENTS} AS {unique_duckdb_sql()}")
+        connection.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            connection.execute("ROLLBACK")
+        raise
 
 
 def _quoted(path: Path) -> str:

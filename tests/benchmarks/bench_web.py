@@ -1,15 +1,25 @@
-"""Web benchmarks (`make bench`): figures, never assertions.
+"""Web benchmarks (`make bench`): figures, never assertions. Each is measured beside a
+yardstick, a minimal Flask app (bare_flask.py) returning the same bytes, in interleaved
+runs on the same machine at the same time, and the ratio printed:
 
-- cold start: a fresh process imports the app, builds it and answers its first
-  request (median of several processes), and proof that torch stayed out of it;
-- GET /api/renders/<id> under gunicorn (as `make run` serves it) with wrk on
-  loopback: requests per second and latency percentiles.
+- the status request, GET /api/renders/<id>, the request every waiting page makes: under
+  gunicorn with the site's settings (frontend_service/gunicorn_conf.py), loaded by wrk
+  (2 threads, 8 connections, on the same 2 cores), requests per second, the site's over
+  the bare app's; also the site's 304 answer to If-None-Match, and in-process microseconds
+  per request through Flask's test client;
+- cold start: a fresh process imports the app, builds it and answers its first request
+  (and proof that torch stayed out of it); and a fresh gunicorn's time to its first 200.
 
-Writes bench-results/web.json and prints a table.
+Medians of interleaved rounds, so a load that comes and goes on a shared machine falls on
+both alike. Writes bench-results/web.json and prints a table.
+
+    python tests/benchmarks/bench_web.py [--rounds 5] [--seconds 4]
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -22,14 +32,22 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from frontend_service import gunicorn_conf  # noqa: E402
 from tests.benchmarks.report import report  # noqa: E402
 
-TARGETS = {"cold_start_s": "<= 0.8", "renders_get_rps": ">= 500", "renders_get_p99_ms": "<= 50"}
+TARGETS = {
+    "status_rps_ratio": ">= 0.6",
+    "renders_get_p99_ms": "<= 50",
+    "cold_start_ratio": "<= 2",
+    "cold_start_s": "<= 0.8",
+}
 
 COLD_START = """
 import sys, tempfile, time
@@ -43,18 +61,73 @@ assert app.test_client().get("/").status_code == 200
 print(time.perf_counter() - started, "torch" in sys.modules)
 """
 
+BARE_COLD_START = """
+import sys, time
+started = time.perf_counter()
+from tests.benchmarks.bare_flask import app
+assert app.test_client().get("/").status_code == 200
+print(time.perf_counter() - started, "torch" in sys.modules)
+"""
 
-def bench_cold_start(runs: int = 7) -> dict:
-    times, torch_loaded = [], False
+IN_PROCESS = """
+import json, os, sys, tempfile, time
+from pathlib import Path
+which, count = sys.argv[1], int(sys.argv[2])
+if which == "site":
+    from frontend_service import create_app
+    from infra.bootstrap import bootstrap
+    from infra.settings import Settings
+    app = create_app({"START_WORKER": False}, bootstrap(Settings(data_dir=Path(os.environ["ANIMBOOKS_DATA_DIR"]))))
+else:
+    from tests.benchmarks.bare_flask import app
+client = app.test_client()
+client.set_cookie("session", os.environ["BENCH_SESSION"])
+url = os.environ["BENCH_URL"]
+assert client.get(url).status_code == 200
+for _ in range(count // 10):
+    client.get(url)
+started = time.perf_counter()
+for _ in range(count):
+    client.get(url)
+print((time.perf_counter() - started) / count * 1e6)
+"""
+
+GUNICORN_SETTINGS = [
+    "--workers",
+    str(gunicorn_conf.workers),
+    "--threads",
+    str(gunicorn_conf.threads),
+    "--graceful-timeout",
+    str(gunicorn_conf.graceful_timeout),
+]
+
+
+def _environment(data: Path, body: Path | None = None) -> dict[str, str]:
+    environment = {**os.environ, "ANIMBOOKS_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
+    if body is not None:
+        environment["BENCH_BODY_FILE"] = str(body)
+    return environment
+
+
+def _run_child(code: str, *args: str, environment: dict | None = None) -> list[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True, env=environment
+    ).stdout.split()
+
+
+def bench_cold_start(runs: int) -> dict:
+    """In a fresh process: import, build, first answer; the site and the bare app in turn."""
+    site, bare, torch_loaded = [], [], False
     for _ in range(runs):
-        output = subprocess.run(
-            [sys.executable, "-c", COLD_START], capture_output=True, text=True, cwd=ROOT, check=True
-        ).stdout.split()
-        times.append(float(output[0]))
+        output = _run_child(COLD_START)
+        site.append(float(output[0]))
         torch_loaded |= output[1] == "True"
+        bare.append(float(_run_child(BARE_COLD_START)[0]))
     return {
-        "cold_start_s": statistics.median(times),
-        "cold_start_runs_s": [round(t, 3) for t in times],
+        "cold_start_s": statistics.median(site),
+        "cold_start_bare_s": statistics.median(bare),
+        "cold_start_ratio": statistics.median(site) / statistics.median(bare),
+        "cold_start_runs_s": [round(t, 3) for t in site],
         "cold_start_imported_torch": torch_loaded,
     }
 
@@ -65,81 +138,152 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def bench_render_status(seconds: int = 15) -> dict:
-    if not shutil.which("wrk"):
-        return {"renders_get": "skipped: wrk is not installed (apt-get install wrk)"}
-    data, port = Path(tempfile.mkdtemp()), _free_port()
-    environment = {**os.environ, "ANIMBOOKS_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
+def _gunicorn_command(port: int, site: bool) -> list[str]:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    common = ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    if site:
+        return [gunicorn, "--config", "python:frontend_service.gunicorn_conf", *common, "frontend_service:create_app()"]
+    return [gunicorn, *GUNICORN_SETTINGS, *common, "tests.benchmarks.bare_flask:app"]
+
+
+@contextlib.contextmanager
+def _served(site: bool, environment: dict[str, str]) -> Iterator[tuple[str, float]]:
+    """A gunicorn serving the site (as `make run` does) or the bare app; yields its address
+    and the seconds from starting it to its first 200."""
+    port = _free_port()
+    started = time.perf_counter()
     server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--config",
-            "python:frontend_service.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "frontend_service:create_app()",
-        ],
+        _gunicorn_command(port, site),
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
-        jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        for _ in range(100):
+        while True:
             try:
-                token = json.loads(opener.open(f"{base}/api/session").read())["csrf_token"]
-                break
-            except OSError:
-                time.sleep(0.1)
-
-        def call(method, path, body=None):
-            request = urllib.request.Request(
-                f"{base}{path}",
-                method=method,
-                data=json.dumps(body or {}).encode(),
-                headers={"Content-Type": "application/json", "X-CSRFToken": token},
-            )
-            return json.loads(opener.open(request).read())
-
-        scene = call("POST", "/api/scenes", {"text": "A lighthouse in a storm at night, waves breaking on rocks."})
-        call("POST", f"/api/scenes/{scene['id']}/finish")
-        render_id = call("POST", f"/api/scenes/{scene['id']}/renders", {"preset": "draft"})["render_id"]
-        cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-        result = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                "-c16",
-                f"-d{seconds}s",
-                "--latency",
-                "-H",
-                f"Cookie: {cookie}",
-                f"{base}/api/renders/{render_id}",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+                with urllib.request.urlopen(f"{base}/", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except (OSError, urllib.error.HTTPError):
+                if server.poll() is not None:
+                    raise RuntimeError("gunicorn exited before answering") from None
+                time.sleep(0.01)
+        yield base, time.perf_counter() - started
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-        shutil.rmtree(data, ignore_errors=True)
+
+
+def _wrk(url: str, seconds: int, headers: list[str]) -> dict:
+    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    result = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)", result, re.M)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
     return {
-        "renders_get_rps": float(_found(r"Requests/sec:\s+([\d.]+)", result)[1]),
-        "renders_get_p50_ms": percentiles["50"],
-        "renders_get_p99_ms": percentiles["99"],
-        "renders_get_non_2xx": int(errors[1]) if errors else 0,
-        "renders_get_setup": "gunicorn 2 workers x 4 threads; wrk 2 threads, 16 connections, "
-        f"{seconds} s, on the same 2 cores",
+        "rps": float(_found(r"Requests/sec:\s+([\d.]+)", result)[1]),
+        "p50_ms": percentiles["50"],
+        "p99_ms": percentiles["99"],
+        "non_2xx_3xx": int(errors[1]) if errors else 0,
     }
+
+
+def _a_render(base: str) -> tuple[str, str, bytes, str]:
+    """A render started through the API as a person would: its status path, the session
+    cookie, the status's bytes and its ETag."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    token = json.loads(opener.open(f"{base}/api/session").read())["csrf_token"]
+
+    def call(method: str, path: str, body: dict | None = None) -> dict:
+        request = urllib.request.Request(
+            f"{base}{path}",
+            method=method,
+            data=json.dumps(body or {}).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token},
+        )
+        return json.loads(opener.open(request).read())
+
+    scene = call("POST", "/api/scenes", {"text": "A lighthouse in a storm at night, waves breaking on rocks."})
+    call("POST", f"/api/scenes/{scene['id']}/finish")
+    render_id = call("POST", f"/api/scenes/{scene['id']}/renders", {"preset": "draft"})["render_id"]
+    path = f"/api/renders/{render_id}"
+    deadline = time.monotonic() + 300
+    while True:  # the local worker renders it (the tiny model): then its status stays as it is
+        with opener.open(f"{base}{path}") as answer:
+            body, etag = answer.read(), answer.headers.get("ETag", "")
+        if json.loads(body)["state"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return path, cookie, body, etag
+
+
+def bench_status(rounds: int, seconds: int) -> dict:
+    if not shutil.which("wrk"):
+        return {"status": "skipped: wrk is not installed (apt-get install wrk)"}
+    data = Path(tempfile.mkdtemp())
+    body_file = data / "status.json"
+    site_environment = _environment(data)
+    figures: dict[str, list] = {"site": [], "bare": [], "site_304": [], "site_start": [], "bare_start": []}
+    try:
+        with _served(True, site_environment) as (base, _):
+            path, cookie, body, etag = _a_render(base)
+        body_file.write_bytes(body)
+        site_headers = [f"Cookie: {cookie}"]
+        for _ in range(rounds):
+            with _served(True, site_environment) as (base, first_200_s):
+                figures["site_start"].append(first_200_s)
+                figures["site"].append(_wrk(f"{base}{path}", seconds, site_headers))
+                if etag:
+                    unchanged = [*site_headers, f"If-None-Match: {etag}"]
+                    figures["site_304"].append(_wrk(f"{base}{path}", seconds, unchanged))
+            with _served(False, _environment(data, body_file)) as (base, first_200_s):
+                figures["bare_start"].append(first_200_s)
+                figures["bare"].append(_wrk(f"{base}{path}", seconds, site_headers))
+        in_process: dict[str, list[float]] = {"site": [], "bare": []}
+        child_environment = _environment(data, body_file) | {
+            "BENCH_SESSION": cookie.removeprefix("session="),
+            "BENCH_URL": path,
+        }
+        for _ in range(rounds):
+            for which in in_process:
+                in_process[which].append(float(_run_child(IN_PROCESS, which, "2000", environment=child_environment)[0]))
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+    def median(which: str, key: str) -> float:
+        return statistics.median(run[key] for run in figures[which])
+
+    results = {
+        "status_bytes": len(body),
+        "status_rps": median("site", "rps"),
+        "status_bare_rps": median("bare", "rps"),
+        "status_rps_ratio": median("site", "rps") / median("bare", "rps"),
+        "status_rps_ratio_by_round": [
+            round(s["rps"] / b["rps"], 3) for s, b in zip(figures["site"], figures["bare"], strict=True)
+        ],
+        "renders_get_p50_ms": median("site", "p50_ms"),
+        "renders_get_p99_ms": median("site", "p99_ms"),
+        "status_bare_p99_ms": median("bare", "p99_ms"),
+        "status_non_2xx_3xx": sum(run["non_2xx_3xx"] for run in figures["site"]),
+        "in_process_us": statistics.median(in_process["site"]),
+        "in_process_bare_us": statistics.median(in_process["bare"]),
+        "in_process_ratio": statistics.median(in_process["bare"]) / statistics.median(in_process["site"]),
+        "first_200_s": statistics.median(figures["site_start"]),
+        "first_200_bare_s": statistics.median(figures["bare_start"]),
+        "first_200_ratio": statistics.median(figures["site_start"]) / statistics.median(figures["bare_start"]),
+        "status_setup": f"gunicorn {gunicorn_conf.workers} workers x {gunicorn_conf.threads} threads (both apps); "
+        f"wrk 2 threads, 8 connections, {seconds} s a run, {rounds} interleaved rounds, on the same cores",
+    }
+    if figures["site_304"]:
+        results["status_304_rps"] = median("site_304", "rps")
+        results["status_304_rps_ratio"] = median("site_304", "rps") / median("bare", "rps")
+    return results
 
 
 def _found(pattern: str, text: str) -> re.Match[str]:
@@ -155,9 +299,15 @@ def _ms(value: str) -> float:
 
 
 def main() -> int:
-    results = {"machine": f"{os.cpu_count()} cores"}
-    results |= bench_cold_start()
-    results |= bench_render_status()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=4)
+    arguments = parser.parse_args()
+    with open("/proc/loadavg") as handle:
+        load = handle.read().split()[:3]
+    results: dict = {"machine": f"{os.cpu_count()} cores", "load_average_at_start": " ".join(load)}
+    results |= bench_cold_start(max(arguments.rounds, 5))
+    results |= bench_status(arguments.rounds, arguments.seconds)
     report("web", results, TARGETS, digits=4)
     return 0
 

@@ -51,7 +51,7 @@ def test_a_scene_becomes_a_clip_that_plays_and_downloads(page, live_server, tmp_
     shot(page, "3-storyboard-error")
     first_prompt.fill("a gaunt young man walks onto a stone bridge over a wide river")
     page.select_option("#sb-preset", "draft")
-    page.click("#storyboard button[type=submit]")
+    page.click("#render")
 
     page.wait_for_url("**/renders/*")
     shot(page, "4-rendering")
@@ -70,8 +70,8 @@ def test_a_scene_becomes_a_clip_that_plays_and_downloads(page, live_server, tmp_
     assert probe(saved)["duration_s"] == pytest.approx(15.0)
 
     page.click("text=My renders")
-    assert "Crime and Punishment" in page.text_content(".renders")
-    assert "succeeded" in page.text_content(".renders")
+    assert "Crime and Punishment" in page.text_content(".library")
+    assert "ready" in page.text_content(".library")
 
 
 def test_a_waiting_render_shows_its_place_and_can_be_cancelled_from_its_page(page, live_server):
@@ -83,13 +83,13 @@ def test_a_waiting_render_shows_its_place_and_can_be_cancelled_from_its_page(pag
         page.click("#skip")
     page.wait_for_selector("#storyboard li.shot")
     page.select_option("#sb-preset", "draft")
-    page.click("#storyboard button[type=submit]")
+    page.click("#render")
     page.wait_for_url("**/renders/*")
     first = page.url
     page.click("text=Back to the storyboard")
     page.wait_for_selector("#storyboard li.shot")
     page.check("input[name=keep_preset]")
-    page.click("#storyboard button[type=submit]")
+    page.click("#render")
     page.wait_for_url(lambda url: "/renders/" in url and url != first)
     # The second waits behind the first: its place in the queue, no estimate before any render is timed.
     expect(page.locator("#progress .queue")).to_contain_text("in the queue")
@@ -101,4 +101,4 @@ def test_a_waiting_render_shows_its_place_and_can_be_cancelled_from_its_page(pag
     expect(page.locator("#delete")).to_be_visible()
     shot(page, "7-cancelled")
     page.click("text=My renders")
-    assert "cancelled" in page.text_content(".renders")
+    assert "cancelled" in page.text_content(".library")

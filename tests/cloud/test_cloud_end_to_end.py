@@ -43,8 +43,12 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     api = ApiClient(create_app({"TESTING": True}, adapters).test_client())
 
     # The website: a scene, its storyboard, a render request published to Pub/Sub.
-    scene = api.post("/api/scenes", json={"text": "A lighthouse in a storm at night."}).get_json()
-    api.post(f"/api/scenes/{scene['id']}/finish")
+    passage = "The storm broke over the rock. The keeper climbed the stairs. The lamp burned on."
+    scene = api.post("/api/scenes", json={"text": "A lighthouse in a storm at night.", "passage": passage}).get_json()
+    storyboard = api.post(f"/api/scenes/{scene['id']}/finish").get_json()["storyboard"]
+    assert all(shot["quote"] in passage for shot in storyboard["shots"])
+    # Upright, for a phone: the frame's shape travels in the spec through Firestore to the job.
+    assert api.put(f"/api/scenes/{scene['id']}/storyboard", json=storyboard | {"aspect": "9:16"}).status_code == 200
     render_id = api.post(f"/api/scenes/{scene['id']}/renders", json={"preset": "draft"}).get_json()["render_id"]
     assert stored_render(adapters.records, render_id).state == "queued"
 
@@ -73,7 +77,7 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,  # an upright clip and its burned-in copy, on a busy machine
     )
     assert job.returncode == 0, job.stderr
 
@@ -86,11 +90,26 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     clip.parent.mkdir(exist_ok=True)
     with urllib.request.urlopen(redirect.headers["Location"]) as response:
         clip.write_bytes(response.read())
-    assert probe(clip)["duration_s"] == pytest.approx(15.0)
+    played = probe(clip)
+    assert played["duration_s"] == pytest.approx(15.0) and played["size"] == (64, 112)
     clip.unlink()
     download = urllib.parse.urlparse(api.get(status["download_url"]).headers["Location"])
     disposition = urllib.parse.parse_qs(download.query)["response-content-disposition"]
     assert disposition == ['attachment; filename="a-lighthouse-in-a-storm-at-night.mp4"']
+
+    # The book's words: the track from the site's own origin, the burned-in copy from Cloud Storage.
+    track = api.get(status["subtitles_url"])
+    assert track.status_code == 200 and track.headers["Content-Type"] == "text/vtt; charset=utf-8"
+    vtt = track.get_data(as_text=True)
+    assert vtt.startswith("WEBVTT\n\n1\n00:00:00.000 --> ") and storyboard["shots"][0]["quote"] in vtt
+    subtitled = api.get(status["download_subtitled_url"]).headers["Location"]
+    disposition = urllib.parse.parse_qs(urllib.parse.urlparse(subtitled).query)["response-content-disposition"]
+    assert disposition == ['attachment; filename="a-lighthouse-in-a-storm-at-night-subtitled.mp4"']
+    with urllib.request.urlopen(subtitled) as response:
+        clip.write_bytes(response.read())
+    burned = probe(clip)
+    assert burned["size"] == (64, 112) and burned["duration_s"] == pytest.approx(15.0)
+    clip.unlink()
 
     # Usage events went to the usage topic, as the BigQuery subscription will read them.
     events = [decode(m.data) for m in pull(cloud, "usage-events", 2)]

@@ -220,3 +220,45 @@ def test_a_deleted_render_is_gone_from_the_records(records, gallery, publish):
     gallery.delete(clip.render_id)
     records.delete_render(clip.render_id)
     assert records.get_render(clip.render_id) is None
+
+
+def test_search_is_partial_case_and_accent_blind_on_title_book_and_author(gallery, publish):
+    crime = publish(title="Neva at dusk", book="Crime and Punishment", author="Fyodor Dostoevsky", minutes_ago=3)
+    cafe = publish(title="Café on the Néva", book=None, author="Émile Zola", minutes_ago=2)
+    anna = publish(title="Вокзал", book="Анна Каренина", author="Лев Толстой", minutes_ago=1)
+
+    def found(words: str) -> list[str]:
+        return [p.render_id for p in gallery.page("new", GalleryFilter(search=words), 1)[0]]
+
+    assert found("crim") == [crime.render_id]  # a word's beginning, not the whole string
+    assert found("PUNISHMENT") == [crime.render_id]  # case
+    assert found("and pun") == [crime.render_id]  # across words, from a word's start
+    assert found("dostoevsky") == [crime.render_id]  # the author
+    assert found("cafe") == [cafe.render_id]  # accents: é is e
+    assert found("emile zo") == [cafe.render_id]
+    assert found("neva") == [cafe.render_id, crime.render_id]  # Néva and Neva, newest first
+    assert found("карен") == [anna.render_id]  # Cyrillic, the book
+    assert found("ТОЛСТ") == [anna.render_id]
+    assert found("  Crime,  and!! ") == [crime.render_id]  # punctuation and spaces as in the stored words
+    assert found("rime") == []  # inside a word: no
+    assert found("punishment fyodor") == []  # never from one field into the next
+    assert found("zola") == [cafe.render_id] and found("tolstoy") == []
+
+
+def test_search_reads_at_most_its_limit_of_characters(gallery, publish):
+    from infra.domain.publication import SEARCH_MAX_CHARS
+
+    title = "a" + " b" * 30  # 61 characters: "a b b b ..."
+    clip = publish(title=title)
+    exact = title[:SEARCH_MAX_CHARS]  # at the limit: found
+    assert [p.render_id for p in gallery.page("new", GalleryFilter(search=exact), 1)[0]] == [clip.render_id]
+    # One past the limit is cut to the limit, so the same clip (never an error, never nothing).
+    beyond = title[: SEARCH_MAX_CHARS + 2]
+    assert [p.render_id for p in gallery.page("new", GalleryFilter(search=beyond), 1)[0]] == [clip.render_id]
+
+
+def test_search_follows_a_publication_published_again(gallery, publish):
+    clip = publish(title="First title", book="A book")
+    gallery.publish(clip.model_copy(update={"title": "Second title"}))
+    assert gallery.page("new", GalleryFilter(search="second"), 1)[0][0].render_id == clip.render_id
+    assert gallery.page("new", GalleryFilter(search="first"), 1)[0] == []

@@ -142,3 +142,17 @@ def test_usage_that_cannot_be_published_never_fails_the_caller(pubsub_topic, cap
     with caplog.at_level(logging.ERROR):
         assert sink.flush(timeout_s=5) is False
     assert f"usage event not recorded: {event.event_id}" in caplog.text
+
+
+@pytest.mark.emulator
+def test_a_usage_message_names_its_kind_and_render_for_a_filtered_subscription(usage_topic):
+    """The Telegram front's push subscription takes `attributes.kind = "render"` and reads the render id."""
+    from infra.usage.pubsub import PubSubUsageSink
+
+    sink = PubSubUsageSink(usage_topic.publisher, usage_topic.topic)
+    sink.record(UsageEvent(kind="render", render_id="r-1", status="succeeded"))
+    sink.record(UsageEvent(kind="channel_reaction", channel_id="-1001", post_id=3, likes=2, dislikes=0, subscribers=9))
+    # Pub/Sub adds googclient_schema* to a message of a topic with a schema.
+    ours = [{k: v for k, v in m.attributes.items() if not k.startswith("googclient_")} for m in usage_topic.pull(2)]
+    attributes = sorted(ours, key=lambda a: a["kind"])
+    assert attributes == [{"kind": "channel_reaction"}, {"kind": "render", "render_id": "r-1"}]

@@ -214,6 +214,19 @@ def test_a_user_is_stored_and_signing_in_again_keeps_an_admins_block(records):
     assert (never_seen.id, never_seen.publishing_blocked, never_seen.account) == ("google:123", True, False)
 
 
+def test_a_chat_remembers_a_persons_language_and_scene_and_signing_in_keeps_them(records):
+    records.set_chat("telegram:42", language="ru")  # never seen before: a record is made
+    stored = records.get_user("telegram:42")
+    assert stored is not None and (stored.language, stored.chat_scene) == ("ru", None)
+    records.set_chat("telegram:42", scene="scene-1")  # the language stays
+    records.save_user(User(id="telegram:42", account=True, name="Ann"))  # who she is changes, not the chat
+    stored = records.get_user("telegram:42")
+    assert stored is not None and (stored.language, stored.chat_scene, stored.name) == ("ru", "scene-1", "Ann")
+    records.set_chat("telegram:42", language="en", scene="scene-2")
+    stored = records.get_user("telegram:42")
+    assert stored is not None and (stored.language, stored.chat_scene) == ("en", "scene-2")
+
+
 def test_an_anonymous_persons_work_moves_to_their_account(records, make_render):
     anonymous, account, other = "anon-" + "b" * 32, "google:4242", "anon-" + "c" * 32
     scene = Scene(user_id=anonymous, text="The bridge at dusk.")

@@ -49,6 +49,14 @@ def test_put_size_delete(storage, tmp_path):
     storage.delete("renders/a/clip.mp4")  # twice is fine
 
 
+def test_a_small_file_is_read_back_whole(storage, tmp_path):
+    source = tmp_path / "clip.vtt"
+    source.write_bytes("WEBVTT\n\n1\n00:00:00.000 --> 00:00:05.000\nТварь ли я дрожащая\n".encode())
+    assert storage.read_bytes("renders/a/clip.vtt") is None
+    storage.put_file("renders/a/clip.vtt", source, "text/vtt; charset=utf-8")
+    assert storage.read_bytes("renders/a/clip.vtt") == source.read_bytes()
+
+
 def test_a_retry_never_clobbers_a_finished_file(storage, tmp_path):
     first, second = tmp_path / "first.mp4", tmp_path / "second.mp4"
     first.write_bytes(b"the finished clip")

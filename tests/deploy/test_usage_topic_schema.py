@@ -107,6 +107,12 @@ def test_field_by_field():
         "cost_usd": ("double", "FLOAT64", "REQUIRED"),
         "pricing_version": ("string", "STRING", "REQUIRED"),
         "attributes": (["null", "string"], "STRING", "NULLABLE"),
+        # The Telegram channel's reactions (issue 16), appended: BigQuery adds columns at the end in place.
+        "channel_id": (["null", "string"], "STRING", "NULLABLE"),
+        "post_id": (["null", "long"], "INT64", "NULLABLE"),
+        "likes": (["null", "long"], "INT64", "NULLABLE"),
+        "dislikes": (["null", "long"], "INT64", "NULLABLE"),
+        "subscribers": (["null", "long"], "INT64", "NULLABLE"),
     }
     avro = {field["name"]: field["type"] for field in avro_schema()["fields"]}
     table = {column["name"]: (column["type"], column["mode"]) for column in table_schema()}

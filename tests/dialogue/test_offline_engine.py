@@ -130,6 +130,41 @@ def test_a_russian_passage_spreads_its_sentences_over_the_shots(engine):
     ]
 
 
+def test_a_lone_detail_of_the_person_is_a_close_up_and_the_place_closes(engine):
+    """Nobody else is named "old": the pawnbroker is not Raskolnikov's description, and the
+    axe under his coat is the detail, not the place."""
+    storyboard = draft(
+        engine,
+        "Raskolnikov climbs the dark narrow staircase to the old pawnbroker's flat, an axe hidden under his coat.",
+    )
+    assert shots(storyboard) == [
+        (0.0, WIDE, "the dark narrow staircase"),
+        (4.0, MEDIUM, "Raskolnikov climbs the dark narrow staircase to the old pawnbroker's flat"),
+        (7.5, CLOSE, "an axe hidden under his coat"),
+        (11.0, CLOSING, "the dark narrow staircase, empty"),
+    ]
+
+
+def test_a_first_person_passage_shows_the_scenes_person_not_i(engine):
+    storyboard = draft(
+        engine,
+        "Jane Eyre leaves Thornfield at night.",
+        passage="I looked back at the house. I crossed the field and reached the road. My hands were cold.",
+    )
+    assert [prompt for _, _, prompt in shots(storyboard)] == [
+        "Jane Eyre looked back at the house, night",
+        "Jane Eyre crossed the field and reached the road",
+        "Jane Eyre's hands were cold",
+    ]
+
+
+def test_a_russian_sentence_keeps_both_of_its_actions_and_whom_they_concern(engine):
+    storyboard = draft(engine, "Анна Каренина стоит на платформе вокзала в метель и видит Вронского.")
+    # ICAO Doc 9303 writes й as I: Вронский is VRONSKII.
+    medium = (5.0, MEDIUM, "Anna Karenina, a woman, stands and sees Vronskii at a railway station")
+    assert shots(storyboard)[1] == medium
+
+
 def test_a_thin_scene_still_makes_three_distinct_shots(engine):
     assert shots(draft(engine, "A lighthouse.")) == [
         (0.0, WIDE, "a lighthouse"),

@@ -70,4 +70,31 @@ def test_a_renders_table_from_before_the_cancelled_state_gets_it_and_keeps_its_r
     assert {"renders_by_user", "renders_by_state"} <= indexes
     # The references from the other tables still hold: a publication of a missing render is refused.
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        connection.execute("INSERT INTO publications VALUES ('nobody', '{}', 1, 0, 0, '2030', NULL, NULL, 'oil')")
+        connection.execute(
+            "INSERT INTO publications (render_id, data, listed, sunk, score, published_at, book, author, style) "
+            "VALUES ('nobody', '{}', 1, 0, 0, '2030', NULL, NULL, 'oil')"
+        )
+
+
+def test_publications_from_before_the_search_are_found_by_it(tmp_path, make_render):
+    from infra.domain.publication import GalleryFilter, Publication
+    from infra.gallery.sqlite import SqliteGallery
+
+    spec = make_render().spec.model_dump_json()
+    card = Publication(render_id="old", owner_id="u", owner="Reader", title="Neva at dusk", book="Crime", style="oil")
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.executescript(BEFORE_CANCEL)
+        old.execute("INSERT INTO users VALUES ('u', '2030-01-01T00:00:00+00:00')")
+        old.execute(
+            "INSERT INTO renders (id, user_id, spec, state, created_at) VALUES ('old', 'u', ?, 'succeeded', ?)",
+            (spec, "2030-01-01T00:00:00.000000+00:00"),
+        )
+        old.execute(
+            "INSERT INTO publications VALUES ('old', ?, 1, 0, 0, ?, 'crime', NULL, 'oil')",
+            (card.model_dump_json(), card.published_at.isoformat()),
+        )
+    old.close()
+    gallery = SqliteGallery(SqliteDatabase(path))
+    assert [p.render_id for p in gallery.page("new", GalleryFilter(search="neva at"), 1)[0]] == ["old"]
+    assert [p.render_id for p in gallery.page("new", GalleryFilter(search="crim"), 1)[0]] == ["old"]

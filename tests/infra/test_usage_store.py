@@ -200,3 +200,44 @@ def test_a_big_backlog_loads_in_pieces_and_a_line_across_a_piece_is_whole(folder
     assert len(sink.files()) == 1
     monkeypatch.setattr(module, "LOAD_CHUNK_BYTES", 97)  # pieces far shorter than a line, cut anywhere
     assert sorted(e["event_id"] for e in warehouse.events()) == sorted(e.event_id for e in events)
+
+
+def _unique_events(warehouse) -> list[tuple]:
+    with warehouse.connection() as connection:
+        return connection.execute(
+            "SELECT event_id, user_id FROM usage.main.usage_events_unique ORDER BY ALL"
+        ).fetchall()
+
+
+def test_an_event_delivered_twice_is_kept_once_whether_the_copies_load_together_or_apart(folder, warehouse):
+    twice, apart = UsageEvent(kind="download", user_id="a"), UsageEvent(kind="download", user_id="b")
+    sink = UsageFiles(folder)
+    sink.record(twice)
+    sink.record(twice)  # two copies in one load
+    sink.record(apart)
+    assert _unique_events(warehouse) == sorted([(twice.event_id, "a"), (apart.event_id, "b")])
+    sink.record(apart)  # a copy in a later load
+    assert _unique_events(warehouse) == sorted([(twice.event_id, "a"), (apart.event_id, "b")])
+    assert len(warehouse.events()) == 4  # every copy as delivered is kept too: two of each
+
+
+def test_a_database_from_before_has_its_view_of_unique_events_made_a_table(folder, warehouse):
+    import duckdb
+
+    from infra.usage.warehouse import create_table_sql, unique_duckdb_sql
+
+    with duckdb.connect(str(warehouse.path)) as connection:  # as the former warehouse left it
+        connection.execute(create_table_sql())
+        connection.execute(
+            "INSERT INTO usage_events (event_id, event_ts, kind, user_id, cost_usd, pricing_version) VALUES "
+            "('e1', '2026-01-01 10:00:00+00', 'download', 'a', 0, 'v'), "
+            "('e1', '2026-01-01 10:00:00+00', 'download', 'a', 0, 'v'), "
+            "('e2', '2026-01-02 10:00:00+00', 'download', 'b', 0, 'v')"
+        )
+        connection.execute(f"CREATE VIEW usage_events_unique AS {unique_duckdb_sql().replace('usage.main.', '')}")
+    assert _unique_events(warehouse) == [("e1", "a"), ("e2", "b")]
+    with warehouse.connection() as connection:
+        kind = connection.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = 'usage_events_unique'"
+        ).fetchone()
+    assert kind == ("BASE TABLE",)

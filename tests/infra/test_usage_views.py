@@ -65,6 +65,7 @@ def test_the_issue_s_minimum_columns_are_there():
         "render",
         "download",
         "rating",
+        "channel_reaction",
     }
 
 
@@ -100,7 +101,9 @@ def test_the_events_each_once_view_keeps_one_copy_of_each_event_id():
 
 
 def test_the_views_are_the_issue_s_views():
-    assert {"daily_cost", "render_stats", "user_daily", "stage_budget", "reactions"} <= set(view_names())
+    assert {"daily_cost", "render_stats", "user_daily", "stage_budget", "reactions", "channel_reactions"} <= set(
+        view_names()
+    )
 
 
 # -- the views over generated events ---------------------------------------------------

@@ -135,3 +135,12 @@ def test_an_unreachable_hub_says_so(data_dir, tmp_path):
     assert last.startswith("make weights: the model hub cannot be reached or has no stable-diffusion-v1-5/")
     assert last.endswith("run `make weights` where the hub can be reached, or set HF_ENDPOINT to a mirror")
     assert "Traceback" not in result.stderr
+
+
+def test_make_weights_fetches_the_lightning_file_of_every_presets_step_count():
+    assert weights.MOTION_ADAPTER.files == (
+        "animatediff_lightning_2step_diffusers.safetensors",
+        "animatediff_lightning_4step_diffusers.safetensors",
+        "animatediff_lightning_8step_diffusers.safetensors",
+    )
+    assert weights.MOTION_ADAPTER_FILE == "animatediff_lightning_4step_diffusers.safetensors"  # the settings' default

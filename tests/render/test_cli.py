@@ -41,6 +41,11 @@ def test_renders_a_storyboard_into_a_playable_15_second_clip(tmp_path):
     assert {"torch", "diffusers", "transformers", "ffmpeg"} <= metadata["versions"].keys()
     assert metadata["timings"]["denoise_s"] > 0
     assert metadata["device"]["gpu_speedups"] is False  # never on a CPU
+    # Peak memory by stage (MiB): the process's resident set at each stage's start and its most.
+    assert list(metadata["memory_mib"]) == ["load", "denoise", "decode", "encode"]
+    for stage, figures in metadata["memory_mib"].items():
+        assert set(figures) == {"host_start", "host_peak"}, stage  # no CUDA figures on a CPU
+        assert 0 < figures["host_start"] <= figures["host_peak"], stage
     # Only finished files under their final names: no partial files left behind.
     assert sorted(p.name for p in out.parent.iterdir()) == [
         "neva.metadata.json",
@@ -191,3 +196,45 @@ def test_the_gpu_speedups_follow_the_setting_and_the_flag(monkeypatch):
     monkeypatch.setenv("ANIMBOOKS_GPU_SPEEDUPS", "false")
     assert _parser().parse_args(arguments).gpu_speedups is False
     assert _parser().parse_args([*arguments, "--gpu-speedups"]).gpu_speedups is True
+
+
+@pytest.mark.slow
+def test_the_aspect_chosen_on_the_command_line_shapes_the_clip_and_its_poster(tmp_path):
+    out = tmp_path / "wide.mp4"
+    code = main(
+        ["render", "--prompt", "a lighthouse in a storm", "--aspect", "16:9", "--preset", "draft", "--out", str(out)]
+    )
+    assert code == 0
+    assert probe(out)["size"] == (112, 64)  # the tiny model's 16:9 size
+    with Image.open(tmp_path / "wide.poster.jpg") as poster:
+        assert poster.size == (112, 64)
+    with Image.open(tmp_path / "wide.preview.webp") as preview:
+        assert preview.size == (112, 64)  # narrower than the preview's width limit: kept as it is
+    metadata = json.loads((tmp_path / "wide.metadata.json").read_text())
+    assert metadata["spec"]["storyboard"]["aspect"] == "16:9"
+
+
+def test_an_unknown_aspect_on_the_command_line_is_bad_input(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", "--prompt", "a lighthouse", "--aspect", "4:3", "--out", str(tmp_path / "x.mp4")])
+    assert exit_.value.code == 2
+    assert "invalid choice: '4:3'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_quoted_shots_give_a_webvtt_file_and_a_clip_with_the_words_burned_in(tmp_path):
+    storyboard = json.loads(EXAMPLE_STORYBOARD.read_text())
+    storyboard["shots"][0]["quote"] = "Он вышел на мост."
+    storyboard["shots"][2]["quote"] = "Нева была тиха & темна…"
+    source = tmp_path / "quoted.json"
+    source.write_text(json.dumps(storyboard, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "quoted.mp4"
+    assert main(["render", "--storyboard", str(source), "--preset", "draft", "--out", str(out)]) == 0
+    assert (tmp_path / "quoted.vtt").read_text(encoding="utf-8") == (
+        "WEBVTT\n\n1\n00:00:00.000 --> 00:00:05.000\nОн вышел на мост.\n\n"
+        "2\n00:00:10.000 --> 00:00:15.000\nНева была тиха &amp; темна…\n"
+    )
+    plain, burned = probe(out), probe(tmp_path / "quoted.subtitled.mp4")
+    assert burned["size"] == plain["size"] == (64, 64)
+    assert burned["duration_s"] == pytest.approx(15.0) and burned["frames"] == plain["frames"] == 120
+    assert json.loads((tmp_path / "quoted.metadata.json").read_text())["output"]["subtitles"] == 2

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from animate_job.encode import atomic_path, write_mp4, write_poster, write_preview
+from animate_job.encode import atomic_path, burn_subtitles, write_mp4, write_poster, write_preview
 from tests.media import decode_frames, probe, top_level_boxes, webp_frame_durations
 
 
@@ -79,3 +79,58 @@ def test_poster_and_preview(tmp_path, frames):
     assert len(durations) == frame_count
     assert sum(durations) == pytest.approx(15000, abs=50)  # identical frames merge, the clip stays 15 s
     assert max(durations) >= 250
+
+
+GREY = 100
+
+
+def _text_rows_and_columns(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of pixels the subtitles changed on a flat grey frame (H.264 leaves
+    flat grey within a few levels, the white text and its dark outline far from it)."""
+    changed = np.abs(frame.astype(int) - GREY).max(axis=2) > 40
+    return np.nonzero(changed.any(axis=1))[0], np.nonzero(changed.any(axis=0))[0]
+
+
+@pytest.mark.parametrize(("width", "height"), [(320, 176), (176, 320)])
+def test_burned_in_subtitles_are_timed_wrapped_and_inside_the_safe_margins(tmp_path, width, height):
+    flat = np.full((24, height, width, 3), GREY, np.uint8)  # 3 s at 8 fps
+    write_mp4(flat, tmp_path / "clip.mp4", fps=8, output_fps=8, duration_s=3.0)
+    (tmp_path / "clip.vtt").write_text(
+        "WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\nОн вышел.\n\n"
+        "2\n00:00:01.000 --> 00:00:02.000\n"
+        "Тварь ли я дрожащая или право имею &amp; &lt;так&gt; он думал, стоя на мосту над тёмной водой\n",
+        encoding="utf-8",
+    )
+    burn_subtitles(tmp_path / "clip.mp4", tmp_path / "clip.vtt", tmp_path / "out.mp4", upright=height > width)
+    info = probe(tmp_path / "out.mp4")
+    assert info["size"] == (width, height) and info["duration_s"] == pytest.approx(3.0) and info["frames"] == 24
+    frames = decode_frames(tmp_path / "out.mp4")
+    short_rows, short_columns = _text_rows_and_columns(frames[4])  # 0.5 s: the short line
+    long_rows, long_columns = _text_rows_and_columns(frames[12])  # 1.5 s: the long one
+    assert len(short_rows) and len(long_rows)
+    assert _text_rows_and_columns(frames[20])[0].size == 0  # 2.5 s: no cue, no text
+    # At the bottom, inside 5% margins: never in the top half, never at the edges.
+    for rows, columns in ((short_rows, short_columns), (long_rows, long_columns)):
+        assert rows.min() > height / 2 and rows.max() < height * 0.96
+        assert columns.min() >= width * 0.04 and columns.max() <= width * 0.96
+    # The long line is broken into lines (taller than the one-line cue), not cut off at the edges.
+    assert long_rows.max() - long_rows.min() > 1.6 * (short_rows.max() - short_rows.min())
+
+
+def test_the_subtitle_font_is_shipped_and_has_cyrillic():
+    from PIL import ImageFont
+
+    from animate_job.encode import FONTS
+
+    font = ImageFont.truetype(str(FONTS / "DejaVuSans.ttf"), 20)
+    assert font.getname() == ("DejaVu Sans", "Book")
+
+    # A letter the font lacks is drawn as its .notdef box: every Cyrillic one has a glyph of its own.
+    def drawn(letter: str) -> tuple:
+        mask = font.getmask(letter)
+        return mask.size, bytes(mask)
+
+    notdef = drawn("\uffff")  # a noncharacter: no font has it
+    for letter in "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя«»—…":
+        assert drawn(letter) != notdef, letter
+    assert drawn("\u0d05") == notdef  # Malayalam: DejaVu Sans has none, so the check can fail

@@ -86,4 +86,5 @@ def test_frames_become_bytes_on_the_device_as_diffusers_then_numpy_made_them():
     video.view(-1)[511:513] = torch.tensor([-1.5, 1.5])  # out of range
     before = processor.postprocess_video(video=video, output_type="np")[0]  # the renderer's former way
     before = (np.clip(before, 0.0, 1.0) * 255).round().astype(np.uint8)
-    assert np.array_equal(_to_bytes(processor.denormalize(video[0])), before)
+    frames = processor.denormalize(video[0]).permute(1, 0, 2, 3)  # [frames, channels, height, width]
+    assert np.array_equal(_to_bytes(frames).numpy(), before)

@@ -9,7 +9,7 @@ from animate_job.progress import Progress
 from animate_job.renderer import RenderOutOfMemory
 from animate_job.tiny import TINY_VOCAB_SIZE, build_tiny_pipeline, build_tokenizer
 from infra.domain.prompt_tokens import TokenizerCounter
-from infra.domain.storyboard import Shot, Storyboard, resolve_spec
+from infra.domain.storyboard import Shot, Storyboard, frame_prompts, resolve_spec
 
 
 def test_tokenizer_is_built_offline_with_its_whole_vocabulary():
@@ -76,6 +76,68 @@ def test_the_shots_prompts_reach_the_frames(tiny_renderer, storyboard, frames_se
     difference = np.abs(frames.astype(int) - frames_seed_5.astype(int)).mean(axis=(1, 2, 3))
     # The first shot is held until just before the second starts: only the end changes.
     assert difference[:50].max() < difference[64:].min()
+
+
+def _as_bytes(images) -> np.ndarray:
+    """diffusers' frames as PIL images (its own conversion to 8 bits), stacked."""
+    return np.stack([np.asarray(image) for image in images])
+
+
+def test_a_render_gives_the_frames_diffusers_decodes_itself(tiny_renderer, storyboard):
+    spec = resolve_spec(storyboard)
+    frames = tiny_renderer.render(spec).frames
+    pipe = tiny_renderer.pipeline  # the render left the spec's scheduler and FreeNoise set on it
+    with torch.inference_mode():
+        video = pipe(
+            prompt=frame_prompts(spec),
+            negative_prompt=spec.storyboard.negative_prompt,
+            num_frames=spec.frames,
+            width=spec.width,
+            height=spec.height,
+            num_inference_steps=spec.steps,
+            guidance_scale=spec.guidance,
+            generator=torch.Generator("cpu").manual_seed(spec.seed),
+            decode_chunk_size=spec.decode_chunk_size,
+            output_type="pil",
+        ).frames[0]
+    assert np.array_equal(frames, _as_bytes(video))
+
+
+def _whole_video_decode(pipe, latents, chunk) -> np.ndarray:
+    """The renderer's former decode: the whole float video from diffusers, then bytes."""
+    video = pipe.video_processor.denormalize(pipe.decode_latents(latents, decode_chunk_size=chunk)[0])
+    return (video * 255).round().to(torch.uint8).permute(1, 2, 3, 0).numpy()
+
+
+@pytest.mark.parametrize(
+    ("frames", "chunk"),
+    [
+        (120, 16),  # the standard preset: 7 full chunks and one of 8
+        (120, 8),  # the high preset, and every chunk on CUDA
+        (24, 7),  # a chunk size that does not divide the frames
+        (5, 16),  # fewer frames than one chunk
+        (1, 1),
+    ],
+)
+def test_decoding_a_chunk_at_a_time_gives_the_same_bytes(tiny_renderer, frames, chunk):
+    latents = torch.randn(1, 4, frames, 8, 8, generator=torch.Generator().manual_seed(frames))
+    pipe = tiny_renderer.pipeline
+    with torch.inference_mode():
+        expected = _as_bytes(pipe.video_processor.postprocess_video(pipe.decode_latents(latents, chunk), "pil")[0])
+        former = _whole_video_decode(pipe, latents, chunk)
+        decoded = tiny_renderer.decode(latents, chunk)
+    assert (decoded.shape, decoded.dtype) == ((frames, 64, 64, 3), np.uint8)
+    assert np.array_equal(decoded, former)
+    assert np.array_equal(decoded, expected)
+
+
+def test_decoding_reports_progress_after_each_chunk(tiny_renderer):
+    seen = []
+    latents = torch.randn(1, 4, 20, 8, 8, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        tiny_renderer.decode(latents, 8, Progress(lambda stage, value: seen.append((stage, value)), min_interval_s=0))
+    # Decoding is 0.85 to 0.95 of the whole: chunks end at frames 8, 16 and 20 of 20.
+    assert seen == [("decoding", pytest.approx(0.85 + 0.1 * done / 20)) for done in (8, 16, 20)]
 
 
 def test_a_size_can_be_asked_for(tiny_renderer, storyboard, frames_seed_5):

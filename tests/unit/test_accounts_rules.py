@@ -20,7 +20,8 @@ from infra.settings import ConfigurationError, Settings, load_settings
         ("anon-" + "a" * 32, False),
         ("a" * 32, False),  # an id from a session older than accounts
         ("google:", False),
-        ("telegram:42", False),  # a provider the site does not have yet
+        ("telegram:42", True),  # a Telegram user (issue 16)
+        ("mastodon:42", False),  # a provider the site does not have
         ("", False),
     ],
 )

@@ -170,8 +170,7 @@ def test_presets_resolve_into_specs(storyboard_data, name):
     spec = resolve_spec(storyboard, name, base_model="/models/sd15-animatediff")
     preset = PRESETS[name]
     assert (spec.width, spec.height, spec.steps, spec.guidance) == (
-        preset.width,
-        preset.height,
+        *preset.sizes["1:1"],
         preset.steps,
         preset.guidance,
     )
@@ -186,6 +185,53 @@ def test_standard_is_the_default_preset_and_tiny_renders_at_its_own_size(storybo
     assert (spec.width, spec.height) == TINY_MODEL_SIZE
     real = resolve_spec(Storyboard.model_validate(storyboard_data), base_model="/models/x")
     assert (real.width, real.height) == (512, 512)
+
+
+@pytest.mark.parametrize(
+    ("preset", "aspect", "size"),
+    [
+        ("standard", "16:9", (704, 384)),
+        ("standard", "9:16", (384, 704)),
+        ("standard", "1:1", (512, 512)),
+        ("high", "16:9", (704, 384)),
+        ("draft", "16:9", (448, 256)),
+        ("draft", "9:16", (256, 448)),
+        ("draft", "1:1", (384, 384)),
+    ],
+)
+def test_each_aspect_renders_at_its_size(storyboard_data, preset, aspect, size):
+    storyboard = Storyboard.model_validate(storyboard_data | {"aspect": aspect})
+    spec = resolve_spec(storyboard, preset, base_model="/models/x")
+    assert (spec.width, spec.height) == size
+    assert spec.storyboard.aspect == aspect
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_every_size_suits_stable_diffusion_1_5(preset):
+    for width, height in PRESETS[preset].sizes.values():
+        assert width % 64 == 0 and height % 64 == 0
+    standard = PRESETS["standard"].sizes
+    for width, height in standard.values():  # about 512² pixels: 0.9 to 1.1 of it
+        assert 0.9 * 512 * 512 <= width * height <= 1.1 * 512 * 512
+
+
+def test_the_tiny_model_keeps_the_aspect_at_its_own_size(storyboard_data):
+    wide = resolve_spec(Storyboard.model_validate(storyboard_data | {"aspect": "16:9"}))
+    upright = resolve_spec(Storyboard.model_validate(storyboard_data | {"aspect": "9:16"}))
+    assert (wide.width, wide.height) == (112, 64) and (upright.width, upright.height) == (64, 112)
+
+
+def test_a_storyboard_without_an_aspect_is_square(storyboard_data):
+    assert Storyboard.model_validate(storyboard_data).aspect == "1:1"
+
+
+@pytest.mark.parametrize("aspect", ["4:3", "16/9", "", 1.78, None])
+def test_an_unknown_aspect_is_refused_in_plain_words(storyboard_data, aspect):
+    with pytest.raises(ValidationError) as error:
+        Storyboard.model_validate(storyboard_data | {"aspect": aspect})
+    assert [(e.field, e.message) for e in field_errors(error.value)] == [
+        ("aspect", "this must be one of: '16:9', '9:16' or '1:1'")
+    ]
 
 
 def test_an_asked_size_and_seed_win(storyboard_data):
@@ -239,3 +285,28 @@ def test_one_shot_storyboard_from_a_prompt():
         (0, "a lighthouse in a storm at night with huge waves")
     ]
     assert (storyboard.style, storyboard.seed) == ("ink", 3)
+
+
+# ByteDance/AnimateDiff-Lightning's files, as the model's page lists them.
+LIGHTNING = {steps: f"animatediff_lightning_{steps}step_diffusers.safetensors" for steps in (1, 2, 4, 8)}
+
+
+@pytest.mark.parametrize(("preset", "steps"), [("draft", 2), ("standard", 4), ("high", 8)])
+def test_each_preset_renders_with_the_lightning_file_distilled_for_its_steps(storyboard_data, preset, steps):
+    assert PRESETS[preset].steps == steps and PRESETS[preset].lightning_file == LIGHTNING[steps]
+    storyboard = Storyboard.model_validate(storyboard_data)
+    folder = "/data/weights/AnimateDiff-Lightning"
+    spec = resolve_spec(storyboard, preset, base_model="/models/sd15", motion_adapter=f"{folder}/{LIGHTNING[4]}")
+    assert spec.motion_adapter == f"{folder}/{LIGHTNING[steps]}" and spec.steps == steps
+    hub = resolve_spec(
+        storyboard, preset, base_model="/models/sd15", motion_adapter=f"ByteDance/AnimateDiff-Lightning/{LIGHTNING[1]}"
+    )
+    assert hub.motion_adapter == f"ByteDance/AnimateDiff-Lightning/{LIGHTNING[steps]}"
+
+
+@pytest.mark.parametrize("adapter", [None, "/models/animatediff-v1-5-3", "guoyww/animatediff-motion-adapter-v1-5-3"])
+def test_an_adapter_that_is_not_lightning_is_used_as_it_is(storyboard_data, adapter):
+    spec = resolve_spec(
+        Storyboard.model_validate(storyboard_data), "high", base_model="/models/x", motion_adapter=adapter
+    )
+    assert spec.motion_adapter == adapter

@@ -150,3 +150,15 @@ def test_the_cli_answers_help_without_loading_torch():
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_telegram_front_uses_the_flows_and_the_ports_only():
+    """The bot is a front like the site's pages: the same flows and ports, no adapter, no blueprint."""
+    adapters = {name.removesuffix(".py").replace("/", ".") for name in ADAPTERS}
+    for path in python_files("frontend_service/telegram"):
+        found = {
+            name
+            for name in imports_of(path)
+            if name in adapters or name.startswith(("frontend_service.blueprints", "infra.sqlite", "infra.firestore"))
+        }
+        assert found == set(), path.relative_to(ROOT)

@@ -27,7 +27,9 @@ def finished_render(adapters, storyboard_data, tmp_path):
     """A succeeded render of the person's own scene, with small stand-in files (the video's
     bytes may be given)."""
 
-    def make(person: ApiClient, video: bytes | None = None, **storyboard_changes) -> Render:
+    def make(
+        person: ApiClient, video: bytes | None = None, files: dict[str, bytes] | None = None, **storyboard_changes
+    ) -> Render:
         storyboard = Storyboard.model_validate(storyboard_data | storyboard_changes)
         user = user_of(person)
         scene = Scene(user_id=user, text="Raskolnikov crosses the bridge.", storyboard=storyboard, state="ready")
@@ -39,6 +41,11 @@ def finished_render(adapters, storyboard_data, tmp_path):
             source = tmp_path / f"{render.id}-{file}"
             source.write_bytes(video if name == "video" and video is not None else f"{name} of {render.id}".encode())
             artifacts[name] = f"renders/{render.id}/{file}"
+            adapters.storage.put_file(artifacts[name], source, "application/octet-stream")
+        for name, content in (files or {}).items():  # more of the job's files: subtitles, subtitled
+            source = tmp_path / f"{render.id}-{name}"
+            source.write_bytes(content)
+            artifacts[name] = f"renders/{render.id}/{name}"
             adapters.storage.put_file(artifacts[name], source, "application/octet-stream")
         adapters.records.mark_running(render.id, 1, "r")
         adapters.records.mark_succeeded(render.id, "r", artifacts, {"render_s": 12.5})

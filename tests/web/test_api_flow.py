@@ -118,7 +118,7 @@ def test_the_daily_quota_says_when_it_resets(app, api, adapters):
     refused = api.post(f"/api/scenes/{scene['id']}/renders", json={})
     assert refused.status_code == 429
     message = refused.get_json()["error"]["message"]
-    assert message.startswith("You have started 1 renders today, the daily limit. It resets at 00:00 UTC, in ")
+    assert message.startswith("You have started 1 render today, the daily limit. It resets at 00:00 UTC, in ")
     assert 0 < int(refused.headers["Retry-After"]) <= 86400
     assert adapters.queue.depth() == 1  # the refused request left nothing behind
 
@@ -157,3 +157,25 @@ def test_metrics_show_how_long_renders_took(admin, adapters, make_render):
     assert 'animbooks_render_seconds_bucket{le="60.0"} 3.0' in text
     assert "animbooks_render_seconds_sum 61.0" in text
     assert 'animbooks_renders{state="succeeded"} 3.0' in text
+
+
+def test_the_aspect_goes_from_the_storyboard_to_the_render(api, storyboard_data):
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    saved = api.put(f"/api/scenes/{scene['id']}/storyboard", json=storyboard_data | {"aspect": "16:9"})
+    assert saved.status_code == 200 and saved.get_json()["storyboard"]["aspect"] == "16:9"
+    started = api.post(f"/api/scenes/{scene['id']}/renders", json={"preset": "draft"})
+    render = api.get(f"/api/renders/{started.get_json()['render_id']}").get_json()
+    assert (render["aspect"], render["width"], render["height"]) == ("16:9", 112, 64)  # the tiny model's 16:9
+
+
+@pytest.mark.parametrize("aspect", ["4:3", "wide", 16, None])
+def test_an_unknown_aspect_is_a_422_that_names_the_three(api, storyboard_data, aspect):
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    api.post(f"/api/scenes/{scene['id']}/finish")
+    before = api.get(f"/api/scenes/{scene['id']}").get_json()
+    response = api.put(f"/api/scenes/{scene['id']}/storyboard", json=storyboard_data | {"aspect": aspect})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == [
+        {"field": "aspect", "message": "this must be one of: '16:9', '9:16' or '1:1'"}
+    ]
+    assert api.get(f"/api/scenes/{scene['id']}").get_json() == before

@@ -45,7 +45,7 @@ def test_renders_are_private_until_the_owner_publishes(owner, visitor, finished_
     [item] = visitor.get("/api/gallery").get_json()["items"]
     assert item["render_id"] == render.id and item["owner"] == "Sonya"
     assert set(item) == {
-        "render_id", "title", "book", "author", "style", "owner", "created",
+        "render_id", "title", "book", "author", "style", "aspect", "owner", "created",
         "score", "votes", "poster_url", "video_url", "preview_url",
     }  # fmt: skip
     assert visitor.delete(f"/api/renders/{render.id}/publish").status_code == 403
@@ -137,7 +137,9 @@ def test_remix_copies_the_storyboard_into_a_scene_of_the_remixer(owner, visitor,
     assert response.status_code == 201
     scene_id = response.get_json()["scene_id"]
     scene = visitor.get(f"/api/scenes/{scene_id}").get_json()
-    assert scene["state"] == "ready" and scene["storyboard"] == render.spec.storyboard.model_dump(mode="json")
+    original = render.spec.storyboard.model_dump(mode="json")
+    # the storyboard, under a title of its own: never two identical cards
+    assert scene["state"] == "ready" and scene["storyboard"] == original | {"title": "Remix of Neva at dusk"}
     assert owner.get(f"/api/scenes/{scene_id}").status_code == 404  # the remixer's own scene
     assert adapters.records.get_scene(scene_id).remix_of == render.id
     assert adapters.gallery.get(render.id).remixes == 1
@@ -253,3 +255,23 @@ def test_every_gallery_change_needs_the_session_s_csrf_token(owner, finished_ren
     stored = adapters.gallery.get(render.id)
     assert (stored.votes, stored.reports, stored.remixes, stored.published) == (0, 0, 0, True)
     assert adapters.records.get_render(render.id) is not None
+
+
+def test_a_remix_title_is_worded_in_the_persons_language_and_fits_the_limit(owner, visitor, finished_render):
+    render = finished_render(owner, title="Н" * 120)  # the longest title a storyboard takes
+    published(owner, render)
+    response = visitor.post(f"/api/renders/{render.id}/remix", headers={"Accept-Language": "ru"})
+    title = visitor.get(f"/api/scenes/{response.get_json()['scene_id']}").get_json()["storyboard"]["title"]
+    assert title == "Ремикс: " + "Н" * (120 - len("Ремикс: ") - 1) + "…" and len(title) == 120
+
+
+def test_a_card_keeps_its_clips_shape(owner, visitor, finished_render):
+    render = finished_render(owner, aspect="9:16")
+    published(owner, render)
+    [item] = visitor.get("/api/gallery").get_json()["items"]
+    assert item["aspect"] == "9:16"
+    page = visitor.get("/gallery").get_data(as_text=True)
+    assert 'data-aspect="9:16"' in page
+    assert 'width="140" height="256"' in page  # 384x704 with its longer side at 256
+    clip = visitor.get(f"/gallery/{render.id}").get_data(as_text=True)
+    assert 'width="293" height="512"' in clip  # the tiny model's 64x112, 512 high

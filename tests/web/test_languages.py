@@ -11,7 +11,7 @@ def test_english_by_default(client):
 def test_russian_from_the_browser(client):
     page = client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"}).get_data(as_text=True)
     assert '<html lang="ru">' in page
-    assert "Опишите сцену из книги" in page and "Демо-режим" in page
+    assert "Опишите сцену из книги" in page and "Демо-ролики" in page and "make weights" in page
     assert "Write a scene from a book" not in page
 
 
@@ -51,3 +51,84 @@ def test_every_catalogue_entry_is_translated():
     with open(ROOT / "frontend_service/translations/messages.pot", "rb") as file:
         template = read_po(file)
     assert {m.id for m in template if m.id} <= {m.id for m in catalogue if m.id and m.string and not m.fuzzy}
+
+
+# ---- the API's errors, in the language the request asks for ----------------------------
+
+RUSSIAN = {"Accept-Language": "ru-RU,ru;q=0.9"}
+
+
+def test_api_errors_answer_in_russian_by_accept_language(app, api, adapters, finished_render):
+    """Each kind of refusal, with Accept-Language: ru and no language chosen on the site:
+    the message is the catalogue's Russian, worked out here by hand."""
+
+    def message(response, status: int) -> str:
+        assert response.status_code == status, response.get_data(as_text=True)
+        return response.get_json()["error"]["message"]
+
+    assert message(api.get("/api/renders/nope", headers=RUSSIAN), 404) == "Такого рендера нет."
+    scene = api.post("/api/scenes", json={"text": "Маяк в бурю."}).get_json()
+    api.post(f"/api/scenes/{scene['id']}/finish")
+    # pydantic's "at least 1 item(s)": one Russian form per count (ngettext), on the exact field
+    empty = api.put(
+        f"/api/scenes/{scene['id']}/storyboard", json={"title": "Маяк", "shots": []}, headers=RUSSIAN
+    ).get_json()["error"]
+    assert empty["fields"] == [{"field": "shots", "message": "здесь нужен хотя бы 1 элемент"}]
+    assert empty["message"] == "Исправьте, пожалуйста: shots: здесь нужен хотя бы 1 элемент"
+    long_title = api.put(
+        f"/api/scenes/{scene['id']}/storyboard",
+        json={"title": "М" * 121, "shots": [{"start_s": 0, "prompt": "a lighthouse"}]},
+        headers=RUSSIAN,
+    ).get_json()["error"]["fields"]
+    assert long_title == [{"field": "title", "message": "это слишком длинно: не больше 120 символов"}]
+    late = api.put(
+        f"/api/scenes/{scene['id']}/storyboard",
+        json={"title": "Маяк", "shots": [{"start_s": 1, "prompt": "a lighthouse"}]},
+        headers=RUSSIAN,
+    ).get_json()["error"]["fields"]
+    assert late == [
+        {"field": "shots.0.start_s", "message": "первый кадр должен начинаться с 0 с, а он начинается с 1.0 с"}
+    ]
+    assert message(api.post(f"/api/scenes/{scene['id']}/answers", json={"answers": {}}, headers=RUSSIAN), 409) == (
+        "У этой сцены уже есть раскадровка; правьте раскадровку."
+    )
+    no_token = app.test_client().post("/api/scenes", json={"text": "x"}, headers=RUSSIAN)
+    assert message(no_token, 400) == "Токен сессии отсутствует или устарел: перезагрузите страницу и попробуйте снова."
+    # the daily quota, in the plural form its count takes
+    adapters.settings.anonymous_daily_render_quota = 1
+    assert api.post(f"/api/scenes/{scene['id']}/renders", json={}).status_code == 202
+    quota = message(api.post(f"/api/scenes/{scene['id']}/renders", json={}, headers=RUSSIAN), 429)
+    assert quota.startswith("Сегодня вы запустили 1 рендер — это дневной лимит. Он обнулится в 00:00 UTC, через ")
+
+
+def test_the_quota_message_takes_each_russian_plural_form(app):
+    from flask_babel import force_locale, ngettext
+
+    one, few, many = (
+        "Сегодня вы запустили %d рендер — это дневной лимит.",
+        "Сегодня вы запустили %d рендера — это дневной лимит.",
+        "Сегодня вы запустили %d рендеров — это дневной лимит.",
+    )
+    with app.test_request_context(), force_locale("ru"):
+        for count, expected in ((1, one), (3, few), (5, many), (21, one), (22, few), (11, many)):
+            worded = ngettext(
+                "You have started %(num)d render today, the daily limit. "
+                "It resets at 00:00 UTC, in %(hours)d h %(minutes)d min.",
+                "You have started %(num)d renders today, the daily limit. "
+                "It resets at 00:00 UTC, in %(hours)d h %(minutes)d min.",
+                count,
+                hours=1,
+                minutes=2,
+            )
+            assert worded.startswith(expected % count), (count, worded)
+
+
+def test_a_vote_on_ones_own_clip_is_refused_in_russian(app, finished_render):
+    from tests.conftest import signed_in
+
+    owner = signed_in(app, "owner@example.com", "Owner")
+    render = finished_render(owner)
+    assert owner.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
+    refused = owner.put(f"/api/renders/{render.id}/vote", json={"value": 1}, headers=RUSSIAN)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["message"] == "За свой ролик голосовать нельзя."

@@ -52,7 +52,10 @@ def test_the_page_with_no_events(client):
     page = client.get("/reports")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "Nothing in these days." in text and "<svg" not in text.split("<main>")[1].split("Top users")[0]
+    assert (
+        "Nothing in these days." in text
+        and "<svg" not in text.split('<main id="main" tabindex="-1">')[1].split("Top users")[0]
+    )
     for name in view_names():
         assert f"/reports/{name}.csv?" in text
         rows = list(csv.reader(io.StringIO(client.get(f"/reports/{name}.csv").get_data(as_text=True))))
@@ -65,7 +68,9 @@ def test_the_page_draws_the_views(client, events):
     assert text.count('<svg viewBox="0 0 720 240"') == 4  # cost by kind, renders, render time, cost per clip
     assert "render: $0.25" in text and "succeeded: 1" in text and "failed: 1" in text
     assert "$0.3020" in text  # total cost in the period
-    assert "cost_per_clip" not in text.split("<main>")[1].split("Download")[0]  # people's words, not column names
+    assert (
+        "cost_per_clip" not in text.split('<main id="main" tabindex="-1">')[1].split("Download")[0]
+    )  # people's words, not column names
     assert "$0.3000" in text  # cost per clip: both renders' cost over the one clip
     assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # user ids are escaped
 
@@ -150,3 +155,28 @@ def test_the_looker_studio_link_has_every_view_as_a_data_source(settings):
         assert query[f"ds.{alias}.connector"] == "bigQuery" and query[f"ds.{alias}.type"] == "TABLE"
         assert (query[f"ds.{alias}.projectId"], query[f"ds.{alias}.datasetId"]) == ("books-prod", "usage")
         assert query[f"ds.{alias}.tableId"] == view
+
+
+def test_the_page_shows_the_telegram_channels_reactions(client, adapters):
+    today = now()
+    for channel, post, likes, subscribers in (("-1001", 1, 6, 1000), ("-1002", 1, 2, 3000)):
+        adapters.usage.record(
+            UsageEvent(
+                kind="channel_reaction",
+                channel_id=channel,
+                post_id=post,
+                likes=likes,
+                dislikes=1,
+                subscribers=subscribers,
+                event_ts=today,
+            )
+        )
+    main = client.get("/reports").get_data(as_text=True).split("<main>")[1]
+    section = main.split("Reactions in the Telegram channels")[1].split("Download")[0]
+    rows = [row for row in section.split("<tr") if "<td>" in row]
+    # Each channel's likes per post, then every channel: AvgReact (6 + 2) / 2 = 4.00,
+    # WeightedAvgReact (1000 x 6 + 3000 x 2) / 4000 = 3.00; thumbs-down 1.00 either way.
+    assert "<td>-1001</td>" in rows[0] and "<td>6.00</td>" in rows[0]
+    assert "<td>-1002</td>" in rows[1] and "<td>2.00</td>" in rows[1]
+    assert "all 2" in rows[2]
+    assert [cell.split("<")[0] for cell in rows[2].split("<td>")[-4:]] == ["4.00", "3.00", "1.00", "1.00"]

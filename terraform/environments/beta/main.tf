@@ -21,6 +21,8 @@ module "animated_books" {
   wait_budget_s          = 600
   model_paths            = { base_model = "stable-diffusion-v1-5", motion_adapter = "animatediff_lightning_4step_diffusers.safetensors" }
   openai_enabled         = true
+  telegram_enabled       = false
+  telegram_channel_id    = var.telegram_channel_id
   backup_retention_days  = 14
   deletion_protection    = true
   billing_account        = var.billing_account

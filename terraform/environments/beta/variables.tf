@@ -37,3 +37,9 @@ variable "admin_emails" {
   type        = list(string)
   default     = []
 }
+
+variable "telegram_channel_id" {
+  description = "The Telegram channel published clips are posted to (@name or its numeric id); empty: none. Used where the stage runs the bot."
+  type        = string
+  default     = ""
+}

@@ -25,7 +25,7 @@ resource "google_firestore_backup_schedule" "daily" {
 resource "google_firestore_index" "records" {
   for_each = {
     for index in jsondecode(file("${local.repo_root}/infra/firestore_indexes.json")).indexes :
-    join("-", concat([index.collection], [for field in index.fields : "${field.field}-${field.order}"])) => index
+    join("-", concat([index.collection], [for field in index.fields : "${field.field}-${lookup(field, "order", "CONTAINS")}"])) => index
   }
   project    = var.project_id
   database   = google_firestore_database.records.name
@@ -34,8 +34,9 @@ resource "google_firestore_index" "records" {
   dynamic "fields" {
     for_each = each.value.fields
     content {
-      field_path = fields.value.field
-      order      = fields.value.order
+      field_path   = fields.value.field
+      order        = lookup(fields.value, "order", null)
+      array_config = lookup(fields.value, "array_config", null) # an array a query asks array_contains of
     }
   }
 }
@@ -47,6 +48,18 @@ resource "google_firestore_field" "counters_expire" {
   project    = var.project_id
   database   = google_firestore_database.records.name
   collection = "counters"
+  field      = "expires_at"
+
+  ttl_config {}
+  index_config {}
+}
+
+# The first answers to Idempotency-Keys (infra/records/firestore.py), kept a day: Firestore
+# deletes them after expires_at. Read by document id only, so not indexed.
+resource "google_firestore_field" "kept_requests_expire" {
+  project    = var.project_id
+  database   = google_firestore_database.records.name
+  collection = "kept_requests"
   field      = "expires_at"
 
   ttl_config {}

@@ -93,6 +93,7 @@ resource "google_secret_manager_secret_iam_member" "web_reads_secrets" {
       openai  = google_secret_manager_secret.openai_api_key.id
     },
     { for name, secret in google_secret_manager_secret.google_oauth : name => secret.id },
+    { for name, secret in google_secret_manager_secret.telegram : name => secret.id },
   )
   secret_id = each.value
   role      = "roles/secretmanager.secretAccessor"

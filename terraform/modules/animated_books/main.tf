@@ -18,8 +18,15 @@ locals {
 
   # IAP's signed header names the service it was made for: a Cloud Run service's audience
   # is /projects/NUMBER/locations/REGION/services/NAME (the site checks it, identity.py).
+  # The web service's address, as Cloud Run makes it: the links the Telegram bot sends start here.
+  web_url      = "https://${local.web_name}-${data.google_project.this.number}.${var.region}.run.app"
   iap_audience = "/projects/${data.google_project.this.number}/locations/${var.region}/services/${local.web_name}"
   # The web service's setting -> the secret that holds it, for sign-in with Google.
+  # The web service's Telegram settings -> the secrets that hold them.
+  telegram_secrets = {
+    TELEGRAM_BOT_TOKEN      = "telegram-bot-token"
+    TELEGRAM_WEBHOOK_SECRET = "telegram-webhook-secret"
+  }
   google_oauth_secrets = {
     ANIMBOOKS_GOOGLE_CLIENT_ID     = "google-oauth-client-id"
     ANIMBOOKS_GOOGLE_CLIENT_SECRET = "google-oauth-client-secret"

@@ -149,3 +149,29 @@ resource "google_pubsub_subscription_iam_member" "pubsub_forwards_usage_dead_let
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_sa
 }
+
+# The Telegram bot: each render event pushed to the web service, which tells the render's
+# chat and sends the clip (no request waits for a render). The push carries the webhook
+# secret, which the endpoint checks; the service is public (production), so no OIDC token.
+resource "google_pubsub_subscription" "telegram_renders" {
+  count                = var.telegram_enabled ? 1 : 0
+  project              = var.project_id
+  name                 = "usage-events-telegram-renders"
+  topic                = google_pubsub_topic.usage.id
+  filter               = "attributes.kind = \"render\""
+  ack_deadline_seconds = 60
+  labels               = local.labels
+
+  retry_policy {
+    minimum_backoff = "10s"
+    maximum_backoff = "600s"
+  }
+
+  push_config {
+    push_endpoint = "${google_cloud_run_v2_service.web.uri}/telegram/renders?token=${random_password.telegram_webhook_secret[0].result}"
+  }
+
+  expiration_policy {
+    ttl = ""
+  }
+}

@@ -50,9 +50,33 @@ resource "google_cloud_run_v2_service" "web" {
           ANIMBOOKS_ANONYMOUS_DAILY_RENDER_QUOTA = tostring(var.anonymous_quota)
           # Past this estimated wait a new render gets the draft preset, unless the person asks to wait.
           ANIMBOOKS_RENDER_WAIT_BUDGET_S = tostring(var.wait_budget_s)
+          # The links the Telegram bot sends (edit on the site, a clip's gallery page).
+          ANIMBOOKS_SITE_URL = local.web_url
         })
         content {
           name  = env.key
+          value = env.value
+        }
+      }
+
+      # The Telegram bot: its token and webhook secret, and the channel it posts to.
+      dynamic "env" {
+        for_each = { for name, secret in local.telegram_secrets : name => secret if var.telegram_enabled }
+        content {
+          name = env.key
+          value_source {
+            secret_key_ref {
+              secret  = google_secret_manager_secret.telegram[env.key].secret_id
+              version = "latest"
+            }
+          }
+        }
+      }
+
+      dynamic "env" {
+        for_each = var.telegram_enabled && var.telegram_channel_id != "" ? [var.telegram_channel_id] : []
+        content {
+          name  = "TELEGRAM_CHANNEL_ID"
           value = env.value
         }
       }
@@ -131,9 +155,17 @@ resource "google_cloud_run_v2_service" "web" {
       condition     = !(var.iap_enabled && var.google_sign_in_enabled)
       error_message = "Behind IAP people are already signed in: turn off google_sign_in_enabled where iap_enabled is on."
     }
+    precondition {
+      condition     = !(var.iap_enabled && var.telegram_enabled)
+      error_message = "Telegram cannot pass IAP to reach the webhook: turn off telegram_enabled where iap_enabled is on."
+    }
   }
 
-  depends_on = [google_secret_manager_secret_iam_member.web_reads_secrets, google_secret_manager_secret_version.session_key]
+  depends_on = [
+    google_secret_manager_secret_iam_member.web_reads_secrets,
+    google_secret_manager_secret_version.session_key,
+    google_secret_manager_secret_version.telegram_webhook_secret,
+  ]
 }
 
 # IAP: its service agent calls the service; the listed members pass IAP.

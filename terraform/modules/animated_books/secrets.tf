@@ -53,3 +53,32 @@ resource "google_secret_manager_secret" "google_oauth" {
 
   depends_on = [google_project_service.apis]
 }
+
+# The Telegram bot: its token from @BotFather (added by hand, as the OpenAI key), and the
+# secret Telegram sends with every update to the webhook (generated; setWebhook is given it,
+# docs/deploy.md). The same secret guards the push of finished renders.
+resource "google_secret_manager_secret" "telegram" {
+  #checkov:skip=CKV_GCP_128:Google-managed encryption; the token can be rotated by adding a version.
+  for_each  = var.telegram_enabled ? local.telegram_secrets : {}
+  project   = var.project_id
+  secret_id = each.value
+  labels    = local.labels
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "random_password" "telegram_webhook_secret" {
+  count   = var.telegram_enabled ? 1 : 0
+  length  = 64
+  special = false # setWebhook takes A-Z, a-z, 0-9, _ and - only
+}
+
+resource "google_secret_manager_secret_version" "telegram_webhook_secret" {
+  count       = var.telegram_enabled ? 1 : 0
+  secret      = google_secret_manager_secret.telegram["TELEGRAM_WEBHOOK_SECRET"].id
+  secret_data = random_password.telegram_webhook_secret[0].result
+}

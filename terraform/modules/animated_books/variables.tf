@@ -124,6 +124,16 @@ variable "openai_enabled" {
   type        = bool
 }
 
+variable "telegram_enabled" {
+  description = "The Telegram bot on the web service: its webhook, its token (add a version to the telegram-bot-token secret first) and a generated webhook secret from Secret Manager, and finished renders pushed to it. Only where the site is public: Telegram cannot pass IAP."
+  type        = bool
+}
+
+variable "telegram_channel_id" {
+  description = "The Telegram channel published clips are posted to (@name or its numeric id); empty: none."
+  type        = string
+}
+
 variable "backup_retention_days" {
   description = "Days deleted or replaced clips are kept as noncurrent versions, and Firestore daily backups are kept."
   type        = number
