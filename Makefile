@@ -26,7 +26,7 @@ CHECKOV := .venv-checkov/bin/checkov
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install lock run bot weights test lint render bench bench-gpu eval-dialogue translations clean provider-schema axe
+.PHONY: install lock run bot weights test lint render bench bench-gpu mutation eval-dialogue translations clean provider-schema axe
 
 # The Russian (and any other) UI catalogues, compiled from their .po sources.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard frontend_service/translations/*/LC_MESSAGES/messages.po))
@@ -138,9 +138,18 @@ bench: install
 eval-dialogue: install
 	$(BIN)/python tests/eval/eval_dialogue.py
 
+# Small wrong changes to the core, one at a time (mutmut for the Python, tests/mutation for the
+# views' SQL): prints the score per module and the survivors. Not in `make test`: it takes
+# about half an hour on two quiet cores. Incremental: a second run tests only what changed.
+mutation: install
+	HF_HUB_OFFLINE=1 $(BIN)/mutmut run --max-children 2; status=$$?; [ $$status -eq 0 ] || exit $$status
+	$(BIN)/python tests/mutation/score.py; python=$$?; \
+	HF_HUB_OFFLINE=1 $(BIN)/python tests/mutation/mutate_views.py; sql=$$?; \
+	[ $$python -eq 0 ] && [ $$sql -eq 0 ]
+
 # On a machine with a CUDA GPU: full-size architecture, random weights, timing only.
 bench-gpu: install
 	$(BIN)/python tests/benchmarks/bench_render_gpu.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .provider-schema .axe .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-checkov .provider-schema .axe .pytest_cache .ruff_cache *.egg-info mutants

@@ -319,7 +319,26 @@ def test_the_sweeper_republishes_stuck_requests_and_fails_overdue_renders(adapte
 
 
 def test_the_sweeper_as_an_http_function(adapters, make_render, monkeypatch):
+    """The scheduled HTTP call sweeps with the settings' thresholds, from the clock's now."""
+    from datetime import timedelta
+
+    from infra.domain.ids import now
+
     monkeypatch.setattr(trigger, "_adapters", lambda: adapters)
-    with flask.Flask(__name__).test_request_context("/", method="POST"):
-        result = trigger.sweep_stuck_renders(flask.request)
-    assert result == {"republished": [], "timed_out": []}  # nothing is stuck yet
+    stuck, running = make_render(), make_render()
+    adapters.records.mark_running(running.id, 1, "r")
+    settings = adapters.settings
+    start = now()
+
+    def sweep_at(offset: timedelta) -> dict:
+        monkeypatch.setattr(trigger, "now", lambda: start + offset)
+        with flask.Flask(__name__).test_request_context("/", method="POST"):
+            return trigger.sweep_stuck_renders(flask.request)
+
+    # Not yet stuck: one minute short of the stuck threshold.
+    assert sweep_at(timedelta(seconds=settings.stuck_after_s - 60)) == {"republished": [], "timed_out": []}
+    # Past both thresholds (a minute after the longer): the queued one is sent again, the running one failed.
+    later = timedelta(seconds=max(settings.stuck_after_s, settings.task_timeout_s) + 60)
+    assert sweep_at(later) == {"republished": [stuck.id], "timed_out": [running.id]}
+    assert adapters.queue.claim().render_id == stuck.id
+    assert adapters.records.get_render(running.id).error == trigger.TIMED_OUT
