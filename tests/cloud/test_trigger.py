@@ -330,7 +330,7 @@ def test_the_sweeper_as_an_http_function(adapters, make_render, monkeypatch):
     settings = adapters.settings
     start = now()
 
-    def sweep_at(offset: timedelta) -> dict:
+    def sweep_at(offset: timedelta) -> object:
         monkeypatch.setattr(trigger, "now", lambda: start + offset)
         with flask.Flask(__name__).test_request_context("/", method="POST"):
             return trigger.sweep_stuck_renders(flask.request)
