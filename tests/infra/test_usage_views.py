@@ -100,6 +100,24 @@ def test_the_events_each_once_view_keeps_one_copy_of_each_event_id():
     assert [column.name for column in window.args["partition_by"]] == ["event_id"]
 
 
+def test_the_events_each_once_view_keeps_the_first_copy_of_each_event():
+    """BigQuery's dedup view (the local warehouse keeps a table instead), run on DuckDB: a
+    delivery twice, the second copy stamped later, and an event delivered once."""
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE usage_events (event_id VARCHAR, event_ts TIMESTAMP, note VARCHAR)")
+    connection.execute(
+        "INSERT INTO usage_events VALUES ('e1', '2026-11-01 10:05', 'second copy'), "
+        "('e1', '2026-11-01 10:00', 'first copy'), ('e2', '2026-11-01 11:00', 'once')"
+    )
+    sql = sqlglot.transpile(unique_sql("memory", "main"), read="bigquery", write="duckdb")[0]
+    assert sorted(connection.execute(sql).fetchall()) == [
+        ("e1", datetime(2026, 11, 1, 10, 0), "first copy"),
+        ("e2", datetime(2026, 11, 1, 11, 0), "once"),
+    ]
+
+
 def test_the_views_are_the_issue_s_views():
     assert {"daily_cost", "render_stats", "user_daily", "stage_budget", "reactions", "channel_reactions"} <= set(
         view_names()

@@ -26,7 +26,7 @@ from sqlglot import exp
 
 ROOT = Path(__file__).resolve().parents[2]
 SQL_FILES = [*sorted((ROOT / "infra/bigquery/views").glob("*.sql")), ROOT / "infra/bigquery/usage_events_unique.sql"]
-TESTS = ["tests/infra/test_usage_views.py"]
+TESTS = ["tests/infra/test_usage_views.py", "tests/infra/test_channel_reactions_view.py"]
 TARGET = 0.90
 
 _TURNED: dict[type[exp.Expr], type[exp.Expr]] = {
