@@ -154,7 +154,15 @@ class SqliteDatabase:
             with self._schema_lock:
                 if not self._schema_ready:
                     connection.executescript(SCHEMA)
-                    _add_columns(connection)
+                    # Under the write lock: another process (or another instance over the same
+                    # file) may be adding the same columns at this moment.
+                    connection.execute("BEGIN IMMEDIATE")
+                    try:
+                        _add_columns(connection)
+                        connection.execute("COMMIT")
+                    except BaseException:
+                        connection.execute("ROLLBACK")
+                        raise
                     _allow_cancelled(connection)
                     self._schema_ready = True
         return connection

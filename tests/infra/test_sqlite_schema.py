@@ -98,3 +98,30 @@ def test_publications_from_before_the_search_are_found_by_it(tmp_path, make_rend
     gallery = SqliteGallery(SqliteDatabase(path))
     assert [p.render_id for p in gallery.page("new", GalleryFilter(search="neva at"), 1)[0]] == ["old"]
     assert [p.render_id for p in gallery.page("new", GalleryFilter(search="crim"), 1)[0]] == ["old"]
+
+
+def test_instances_opening_a_new_file_at_once_add_each_column_once(tmp_path):
+    """Several processes (here: instances, each with its own schema lock) open a new data
+    folder together; each adds the columns the schema gained, and only one may."""
+    import threading
+
+    path = tmp_path / "records.sqlite3"
+    databases = [SqliteDatabase(path) for _ in range(8)]
+    barrier = threading.Barrier(len(databases))
+    failures: list[BaseException] = []
+
+    def open_it(database: SqliteDatabase) -> None:
+        barrier.wait()
+        try:
+            database.connect()
+        except BaseException as error:  # any failure to open is what this test looks for
+            failures.append(error)
+
+    threads = [threading.Thread(target=open_it, args=(database,)) for database in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(publications)")]
+    assert columns.count("search") == 1
