@@ -154,15 +154,7 @@ class SqliteDatabase:
             with self._schema_lock:
                 if not self._schema_ready:
                     connection.executescript(SCHEMA)
-                    # Under the write lock: another process (or another instance over the same
-                    # file) may be adding the same columns at this moment.
-                    connection.execute("BEGIN IMMEDIATE")
-                    try:
-                        _add_columns(connection)
-                        connection.execute("COMMIT")
-                    except BaseException:
-                        connection.execute("ROLLBACK")
-                        raise
+                    _add_columns(connection)
                     _allow_cancelled(connection)
                     self._schema_ready = True
         return connection
@@ -183,7 +175,12 @@ def _add_columns(connection: sqlite3.Connection) -> None:
         present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
         for name, kind in columns.items():
             if name not in present:
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                try:
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError as error:
+                    if "duplicate column name" not in str(error):
+                        raise
+                    continue  # another process opening the same new file added it meanwhile
                 if (table, name) == ("publications", "search"):
                     _fill_search(connection)
 
