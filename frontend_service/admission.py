@@ -1,7 +1,9 @@
 """Admission: whether a person may start a render now, and where a render stands.
 
+- Plans: an account's plan (infra.domain.plan) sets its renders a day and the clip
+  lengths it may render; without one, and for anonymous visitors, the free plan.
 - Quotas that hold: a render takes one from every counter that limits its person
-  (infra.counters), all at once or none: an account's daily count; for an anonymous
+  (infra.counters), all at once or none: an account's daily count (its plan's); for an anonymous
   visitor both the cookie's and the client address's, so a fresh cookie earns nothing.
   Which counters it took is stored with the render; cancelling gives exactly those back,
   deleting gives nothing back (the render was started today all the same). A render
@@ -29,8 +31,10 @@ from infra.bootstrap import Adapters
 from infra.counters import Contended, Limit
 from infra.domain import queueing
 from infra.domain.ids import now
+from infra.domain.plan import Plan, free_plan
 from infra.domain.presets import PresetName
 from infra.domain.queueing import QueueEntry, Standing
+from infra.domain.user import is_account
 from infra.domain.render import Render
 from infra.spending import MICRO_USD, day_ends, micro_usd, spent
 
@@ -93,11 +97,20 @@ class Admission:
         """Renders made at once: one by the local worker, the trigger's cap on Google Cloud."""
         return self._settings.max_parallel_renders if self._settings.mode == "cloud" else 1
 
+    def plan(self, user_id: str) -> Plan:
+        """A person's plan: the one an admin assigned their account, else the free plan
+        (an account's daily quota, or an anonymous visitor's)."""
+        if not is_account(user_id):
+            return free_plan(self._settings.anonymous_daily_render_quota)
+        user = self._adapters.records.get_user(user_id)
+        assigned = user and user.plan and self._adapters.records.get_plan(user.plan)
+        return assigned or free_plan(self._settings.daily_render_quota)
+
     def limits(self, person: Person, moment: datetime) -> list[Limit]:
         """The counters a render by this person takes one from."""
         day, resets = moment.astimezone(UTC).date().isoformat(), day_ends(moment)
         if person.account:
-            return [Limit(f"renders:{day}:user:{person.user_id}", self._settings.daily_render_quota, resets)]
+            return [Limit(f"renders:{day}:user:{person.user_id}", self.plan(person.user_id).daily_renders, resets)]
         quota = self._settings.anonymous_daily_render_quota
         return [
             Limit(f"renders:{day}:user:{person.user_id}", quota, resets),

@@ -82,6 +82,10 @@ class NotReady(Refusal):
     """The step asked for cannot happen yet; the message says what comes first."""
 
 
+class NotInPlan(Refusal):
+    """The person's plan does not allow what was asked (a clip length)."""
+
+
 class StaleStoryboard(Exception):
     """The storyboard was saved elsewhere (another tab) since this version was read."""
 
@@ -147,7 +151,8 @@ class SceneFlow:
         scene = self.scene(user_id, scene_id)
         if versions is not None and scene.version not in versions:
             raise StaleStoryboard(scene.version)
-        storyboard = Storyboard.model_validate(data)
+        plan = self.admission.plan(user_id)
+        storyboard = Storyboard.model_validate(data, context={"clip_lengths": plan.clip_seconds})
         texts = [storyboard.title, storyboard.style, *(shot.prompt for shot in storyboard.shots)]
         texts += [shot.quote for shot in storyboard.shots if shot.quote]  # an edited line is the person's own
         try:
@@ -175,6 +180,14 @@ class SceneFlow:
         admission.check_spend(person, moment)
         preset = admission.preset_for(person, request.preset, request.keep_preset, moment)
         storyboard = scene.storyboard
+        allowed = self.admission.plan(person.user_id).clip_seconds
+        if storyboard.clip_seconds not in allowed:  # saved on a plan the account has since left
+            raise NotInPlan(
+                "your plan allows clips of %(allowed)s s, not %(length)s s: choose one of those in the storyboard, "
+                "or ask an admin for a plan with longer clips",
+                allowed=", ".join(str(length) for length in allowed),
+                length=storyboard.clip_seconds,
+            )
         if request.seed is not None:  # a new take: the spec and its storyboard say the seed it was made with
             storyboard = storyboard.model_copy(update={"seed": request.seed})
         spec = resolve_spec(storyboard, preset, base_model=settings.model, motion_adapter=settings.motion_adapter)

@@ -40,7 +40,12 @@ CREATE TABLE IF NOT EXISTS users (
     name TEXT,
     publishing_blocked INTEGER NOT NULL DEFAULT 0,
     language TEXT,
-    chat_scene TEXT
+    chat_scene TEXT,
+    plan TEXT
+);
+CREATE TABLE IF NOT EXISTS plans (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS scenes (
     id TEXT PRIMARY KEY,
@@ -117,6 +122,7 @@ ADDED_COLUMNS = {
         "publishing_blocked": "INTEGER NOT NULL DEFAULT 0",
         "language": "TEXT",
         "chat_scene": "TEXT",
+        "plan": "TEXT",
     },
     "reports": {"reason": "TEXT"},
     # What the gallery's search reads: the title, book and author normalised, " | " between.

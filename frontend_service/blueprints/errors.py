@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from frontend_service.admission import Busy, QuotaExceeded, SpendCapReached
 from frontend_service.dialogue.engine import Refused
-from frontend_service.flow import NotFound, NotReady, Refusal, StaleStoryboard
+from frontend_service.flow import NotFound, NotInPlan, NotReady, Refusal, StaleStoryboard
 from frontend_service.gallery_flow import Forbidden, SignInRequired
 from frontend_service.i18n import field_errors
 from frontend_service.identity import IdentityUnavailable, NotSignedIn
@@ -82,6 +82,11 @@ def _not_found(error: NotFound):
 @bp.app_errorhandler(Forbidden)
 def _forbidden(error: Forbidden):
     return error_response(403, "forbidden", _sentence(error))
+
+
+@bp.app_errorhandler(NotInPlan)
+def _not_in_plan(error: NotInPlan):
+    return error_response(403, "not_in_plan", _sentence(error))
 
 
 @bp.app_errorhandler(SignInRequired)

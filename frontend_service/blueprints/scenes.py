@@ -16,8 +16,8 @@ from frontend_service.i18n import field_errors
 from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from infra.domain.ids import now
-from infra.domain.presets import DEFAULT_PRESET, PRESETS
-from infra.domain.storyboard import CLIP_SECONDS, MAX_QUOTE_CHARS, MAX_SHOTS
+from infra.domain.presets import CLIP_LENGTHS, DEFAULT_PRESET, PRESETS
+from infra.domain.storyboard import MAX_QUOTE_CHARS, SHOTS_PER_15_SECONDS
 
 bp = Blueprint("scenes", __name__)
 
@@ -58,10 +58,11 @@ def scene(scene_id: str):
         scene=scene,
         presets=list(PRESETS),
         default_preset=DEFAULT_PRESET,
-        max_shots=MAX_SHOTS,
+        shots_per_15_seconds=SHOTS_PER_15_SECONDS,
         renders_left=renders_left,
         daily_renders=daily_renders,
-        clip_seconds=CLIP_SECONDS,
+        clip_lengths=CLIP_LENGTHS,
+        plan=flow.admission.plan(person.user_id),
         max_quote_chars=MAX_QUOTE_CHARS,
         aspects=aspects,
     )

@@ -189,6 +189,10 @@ function setUpStoryboard(form, data) {
   form.elements.negative_prompt.value = storyboard.negative_prompt;
   form.elements.seed.value = storyboard.seed;
   form.elements.aspect.value = storyboard.aspect;
+  form.elements.clip_seconds.value = String(storyboard.clip_seconds);
+  // The clip's length as chosen now: the timeline, its scale, the heading and the shots allowed follow it.
+  const clipSeconds = () => Number(form.elements.clip_seconds.value) || 15;
+  const maxShots = () => (data.shots_per_15_seconds * clipSeconds()) / 15;
 
   const addShot = (shot) => {
     const item = template.content.firstElementChild.cloneNode(true);
@@ -208,32 +212,37 @@ function setUpStoryboard(form, data) {
     list.appendChild(item);
     drawTimeline();
   };
-  // The shots on the clip's 15 seconds: each from its start to the next one's (or the end).
+  // The shots on the clip's seconds: each from its start to the next one's (or the end).
   const timeline = document.getElementById("timeline");
   const drawTimeline = () => {
     if (!timeline) return;
+    const length = clipSeconds();
+    document.getElementById("shots-heading").textContent = t("shots_heading", { seconds: length });
+    Array.from(document.getElementById("timeline-scale").children).forEach((mark, third) => {
+      mark.textContent = t("seconds", { seconds: Math.floor((length * third) / 3) });
+    });
     const starts = Array.from(list.children).map((item) => Number(item.querySelector('[name="start_s"]').value) || 0);
     timeline.replaceChildren(...starts.map((start, index) => {
-      const end = index + 1 < starts.length ? Math.max(start, starts[index + 1]) : data.clip_seconds;
+      const end = index + 1 < starts.length ? Math.max(start, starts[index + 1]) : length;
       const segment = document.createElement("span");
       segment.className = "segment";
       segment.dataset.start = String(start);
       segment.textContent = String(index + 1);
       segment.title = t("shot_span", { number: index + 1, start, end });
       // CSSOM positions (not a style attribute): the CSP allows these.
-      segment.style.left = `${(100 * Math.min(start, data.clip_seconds)) / data.clip_seconds}%`;
-      segment.style.width = `${(100 * Math.max(0, Math.min(end, data.clip_seconds) - start)) / data.clip_seconds}%`;
+      segment.style.left = `${(100 * Math.min(start, length)) / length}%`;
+      segment.style.width = `${(100 * Math.max(0, Math.min(end, length) - start)) / length}%`;
       return segment;
     }));
     timeline.setAttribute("aria-label", starts.map((start, index) => t("shot_span", {
-      number: index + 1, start, end: index + 1 < starts.length ? starts[index + 1] : data.clip_seconds,
+      number: index + 1, start, end: index + 1 < starts.length ? starts[index + 1] : length,
     })).join("; "));
   };
   storyboard.shots.forEach(addShot);
   document.getElementById("add-shot").addEventListener("click", () => {
-    if (list.children.length >= data.max_shots) return;
+    if (list.children.length >= maxShots()) return;
     const last = list.lastElementChild;
-    const start = last ? Math.min(14, Number(last.querySelector('[name="start_s"]').value) + 2) : 0;
+    const start = last ? Math.min(clipSeconds() - 1, Number(last.querySelector('[name="start_s"]').value) + 2) : 0;
     addShot({ start_s: start, prompt: "", camera: "" });
     unsaved = true;
   });
@@ -246,6 +255,7 @@ function setUpStoryboard(form, data) {
     negative_prompt: form.elements.negative_prompt.value,
     seed: Number(form.elements.seed.value),
     aspect: form.elements.aspect.value,
+    clip_seconds: clipSeconds(),
     shots: Array.from(list.children).map((item) => ({
       start_s: Number(item.querySelector('[name="start_s"]').value),
       prompt: item.querySelector('[name="prompt"]').value,
@@ -276,7 +286,7 @@ function setUpStoryboard(form, data) {
     if (!["preset", "keep_preset"].includes(event.target.name)) unsaved = true;  // those are the render's, not saved
     form.querySelector(".saved").textContent = "";
     countTokens();
-    if (event.target.name === "start_s") drawTimeline();
+    if (["start_s", "clip_seconds"].includes(event.target.name)) drawTimeline();
   });
   countTokens();
 

@@ -37,7 +37,12 @@ DEFAULT_ASPECT: Aspect = "1:1"
 STANDARD_SIZES: dict[Aspect, tuple[int, int]] = {"1:1": (512, 512), "16:9": (704, 384), "9:16": (384, 704)}
 DRAFT_SIZES: dict[Aspect, tuple[int, int]] = {"1:1": (384, 384), "16:9": (448, 256), "9:16": (256, 448)}
 
-CLIP_SECONDS = 15.0
+#: The clip lengths a storyboard may ask for, in seconds. 15 s is every plan's; 30 and 60 s
+#: (FreeNoise over 240 and 480 frames) come with a plan an admin assigns (infra.domain.plan).
+ClipSeconds = Literal[15, 30, 60]
+CLIP_LENGTHS: tuple[ClipSeconds, ...] = (15, 30, 60)
+DEFAULT_CLIP_SECONDS: ClipSeconds = 15
+CLIP_SECONDS = float(DEFAULT_CLIP_SECONDS)
 RENDER_FPS = 8  # AnimateDiff's motion modules were trained at about 8 fps
 
 TINY_MODEL = "tiny"

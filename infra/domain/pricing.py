@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.domain.presets import CLIP_LENGTHS
+
 PRICING_VERSION = "2026-11-21"
 
 
@@ -70,15 +72,23 @@ TARGET_RENDER_SECONDS_L4 = 90.0
 
 @dataclass(frozen=True)
 class ProjectedRender:
-    """A render job's seconds on a GPU it was not measured on, by part."""
+    """A render job's seconds on a GPU it was not measured on, by part, for a 15-second clip.
+    The parts named in `per_frame` grow with the clip's frames (FreeNoise denoises a window
+    every stride frames, the VAE decodes and ffmpeg encodes every frame); the others are paid
+    once a job."""
 
     parts: tuple[tuple[str, float], ...]
+    per_frame: frozenset[str]
     as_of: str
     source: str
 
     @property
     def seconds(self) -> float:
-        return sum(seconds for _, seconds in self.parts)
+        return self.seconds_for(15)
+
+    def seconds_for(self, clip_seconds: int) -> float:
+        """The job's seconds for a clip of this length: the per-frame parts scaled from 15 s."""
+        return sum(seconds * (clip_seconds / 15 if name in self.per_frame else 1) for name, seconds in self.parts)
 
 
 # What one standard clip (120 frames at 512x512, 4 steps) is projected to take on an L4,
@@ -93,6 +103,9 @@ L4_PROJECTED_RENDER = ProjectedRender(
         ("first step's one-off work: cuDNN autotuning, first prompts (host, measured)", 5.9),
         ("warm clip: 4 UNet steps, VAE decode, frames to host (projected)", 69.7),
         ("H.264 encode at 8 fps (CPU, make bench)", 1.5),
+    ),
+    per_frame=frozenset(
+        ("warm clip: 4 UNet steps, VAE decode, frames to host (projected)", "H.264 encode at 8 fps (CPU, make bench)")
     ),
     as_of="2026-11-30",
     source="make bench-gpu on an NVIDIA H200 (docs/gpu-speed.md); NVIDIA L4 and H200 data sheets "
@@ -138,6 +151,24 @@ def target_cost_per_clip() -> float:
     return render_cost(TARGET_RENDER_SECONDS_L4, TARGET_RENDER_SECONDS_L4)
 
 
-def projected_cost_per_clip() -> float:
-    """One standard clip as the job would bill it on an L4, from L4_PROJECTED_RENDER."""
-    return render_cost(L4_PROJECTED_RENDER.seconds, L4_PROJECTED_RENDER.seconds)
+def projected_cost_per_clip(clip_seconds: int = 15) -> float:
+    """One standard clip of this length as the job would bill it on an L4, from L4_PROJECTED_RENDER."""
+    seconds = L4_PROJECTED_RENDER.seconds_for(clip_seconds)
+    return render_cost(seconds, seconds)
+
+
+def cost_per_animation_second(cost_usd: float, clip_seconds: float) -> float:
+    """What a second of finished animation cost: a clip's cost over its length. The job's
+    start is paid once a clip, so a longer clip's second costs less."""
+    if clip_seconds <= 0:
+        raise ValueError("a clip is at least a second long")
+    return cost_usd / clip_seconds
+
+
+def price_list() -> list[tuple[int, float, float]]:
+    """The pricing table's rows for the clip lengths a plan may allow: seconds, the
+    projected cost of one standard clip on an L4, and of each second of it."""
+    return [
+        (length, projected_cost_per_clip(length), cost_per_animation_second(projected_cost_per_clip(length), length))
+        for length in CLIP_LENGTHS
+    ]

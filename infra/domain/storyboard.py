@@ -1,6 +1,6 @@
 """The contract every part agrees on: the storyboard and the render spec.
 
-A storyboard is what a person edits: shots over the 15-second clip. A render spec is
+A storyboard is what a person edits: shots over a clip of 15, 30 or 60 seconds. A render spec is
 the storyboard frozen together with every setting the renderer needs, so a clip can
 be made again from its spec alone. Invalid input raises pydantic's ValidationError;
 `field_errors` turns it into one plain sentence per field for people.
@@ -26,14 +26,16 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from infra.domain.presets import (
-    CLIP_SECONDS,
+    CLIP_LENGTHS,
     DEFAULT_ASPECT,
+    DEFAULT_CLIP_SECONDS,
     DEFAULT_PRESET,
     PRESETS,
     RENDER_FPS,
     TINY_MODEL,
     TINY_MODEL_SIZES,
     Aspect,
+    ClipSeconds,
     PresetName,
     Scheduler,
     lightning_adapter_for,
@@ -41,8 +43,14 @@ from infra.domain.presets import (
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter, TokenCounter
 from infra.domain.text import N_, Nn_, Text, VisibleText
 
-MAX_SHOTS = 8
+#: Shots per 15 seconds of clip: 8 in a 15-second clip, 16 in 30 s, 32 in 60 s.
+SHOTS_PER_15_SECONDS = 8
+MAX_SHOTS = SHOTS_PER_15_SECONDS
+#: The most shots of any clip (a 60-second one).
+MOST_SHOTS = SHOTS_PER_15_SECONDS * max(CLIP_LENGTHS) // DEFAULT_CLIP_SECONDS
 MAX_TITLE_CHARS = 120
+# A shot's shortest length, whatever the clip's: it is the blend into the next shot
+# (TRANSITION_FRAMES) and a moment held, which a longer clip does not change.
 MIN_SHOT_SECONDS = 1.0
 # Frames over which one shot's prompt blends into the next one's (half a second).
 TRANSITION_FRAMES = 4
@@ -92,7 +100,24 @@ class Storyboard(BaseModel):
     )
     seed: int = Field(default=0, strict=True, ge=0, le=MAX_SEED)
     aspect: Aspect = Field(default=DEFAULT_ASPECT, description="the frame's shape: 16:9, 9:16 or 1:1")
-    shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
+    # Before shots: the shots' check reads it.
+    clip_seconds: ClipSeconds = Field(
+        default=DEFAULT_CLIP_SECONDS,
+        description="the clip's length in seconds: 15, or 30 and 60 on a plan that allows them",
+    )
+    shots: list[Shot] = Field(min_length=1, max_length=MOST_SHOTS)
+
+    @field_validator("clip_seconds")
+    @classmethod
+    def _clip_length_in_the_plan(cls, value: int, info: ValidationInfo) -> int:
+        allowed = (info.context or {}).get("clip_lengths")
+        if allowed is not None and value not in allowed:
+            raise PydanticCustomError(
+                "clip_length_not_in_plan",
+                _CUSTOM_TEMPLATES["clip_length_not_in_plan"],
+                {"length": value, "allowed": ", ".join(str(length) for length in allowed), "field": "clip_seconds"},
+            )
+        return value
 
     @field_validator("negative_prompt")
     @classmethod
@@ -112,7 +137,16 @@ class Storyboard(BaseModel):
                 _CUSTOM_TEMPLATES["first_shot_not_at_zero"],
                 {"start": shots[0].start_s, "field": "shots.0.start_s"},
             )
-        latest = CLIP_SECONDS - MIN_SHOT_SECONDS
+        # An invalid length fails on its own field; the shots are checked against the standard one.
+        length = info.data.get("clip_seconds", DEFAULT_CLIP_SECONDS)
+        most = max_shots(length)
+        if len(shots) > most:
+            raise PydanticCustomError(
+                "too_many_shots",
+                _COUNTED_MESSAGES["too_many_shots"][0][1],
+                {"max_length": most, "length": length, "field": "shots"},
+            )
+        latest = length - MIN_SHOT_SECONDS
         for index, shot in enumerate(shots):
             if shot.start_s > latest:
                 raise PydanticCustomError(
@@ -121,7 +155,7 @@ class Storyboard(BaseModel):
                     {
                         "number": index + 1,
                         "start": shot.start_s,
-                        "length": CLIP_SECONDS,
+                        "length": length,
                         "latest": latest,
                         "field": f"shots.{index}.start_s",
                     },
@@ -160,7 +194,7 @@ class RenderSpec(BaseModel):
     preset: PresetName
     width: int = Field(ge=64, le=1024, multiple_of=8)
     height: int = Field(ge=64, le=1024, multiple_of=8)
-    duration_s: float = CLIP_SECONDS
+    duration_s: float = Field(description="the storyboard's clip length")
     fps_render: int = RENDER_FPS
     frames: int
     output_fps: int = Field(ge=1, le=60)
@@ -176,6 +210,12 @@ class RenderSpec(BaseModel):
 
     @model_validator(mode="after")
     def _frames_match_duration(self) -> RenderSpec:
+        if self.duration_s != self.storyboard.clip_seconds:
+            raise PydanticCustomError(
+                "duration_mismatch",
+                "duration_s must be the storyboard's clip_seconds ({expected}), not {duration}",
+                {"expected": self.storyboard.clip_seconds, "duration": self.duration_s},
+            )
         if self.frames != round(self.duration_s * self.fps_render):
             raise PydanticCustomError(
                 "frames_mismatch",
@@ -217,7 +257,8 @@ def resolve_spec(
         preset=preset,
         width=width or default_size[0],
         height=height or default_size[1],
-        frames=round(CLIP_SECONDS * RENDER_FPS),
+        duration_s=storyboard.clip_seconds,
+        frames=storyboard.clip_seconds * RENDER_FPS,
         output_fps=chosen.output_fps,
         steps=chosen.steps,
         guidance=chosen.guidance,
@@ -228,6 +269,11 @@ def resolve_spec(
         motion_adapter=lightning_adapter_for(motion_adapter, chosen),
         seed=storyboard.seed if seed is None else seed,
     )
+
+
+def max_shots(clip_seconds: int) -> int:
+    """The most shots a clip of this length takes: SHOTS_PER_15_SECONDS for every 15 s."""
+    return SHOTS_PER_15_SECONDS * clip_seconds // DEFAULT_CLIP_SECONDS
 
 
 def compose_prompt(shot: Shot, style: str) -> str:
@@ -303,6 +349,13 @@ _COUNTED_MESSAGES = {
         ),
         "max_length",
     ),
+    "too_many_shots": (
+        Nn_(
+            "a {length}-second clip takes at most {max_length} shot; remove some or choose a longer clip",
+            "a {length}-second clip takes at most {max_length} shots; remove some or choose a longer clip",
+        ),
+        "max_length",
+    ),
 }
 
 
@@ -366,6 +419,10 @@ _CUSTOM_TEMPLATES = {
     "shot_prompt_too_long": N_(
         "shot {number}'s prompt, with its camera note and the style, is {tokens} tokens ({method}); "
         "the text encoder reads at most {limit}, so shorten it"
+    ),
+    "clip_length_not_in_plan": N_(
+        "your plan allows clips of {allowed} s, not {length} s; choose one of those, or ask an admin for a plan "
+        "with longer clips"
     ),
     "control_characters": N_("remove the control characters from this text"),
     "no_visible_text": N_("write something visible: this has only spaces or invisible characters"),

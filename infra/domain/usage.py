@@ -47,6 +47,8 @@ class UsageEvent(BaseModel):
     likes: int | None = None
     dislikes: int | None = None
     subscribers: int | None = None
+    #: A render attempt: the clip's length in seconds (what "a second of animation" counts).
+    clip_seconds: int | None = None
 
     @field_serializer("attributes")
     def _attributes_as_json(self, value: dict[str, Any]) -> str:
@@ -66,6 +68,7 @@ def render_attempt_event(render: Render, wall_seconds: float, status: str, devic
         render_id=render.id,
         model=render.spec.base_model,
         frames=render.spec.frames,
+        clip_seconds=render.spec.storyboard.clip_seconds,
         wall_seconds=wall_seconds,
         gpu_seconds=gpu_seconds,
         status=status,

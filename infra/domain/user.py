@@ -33,6 +33,8 @@ class User(BaseModel):
     #: An admin stopped this account from publishing to the gallery (it may again when
     #: an admin lets it).
     publishing_blocked: bool = False
+    #: The plan an admin assigned (infra.domain.plan); None: the free plan.
+    plan: str | None = None
     #: The language chosen for this person in a chat (Telegram's /lang); None: their client's.
     language: str | None = None
     #: The scene a chat with this person is on (Telegram): plain text answers its questions.

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from infra.domain.idempotency import KeptRequest
+from infra.domain.plan import Plan
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
@@ -67,6 +68,26 @@ class Records(abc.ABC):
     def set_publishing_blocked(self, user_id: str, blocked: bool) -> User:
         """An admin stops an account from publishing, or lets it again (a record is made
         when there is none)."""
+
+    @abc.abstractmethod
+    def set_plan(self, user_id: str, plan: str | None) -> User | None:
+        """An admin puts an account on a plan (None: back to the free plan). Only a user the
+        records know is changed; None when there is none. Signing in keeps the plan."""
+
+    @abc.abstractmethod
+    def save_plan(self, plan: Plan) -> None:
+        """Creates a plan or replaces it whole (the accounts on it get the new terms)."""
+
+    @abc.abstractmethod
+    def get_plan(self, name: str) -> Plan | None: ...
+
+    @abc.abstractmethod
+    def plans(self) -> list[Plan]:
+        """Every stored plan, by name."""
+
+    @abc.abstractmethod
+    def users_on_plans(self, limit: int = 200) -> list[User]:
+        """The users on a plan other than the free one, by id."""
 
     @abc.abstractmethod
     def users_blocked_from_publishing(self, limit: int = 200) -> list[User]: ...

@@ -23,6 +23,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from infra.domain.idempotency import KeptRequest, document_id
 from infra.domain.ids import now
+from infra.domain.plan import Plan
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import UNFINISHED, Render, RenderState
 from infra.domain.scene import Scene
@@ -44,6 +45,7 @@ class FirestoreRecords(Records):
         self._users = client.collection("users")
         self._scenes = client.collection("scenes")
         self._renders = client.collection("renders")
+        self._plans = client.collection("plans")
         # Idempotency-Keys' first answers; a TTL policy on expires_at deletes them (terraform).
         self._kept = client.collection("kept_requests")
 
@@ -84,6 +86,29 @@ class FirestoreRecords(Records):
                 reference.create(User(id=user_id, publishing_blocked=blocked).model_dump(exclude={"id"}))
             reference.update({"publishing_blocked": blocked})
         return _user(reference.get())
+
+    def set_plan(self, user_id: str, plan: str | None) -> User | None:
+        reference = self._users.document(user_id)
+        try:
+            reference.update({"plan": plan})
+        except NotFound:
+            return None
+        return _user(reference.get())
+
+    def save_plan(self, plan: Plan) -> None:
+        self._plans.document(plan.name).set(plan.model_dump(mode="json"))
+
+    def get_plan(self, name: str) -> Plan | None:
+        snapshot = self._plans.document(name).get()
+        return Plan.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    def plans(self) -> list[Plan]:
+        return sorted((Plan.model_validate(s.to_dict()) for s in self._plans.stream()), key=lambda plan: plan.name)
+
+    def users_on_plans(self, limit: int = 200) -> list[User]:
+        # Firestore's != leaves out documents without the field and those holding null.
+        query = self._users.where(filter=FieldFilter("plan", "!=", None)).order_by("plan").limit(limit)
+        return sorted((_user(snapshot) for snapshot in query.stream()), key=lambda user: user.id)
 
     def users_blocked_from_publishing(self, limit: int = 200) -> list[User]:
         query = self._users.where(filter=FieldFilter("publishing_blocked", "==", True)).limit(limit)

@@ -9,6 +9,7 @@ from typing import Any
 
 from infra.domain.idempotency import KeptRequest
 from infra.domain.ids import now
+from infra.domain.plan import Plan
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
@@ -40,8 +41,8 @@ class SqliteRecords(Records):
 
     def save_user(self, user: User) -> None:
         self._execute(
-            "INSERT INTO users (id, created_at, account, email, name, publishing_blocked, language, chat_scene) "
-            "VALUES (:id, :created_at, :account, :email, :name, :publishing_blocked, :language, :chat_scene) "
+            "INSERT INTO users (id, created_at, account, email, name, publishing_blocked, language, chat_scene, plan) "
+            "VALUES (:id, :created_at, :account, :email, :name, :publishing_blocked, :language, :chat_scene, :plan) "
             "ON CONFLICT(id) DO UPDATE SET account = excluded.account, email = excluded.email, name = excluded.name",
             user.model_dump() | {"created_at": _iso(user.created_at)},
         )
@@ -59,6 +60,27 @@ class SqliteRecords(Records):
         user = self.get_user(user_id)
         assert user is not None  # just made, and users are never deleted
         return user
+
+    def set_plan(self, user_id: str, plan: str | None) -> User | None:
+        self._execute("UPDATE users SET plan = ? WHERE id = ?", (plan, user_id))
+        return self.get_user(user_id)
+
+    def save_plan(self, plan: Plan) -> None:
+        self._execute(
+            "INSERT INTO plans (name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data = excluded.data",
+            (plan.name, plan.model_dump_json()),
+        )
+
+    def get_plan(self, name: str) -> Plan | None:
+        row = self._execute("SELECT data FROM plans WHERE name = ?", (name,)).fetchone()
+        return Plan.model_validate_json(row["data"]) if row else None
+
+    def plans(self) -> list[Plan]:
+        return [Plan.model_validate_json(row["data"]) for row in self._execute("SELECT data FROM plans ORDER BY name")]
+
+    def users_on_plans(self, limit: int = 200) -> list[User]:
+        rows = self._execute("SELECT * FROM users WHERE plan IS NOT NULL ORDER BY id LIMIT ?", (limit,))
+        return [_user(row) for row in rows]
 
     def users_blocked_from_publishing(self, limit: int = 200) -> list[User]:
         rows = self._execute("SELECT * FROM users WHERE publishing_blocked = 1 ORDER BY id LIMIT ?", (limit,))
@@ -291,6 +313,7 @@ def _user(row: sqlite3.Row) -> User:
         publishing_blocked=bool(row["publishing_blocked"]),
         language=row["language"],
         chat_scene=row["chat_scene"],
+        plan=row["plan"],
         created_at=row["created_at"],
     )
 

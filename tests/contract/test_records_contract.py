@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from infra.domain.ids import now
+from infra.domain.plan import Plan
 from infra.domain.render import Render
 from infra.domain.scene import Question, Scene
 from infra.domain.storyboard import Storyboard, resolve_spec
@@ -212,6 +213,38 @@ def test_a_user_is_stored_and_signing_in_again_keeps_an_admins_block(records):
     assert records.users_blocked_from_publishing() == []
     never_seen = records.set_publishing_blocked("google:123", True)
     assert (never_seen.id, never_seen.publishing_blocked, never_seen.account) == ("google:123", True, False)
+
+
+def test_plans_are_stored_whole_and_replaced_by_name(records):
+    assert records.plans() == [] and records.get_plan("studio") is None
+    studio = Plan(name="studio", clip_seconds=(15, 30, 60), daily_renders=50)
+    reader = Plan(name="reader", clip_seconds=(15, 30), daily_renders=10)
+    records.save_plan(studio)
+    records.save_plan(reader)
+    assert records.get_plan("studio") == studio
+    assert records.plans() == [reader, studio]  # by name
+    cheaper = Plan(name="studio", clip_seconds=(15, 30), daily_renders=40)
+    records.save_plan(cheaper)
+    assert records.get_plan("studio") == cheaper and records.plans() == [reader, cheaper]
+
+
+def test_an_account_s_plan_is_an_admin_s_and_signing_in_keeps_it(records):
+    ann = User(id="google:ann", account=True, email="ann@example.com", name="Ann")
+    assert records.set_plan(ann.id, "studio") is None  # no such user: nothing is made
+    assert records.get_user(ann.id) is None
+    records.save_user(ann)
+    assert records.get_user(ann.id) == ann and ann.plan is None
+    on_plan = records.set_plan(ann.id, "studio")
+    assert on_plan is not None and (on_plan.plan, on_plan.email) == ("studio", "ann@example.com")
+    records.save_user(ann.model_copy(update={"name": "Ann K."}))  # she signs in again: still on it
+    stored = records.get_user(ann.id)
+    assert stored is not None and (stored.plan, stored.name) == ("studio", "Ann K.")
+    records.ensure_user("google:bob")
+    records.set_plan("google:bob", "reader")
+    assert [(u.id, u.plan) for u in records.users_on_plans()] == [("google:ann", "studio"), ("google:bob", "reader")]
+    back = records.set_plan(ann.id, None)
+    assert back is not None and back.plan is None
+    assert [u.id for u in records.users_on_plans()] == ["google:bob"]
 
 
 def test_a_chat_remembers_a_persons_language_and_scene_and_signing_in_keeps_them(records):

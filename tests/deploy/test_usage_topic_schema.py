@@ -113,6 +113,8 @@ def test_field_by_field():
         "likes": (["null", "long"], "INT64", "NULLABLE"),
         "dislikes": (["null", "long"], "INT64", "NULLABLE"),
         "subscribers": (["null", "long"], "INT64", "NULLABLE"),
+        # A render's clip length (issue 17: 30- and 60-second clips), appended the same way.
+        "clip_seconds": (["null", "long"], "INT64", "NULLABLE"),
     }
     avro = {field["name"]: field["type"] for field in avro_schema()["fields"]}
     table = {column["name"]: (column["type"], column["mode"]) for column in table_schema()}

@@ -96,3 +96,75 @@ def test_a_style_of_300_characters(plain):
 def test_the_seed_fits_32_bits(plain, seed, ok):
     plain["seed"] = seed
     assert ("seed" not in errors(plain)) is ok
+
+
+# -- longer clips (issue 17): the last start and the shot count scale with the length ---------
+
+
+@pytest.mark.parametrize(
+    ("length", "start", "ok", "latest"),
+    [(30, 29.0, True, "29.0"), (30, 29.01, False, "29.0"), (60, 59.0, True, "59.0"), (60, 59.01, False, "59.0")],
+)
+def test_the_last_shot_starts_a_second_before_a_longer_clip_ends(plain, length, start, ok, latest):
+    plain["clip_seconds"] = length
+    plain["shots"] = shots_at(0, start)
+    problems = errors(plain)
+    assert ("shots.1.start_s" not in problems) is ok
+    if not ok:
+        assert problems["shots.1.start_s"] == (
+            f"shot 2 starts at {start} s: the clip is {length} s long, so every shot must start by {latest} s"
+        )
+
+
+def test_a_fifteen_second_clip_refuses_a_start_a_thirty_second_one_takes(plain):
+    plain["shots"] = shots_at(0, 20)
+    assert "shots.1.start_s" in errors(plain)
+    plain["clip_seconds"] = 30
+    assert errors(plain) == {}
+
+
+@pytest.mark.parametrize(
+    ("length", "count", "ok"),
+    [(15, 8, True), (15, 9, False), (30, 16, True), (30, 17, False), (60, 32, True), (60, 33, False)],
+)
+def test_eight_shots_for_every_fifteen_seconds(plain, length, count, ok):
+    plain["clip_seconds"] = length
+    plain["shots"] = shots_at(*range(count))
+    problems = errors(plain)
+    assert ("shots" not in problems) is ok
+    if not ok and count != 33:
+        limit = {15: 8, 30: 16, 60: 32}[length]
+        assert problems["shots"] == (
+            f"a {length}-second clip takes at most {limit} shots; remove some or choose a longer clip"
+        )
+
+
+@pytest.mark.parametrize("length", [30, 60])
+@pytest.mark.parametrize(("second", "ok"), [(1.0, True), (0.99, False)])
+def test_shots_one_second_apart_in_a_longer_clip_too(plain, length, second, ok):
+    plain["clip_seconds"] = length
+    plain["shots"] = shots_at(0, 10, 10 + second)
+    assert ("shots.2.start_s" not in errors(plain)) is ok
+
+
+@pytest.mark.parametrize(("length", "ok"), [(15, True), (30, True), (60, True), (45, False), (120, False), (0, False)])
+def test_a_clip_is_15_30_or_60_seconds(plain, length, ok):
+    plain["clip_seconds"] = length
+    problems = errors(plain)
+    assert ("clip_seconds" not in problems) is ok
+    if not ok:
+        assert problems["clip_seconds"] == "this must be one of: 15, 30 or 60"
+
+
+def test_a_plan_s_lengths_are_checked_when_given():
+    data = {"title": "t", "shots": [{"start_s": 0, "prompt": "a bridge"}], "clip_seconds": 60}
+    Storyboard.model_validate(data)  # no plan in the context: any length
+    Storyboard.model_validate(data, context={"clip_lengths": (15, 30, 60)})
+    with pytest.raises(ValidationError) as raised:
+        Storyboard.model_validate(data, context={"clip_lengths": (15, 30)})
+    [problem] = field_errors(raised.value)
+    assert (problem.field, problem.message) == (
+        "clip_seconds",
+        "your plan allows clips of 15, 30 s, not 60 s; choose one of those, or ask an admin for a plan with longer "
+        "clips",
+    )

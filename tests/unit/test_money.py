@@ -60,6 +60,39 @@ def test_the_target_and_the_projected_cost_per_clip():
 
 
 @pytest.mark.parametrize(
+    ("clip_seconds", "job_seconds", "clip_usd", "per_second_usd"),
+    [
+        # Paid once a job: 33.2 + 5.9 = 39.1 s. Per frame: 69.7 + 1.5 = 71.2 s per 15 s of clip.
+        (15, 110.3, 0.03206421, 0.002137614),  # 39.1 + 71.2 = 110.3 s x 0.0002907; / 15
+        (30, 181.5, 0.05276205, 0.001758735),  # 39.1 + 142.4 = 181.5 s x 0.0002907; / 30
+        (60, 323.9, 0.09415773, 0.0015692955),  # 39.1 + 284.8 = 323.9 s x 0.0002907; / 60
+    ],
+)
+def test_a_second_of_animation_costs_less_in_a_longer_clip(clip_seconds, job_seconds, clip_usd, per_second_usd):
+    assert pricing.L4_PROJECTED_RENDER.seconds_for(clip_seconds) == pytest.approx(job_seconds, abs=1e-9)
+    assert pricing.projected_cost_per_clip(clip_seconds) == pytest.approx(clip_usd, abs=1e-12)
+    assert pricing.cost_per_animation_second(clip_usd, clip_seconds) == pytest.approx(per_second_usd, abs=1e-12)
+
+
+def test_the_price_list_has_a_row_per_clip_length():
+    assert pricing.price_list() == [
+        (15, pytest.approx(0.03206421, abs=1e-12), pytest.approx(0.002137614, abs=1e-12)),
+        (30, pytest.approx(0.05276205, abs=1e-12), pytest.approx(0.001758735, abs=1e-12)),
+        (60, pytest.approx(0.09415773, abs=1e-12), pytest.approx(0.0015692955, abs=1e-12)),
+    ]
+
+
+@pytest.mark.parametrize(("cost", "seconds", "usd"), [(0.30, 60, 0.005), (0.08, 15, 0.08 / 15), (0.0, 30, 0.0)])
+def test_a_measured_clip_s_cost_per_second(cost, seconds, usd):
+    assert pricing.cost_per_animation_second(cost, seconds) == pytest.approx(usd, abs=1e-15)
+
+
+def test_a_clip_of_no_seconds_has_no_cost_per_second():
+    with pytest.raises(ValueError, match="at least a second"):
+        pricing.cost_per_animation_second(0.1, 0)
+
+
+@pytest.mark.parametrize(
     ("size_bytes", "usd"),
     [
         (2**30, 0.12),  # one GiB
