@@ -76,6 +76,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
         gallery,
         health,
         moderation,
+        plans,
         renders,
         reports,
         scenes,
@@ -93,6 +94,8 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
         accounts.bp,
         moderation.bp,
         moderation.api,
+        plans.bp,
+        plans.api,
     ):
         app.register_blueprint(blueprint)
 

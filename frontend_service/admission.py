@@ -34,8 +34,8 @@ from infra.domain.ids import now
 from infra.domain.plan import Plan, free_plan
 from infra.domain.presets import PresetName
 from infra.domain.queueing import QueueEntry, Standing
-from infra.domain.user import is_account
 from infra.domain.render import Render
+from infra.domain.user import is_account
 from infra.spending import MICRO_USD, day_ends, micro_usd, spent
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from infra.domain.plan import Plan
 from infra.domain.render import RenderState
 from infra.domain.scene import Question, SceneState
 from infra.domain.storyboard import FieldError, Storyboard
@@ -179,6 +180,20 @@ class ModerationPage(BaseModel):
     items: list[ReviewItemOut]
     #: The accounts an admin has stopped from publishing.
     blocked: list[str]
+
+
+class PlanAccountOut(BaseModel):
+    user_id: str
+    email: str | None = None
+    #: None: the free plan.
+    plan: str | None = None
+
+
+class PlansPage(BaseModel):
+    #: The free plan first (from the settings), then the stored plans by name.
+    plans: list[Plan]
+    #: The accounts on a plan other than the free one.
+    accounts: list[PlanAccountOut]
 
 
 class BlockOut(BaseModel):

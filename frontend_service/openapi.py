@@ -14,6 +14,8 @@ from frontend_service.api_models import (
     ErrorOut,
     GalleryPage,
     ModerationPage,
+    PlanAccountOut,
+    PlansPage,
     PublicationOut,
     RemixOut,
     RenderList,
@@ -27,6 +29,8 @@ from frontend_service.api_models import (
 )
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest
 from frontend_service.gallery_flow import AppealRequest, GalleryQuery, PublishRequest, ReportRequest, VoteRequest
+from frontend_service.plans_flow import PlanChoice, PlanTerms
+from infra.domain.plan import Plan
 from infra.domain.storyboard import Storyboard
 
 # (method, path, summary, request body, {status: response body}); errors are added below.
@@ -122,6 +126,15 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[Bas
         None,
         {200: BlockOut},
     ),
+    ("get", "/api/plans", "The plans and the accounts on them (admins)", None, {200: PlansPage}),
+    ("put", "/api/plans/{name}", "Store a plan: its clip lengths and renders a day (admins)", PlanTerms, {200: Plan}),
+    (
+        "put",
+        "/api/plans/accounts/{user_id}",
+        "Put an account on a plan, or back on the free plan (admins)",
+        PlanChoice,
+        {200: PlanAccountOut},
+    ),
     ("post", "/api/prompt-tokens", "Estimated CLIP tokens per prompt", PromptTexts, {200: TokenCounts}),
     ("get", "/api/openapi.json", "This document", None, {}),
 ]
@@ -150,8 +163,9 @@ HEADERS = {
 }
 ERRORS = {
     400: "unreadable request or missing CSRF token",
-    403: "someone else's render, a step for accounts or for admins only, or behind IAP no valid assertion",
-    404: "no such scene or render",
+    403: "someone else's render, a step for accounts or for admins only, a clip length the person's plan does not "
+    "allow, or behind IAP no valid assertion",
+    404: "no such scene, render, plan or account",
     409: "a step that must wait for another, or a storyboard saved elsewhere since the If-Match version",
     413: "request too large",
     422: "invalid input, with per-field errors",

@@ -94,7 +94,7 @@ def _json_object(message: str | None = None, optional: bool = False) -> dict:
     return data
 
 
-def _body(model: type[Model], optional: bool = False) -> Model:
+def json_body(model: type[Model], optional: bool = False) -> Model:
     return model.model_validate(_json_object(optional=optional))
 
 
@@ -237,7 +237,7 @@ def session_info():
 @limiter.limit(_dialogue_limit)
 @idempotent
 def create_scene():
-    scene = _flow().create_scene(current_user(), _body(NewScene))
+    scene = _flow().create_scene(current_user(), json_body(NewScene))
     return scene_json(scene), 201
 
 
@@ -253,7 +253,7 @@ def get_scene(scene_id: str):
 @bp.post("/scenes/<scene_id>/answers")
 @limiter.limit(_dialogue_limit)
 def answer(scene_id: str):
-    return scene_json(_flow().answer(current_user(), scene_id, _body(Answers)))
+    return scene_json(_flow().answer(current_user(), scene_id, json_body(Answers)))
 
 
 @bp.post("/scenes/<scene_id>/finish")
@@ -277,7 +277,7 @@ def save_storyboard(scene_id: str):
 @limiter.limit(_render_limit)
 @idempotent
 def start_render(scene_id: str):
-    render = _flow().start_render(current_person(), scene_id, _body(RenderRequest, optional=True))
+    render = _flow().start_render(current_person(), scene_id, json_body(RenderRequest, optional=True))
     started = RenderStarted(render_id=render.id, preset=render.spec.preset, requested_preset=render.requested_preset)
     if render.requested_preset:
         started.notice = faster_preset_notice(render.spec.preset, render.requested_preset)
@@ -349,7 +349,7 @@ def delete_render(render_id: str):
 
 @bp.post("/renders/<render_id>/publish")
 def publish(render_id: str):
-    publish_request = _body(PublishRequest, optional=True)
+    publish_request = json_body(PublishRequest, optional=True)
     return _json(publication_out(_gallery().publish(current_person(), render_id, publish_request)))
 
 
@@ -369,7 +369,7 @@ def gallery_page():
 @bp.put("/renders/<render_id>/vote")
 @limiter.limit(_vote_limit)
 def vote(render_id: str):
-    value = _body(VoteRequest).vote
+    value = json_body(VoteRequest).vote
     return _json(publication_out(_gallery().vote(current_person(), render_id, value)))
 
 
@@ -383,21 +383,21 @@ def remix(render_id: str):
 @bp.post("/renders/<render_id>/report")
 @limiter.limit(_report_limit)
 def report(render_id: str):
-    report_request = _body(ReportRequest, optional=True)
+    report_request = json_body(ReportRequest, optional=True)
     return _json(publication_out(_gallery().report(current_person(), render_id, report_request)))
 
 
 @bp.post("/renders/<render_id>/appeal")
 @limiter.limit(_report_limit)
 def appeal(render_id: str):
-    return _json(publication_out(_gallery().appeal(current_person(), render_id, _body(AppealRequest))))
+    return _json(publication_out(_gallery().appeal(current_person(), render_id, json_body(AppealRequest))))
 
 
 @bp.post("/prompt-tokens")
 def prompt_tokens():
     """Estimated CLIP tokens per text, for the storyboard editor's live counter."""
     counter = EstimatedTokenCounter()
-    texts = _body(PromptTexts).texts
+    texts = json_body(PromptTexts).texts
     return _json(TokenCounts(counts=[counter(text) for text in texts], limit=MAX_PROMPT_TOKENS, method=counter.method))
 
 

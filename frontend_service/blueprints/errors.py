@@ -21,6 +21,7 @@ from frontend_service.flow import NotFound, NotInPlan, NotReady, Refusal, StaleS
 from frontend_service.gallery_flow import Forbidden, SignInRequired
 from frontend_service.i18n import field_errors
 from frontend_service.identity import IdentityUnavailable, NotSignedIn
+from frontend_service.plans_flow import Unacceptable
 from frontend_service.roles import AdminOnly
 from infra.domain.ids import now
 from infra.domain.text import N_
@@ -82,6 +83,11 @@ def _not_found(error: NotFound):
 @bp.app_errorhandler(Forbidden)
 def _forbidden(error: Forbidden):
     return error_response(403, "forbidden", _sentence(error))
+
+
+@bp.app_errorhandler(Unacceptable)
+def _unacceptable(error: Unacceptable):
+    return error_response(422, "invalid", _sentence(error))
 
 
 @bp.app_errorhandler(NotInPlan)

@@ -6,25 +6,35 @@ provider yet). Everyone without one (and every anonymous visitor) is on the free
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from infra.domain.presets import CLIP_LENGTHS, DEFAULT_CLIP_SECONDS, ClipSeconds
+from infra.domain.storyboard import custom_error
 
 FREE_PLAN = "free"
 MAX_DAILY_RENDERS = 1000
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
 class Plan(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(
-        pattern=r"^[a-z0-9][a-z0-9-]{0,39}$",
-        description="lower-case letters, digits and hyphens, up to 40 (the plan's name in the records)",
+        description="lower-case letters, digits, hyphens and underscores, up to 40 (the plan's name in the records)",
     )
     clip_seconds: tuple[ClipSeconds, ...] = Field(
         min_length=1, max_length=len(CLIP_LENGTHS), description="the clip lengths allowed, in seconds: 15, 30, 60"
     )
     daily_renders: int = Field(strict=True, ge=1, le=MAX_DAILY_RENDERS, description="renders a UTC day")
+
+    @field_validator("name")
+    @classmethod
+    def _a_name_for_addresses(cls, name: str) -> str:
+        if not _NAME.fullmatch(name):
+            raise custom_error("plan_name")
+        return name
 
     @field_validator("clip_seconds")
     @classmethod
@@ -32,7 +42,7 @@ class Plan(BaseModel):
         # The editor and the dialogue start every storyboard at 15 s: a plan without it
         # would refuse the drafts it is given.
         if DEFAULT_CLIP_SECONDS not in lengths:
-            raise ValueError(f"every plan allows {DEFAULT_CLIP_SECONDS}-second clips; add {DEFAULT_CLIP_SECONDS}")
+            raise custom_error("plan_without_standard_clip", length=DEFAULT_CLIP_SECONDS)
         return tuple(sorted(set(lengths)))
 
 

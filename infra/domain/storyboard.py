@@ -424,9 +424,19 @@ _CUSTOM_TEMPLATES = {
         "your plan allows clips of {allowed} s, not {length} s; choose one of those, or ask an admin for a plan "
         "with longer clips"
     ),
+    # A plan's (infra.domain.plan): its mistakes are worded through field_errors too.
+    "plan_name": N_(
+        "use lower-case letters, digits, hyphens and underscores, at most 40, starting with a letter or digit"
+    ),
+    "plan_without_standard_clip": N_("every plan allows {length}-second clips; add {length}"),
     "control_characters": N_("remove the control characters from this text"),
     "no_visible_text": N_("write something visible: this has only spaces or invisible characters"),
 }
+
+
+def custom_error(kind: str, **context: Any) -> PydanticCustomError:
+    """A validation error worded by this module's templates (so field_errors translates it)."""
+    return PydanticCustomError(kind, _CUSTOM_TEMPLATES[kind], context)
 
 
 def _too_long(kind: str, tokens: int, counter: TokenCounter, **context: Any) -> PydanticCustomError:

@@ -16,9 +16,16 @@ from frontend_service.roles import ADMIN_ONLY, GUARDED
 from tests.conftest import ADMIN_EMAIL, ApiClient, signed_in
 
 # Where admin-only things live: any route under these is expected to be guarded.
-ADMIN_PREFIXES = ("/reports", "/metrics", "/moderation", "/api/moderation")
+ADMIN_PREFIXES = ("/reports", "/metrics", "/moderation", "/api/moderation", "/plans", "/api/plans")
 # A value for each kind of URL part, so that every admin route can be asked for.
 PARTS = {"render_id": "0" * 32, "name": "daily_cost", "user_id": "google:1001"}
+# What the admin routes that change something with a body are sent (the others need none).
+BODIES = {
+    ("POST", "/plans"): {"data": {"name": "studio", "clip_seconds": ["30", "60"], "daily_renders": "50"}},
+    ("POST", "/plans/accounts"): {"data": {"user_id": "local:sonya@example.com", "plan": "free"}},
+    ("PUT", "/api/plans/<name>"): {"json": {"clip_seconds": [15, 30], "daily_renders": 5}},
+    ("PUT", "/api/plans/accounts/<user_id>"): {"json": {"plan": None}},
+}
 
 
 def admin_routes(app) -> list[tuple[str, Rule]]:
@@ -36,7 +43,7 @@ def url(rule: Rule, parts: dict[str, str] = PARTS) -> str:
 
 
 def ask(person: ApiClient, method: str, rule: Rule, parts: dict[str, str] = PARTS):
-    return getattr(person, method.lower())(url(rule, parts))
+    return getattr(person, method.lower())(url(rule, parts), **BODIES.get((method, rule.rule), {}))
 
 
 def test_every_route_under_an_admin_address_is_guarded(app):
@@ -45,7 +52,8 @@ def test_every_route_under_an_admin_address_is_guarded(app):
         if rule.rule.startswith(ADMIN_PREFIXES):
             assert rule.rule in guarded, f"{rule.rule} is under an admin address but anyone may call it"
     # The ones the issue names, at least:
-    assert {"/reports", "/reports/<name>.csv", "/metrics", "/moderation", "/api/moderation"} <= guarded
+    assert {"/reports", "/reports/<name>.csv", "/metrics", "/moderation", "/api/moderation", "/plans"} <= guarded
+    assert {"/plans/accounts", "/api/plans", "/api/plans/<name>", "/api/plans/accounts/<user_id>"} <= guarded
     assert len(admin_routes(app)) >= 15
 
 
@@ -79,9 +87,9 @@ def test_an_admin_gets_every_admin_route(app, admin, finished_render, adapters):
 def test_the_admin_s_links_are_shown_to_admins_only(app, admin):
     def links(person) -> set[str]:
         page = person.get("/gallery").get_data(as_text=True)
-        return {path for path in ("/reports", "/moderation") if f'href="{path}"' in page}
+        return {path for path in ("/reports", "/moderation", "/plans") if f'href="{path}"' in page}
 
-    assert links(admin) == {"/reports", "/moderation"}
+    assert links(admin) == {"/reports", "/moderation", "/plans"}
     assert links(signed_in(app, "sonya@example.com")) == set()
     assert links(ApiClient(app.test_client())) == set()
 
