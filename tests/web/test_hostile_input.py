@@ -3,7 +3,7 @@
 import pytest
 
 from infra.sqlite import SqliteDatabase
-from tests.conftest import signed_in
+from tests.conftest import ADMIN_EMAIL, signed_in
 
 SCRIPT = "<script>alert('x')</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
@@ -145,15 +145,15 @@ BOMB = b"[" * 30_000  # parsed recursively, it would exhaust the interpreter's s
 def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, finished_render):
     from frontend_service.openapi import OPERATIONS
 
-    api = signed_in(app, "sonya@example.com")  # publishing takes an account
+    api = signed_in(app, ADMIN_EMAIL)  # publishing takes an account; the plans, an admin
     scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
     render = finished_render(api)
     assert api.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
     reading = [(method, path) for method, path, _, body, _ in OPERATIONS if body is not None and method != "get"]
-    # scenes, answers, storyboard, renders, publish, vote, report, appeal, prompt-tokens
-    assert len(reading) == 9
+    # scenes, answers, storyboard, renders, publish, vote, report, appeal, prompt-tokens, a plan, a plan's account
+    assert len(reading) == 11
     for method, path in reading:
-        url = path.format(scene_id=scene["id"], render_id=render.id)
+        url = path.format(scene_id=scene["id"], render_id=render.id, name="studio", user_id="local:ann@example.com")
         for body in (BOMB, b'{"text": ' + BOMB):
             response = getattr(api, method)(url, data=body, content_type="application/json")
             assert response.status_code == 400, (method, path, response.status_code)
