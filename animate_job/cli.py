@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from infra.domain.presets import ASPECTS, DEFAULT_PRESET, PRESETS
+from infra.domain.presets import ASPECTS, CLIP_LENGTHS, DEFAULT_PRESET, PRESETS
 from infra.domain.storyboard import Storyboard, describe, one_shot_storyboard, resolve_spec
 from infra.settings import ConfigurationError, load_settings
 
@@ -85,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--seed", type=int, help="overrides the storyboard's seed")
     render.add_argument("--aspect", choices=list(ASPECTS), help="the frame's shape; overrides the storyboard's")
+    render.add_argument(
+        "--clip-seconds",
+        type=int,
+        choices=list(CLIP_LENGTHS),
+        help="the clip's length (FreeNoise over 8 frames a second); overrides the storyboard's. "
+        "Plans limit the site's lengths, not this command's",
+    )
     render.add_argument("--style", default="", help="art style, with --prompt")
     render.add_argument("--width", type=int, help="frame width in pixels (multiple of 8)")
     render.add_argument("--height", type=int, help="frame height in pixels (multiple of 8)")
@@ -161,6 +168,8 @@ def _render(args: argparse.Namespace) -> int:
         storyboard_data = _storyboard_data(args)
         if args.aspect and isinstance(storyboard_data, dict):
             storyboard_data["aspect"] = args.aspect
+        if args.clip_seconds and isinstance(storyboard_data, dict):
+            storyboard_data["clip_seconds"] = args.clip_seconds
         renderer = Renderer.load(args.model, args.motion_adapter, device=args.device, gpu_speedups=args.gpu_speedups)
         storyboard = Storyboard.model_validate(storyboard_data, context={"token_counter": renderer.token_counter})
         spec = resolve_spec(

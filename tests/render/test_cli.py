@@ -238,3 +238,36 @@ def test_quoted_shots_give_a_webvtt_file_and_a_clip_with_the_words_burned_in(tmp
     assert burned["size"] == plain["size"] == (64, 64)
     assert burned["duration_s"] == pytest.approx(15.0) and burned["frames"] == plain["frames"] == 120
     assert json.loads((tmp_path / "quoted.metadata.json").read_text())["output"]["subtitles"] == 2
+
+
+@pytest.mark.slow
+def test_a_thirty_second_clip_from_the_command_line_with_the_tiny_model(tmp_path):
+    """FreeNoise over 240 frames: the clip, its metadata and its last quote run to 30 s."""
+    storyboard = json.loads(EXAMPLE_STORYBOARD.read_text())
+    storyboard["shots"].append({"start_s": 25, "prompt": "the bridge at night", "quote": "Ночь."})
+    source = tmp_path / "long.json"
+    source.write_text(json.dumps(storyboard, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "long.mp4"
+    code = main(["render", "--storyboard", str(source), "--clip-seconds", "30", "--preset", "draft", "--out", str(out)])
+    assert code == 0
+    info = probe(out)
+    assert info["duration_s"] == pytest.approx(30.0, abs=1e-6) and info["frames"] == 240
+    metadata = json.loads((tmp_path / "long.metadata.json").read_text())
+    assert metadata["output"]["frames_rendered"] == 240
+    assert (metadata["spec"]["duration_s"], metadata["spec"]["storyboard"]["clip_seconds"]) == (30, 30)
+    assert (tmp_path / "long.vtt").read_text(encoding="utf-8").endswith("00:00:25.000 --> 00:00:30.000\nНочь.\n")
+
+
+def test_a_shot_past_a_fifteen_second_clip_is_bad_input_until_the_clip_is_longer(tmp_path, capsys, storyboard_data):
+    storyboard_data["shots"].append({"start_s": 20, "prompt": "the bridge at night"})
+    source = tmp_path / "long.json"
+    source.write_text(json.dumps(storyboard_data), encoding="utf-8")
+    assert main(["render", "--storyboard", str(source), "--out", str(tmp_path / "x.mp4")]) == 2
+    assert "the clip is 15 s long, so every shot must start by 14.0 s" in capsys.readouterr().err
+
+
+def test_a_clip_length_no_plan_has_is_refused_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", "--prompt", "a lighthouse", "--clip-seconds", "45", "--out", str(tmp_path / "x.mp4")])
+    assert exit_.value.code == 2
+    assert "invalid choice: 45 (choose from 15, 30, 60)" in capsys.readouterr().err
