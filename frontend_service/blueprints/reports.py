@@ -41,6 +41,7 @@ LOOKER_SOURCES = {
     "ds3": "stage_budget",
     "ds4": "reactions",
     "ds5": "channel_reactions",
+    "ds6": "clip_lengths",
 }
 
 
@@ -99,6 +100,7 @@ def index():
         budgets=views["stage_budget"],
         reactions=views["reactions"],
         channel_reactions=views["channel_reactions"],
+        clip_lengths=_by_clip_length(views["clip_lengths"]),
         views=view_names(),
         target=pricing.target_cost_per_clip(),
         seed=pricing.SEED_COST_PER_CLIP_USD,
@@ -209,7 +211,29 @@ def _totals(views: dict[str, list[dict]]) -> dict:
         "succeeded": succeeded,
         "failed": sum(row["failed"] for row in stats),
         "cost_per_clip_usd": render_cost / succeeded if succeeded else None,
+        "cost_per_animation_second_usd": render_cost / seconds
+        if (seconds := sum(row["animation_seconds"] for row in stats))
+        else None,
     }
+
+
+def _by_clip_length(rows: list[dict]) -> list[dict]:
+    """The period's renders by clip length, with what a second of animation cost and what
+    the pricing table projects for it on an L4."""
+    projected = {length: per_second for length, _, per_second in pricing.price_list()}
+    lengths: dict[int, dict] = {}
+    for row in rows:
+        total = lengths.setdefault(
+            row["clip_seconds"],
+            {"clip_seconds": row["clip_seconds"], "renders": 0, "succeeded": 0, "animation_seconds": 0, "cost_usd": 0.0},
+        )
+        for column in ("renders", "succeeded", "animation_seconds", "cost_usd"):
+            total[column] += row[column]
+    for total in lengths.values():
+        seconds = total["animation_seconds"]
+        total["cost_per_animation_second_usd"] = total["cost_usd"] / seconds if seconds else None
+        total["projected_per_second_usd"] = projected.get(total["clip_seconds"])
+    return sorted(lengths.values(), key=lambda total: total["clip_seconds"])
 
 
 def _top_users(rows: list[dict]) -> list[dict]:

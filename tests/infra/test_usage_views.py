@@ -119,9 +119,15 @@ def test_the_events_each_once_view_keeps_the_first_copy_of_each_event():
 
 
 def test_the_views_are_the_issue_s_views():
-    assert {"daily_cost", "render_stats", "user_daily", "stage_budget", "reactions", "channel_reactions"} <= set(
-        view_names()
-    )
+    assert {
+        "daily_cost",
+        "render_stats",
+        "user_daily",
+        "stage_budget",
+        "reactions",
+        "channel_reactions",
+        "clip_lengths",
+    } <= set(view_names())
 
 
 # -- the views over generated events ---------------------------------------------------
@@ -214,6 +220,58 @@ def test_render_stats(reports):
     assert (day1["cancelled"], day2["cancelled"]) == (0, 1)
     assert (day2["renders"], day2["succeeded"], day2["failed"], day2["p95_wall_s"]) == (2, 1, 0, 40.0)
     assert december["cost_per_clip_usd"] == pytest.approx(0.12)
+    # Every render here is from before clips had lengths: 15 s each. DAY1: r1 and r2 succeeded,
+    # 30 s for 0.16 USD; DAY2: r4, 15 s for 0.1 USD (r6 was cancelled: no animation).
+    assert (day1["animation_seconds"], day2["animation_seconds"], december["animation_seconds"]) == (30, 15, 15)
+    assert day1["cost_per_animation_second_usd"] == pytest.approx(0.16 / 30)
+    assert day2["cost_per_animation_second_usd"] == pytest.approx(0.1 / 15)
+
+
+@pytest.fixture
+def longer_clips(tmp_path):
+    """Renders of 15, 30 and 60 seconds on one day, a retry and a failure among them, each
+    delivered twice; and a 30-second clip on the next day."""
+    sink = UsageFiles(tmp_path / "usage")
+
+    def attempt(render_id, status, cost, seconds, when=at(DAY1)):
+        event = render(render_id, "a", status, 10.0, cost, when).model_copy(
+            update={"clip_seconds": seconds, "frames": seconds * 8}
+        )
+        return [event, event]
+
+    for events in (
+        attempt("short", "succeeded", 0.03, 15),
+        attempt("half", "failed", 0.02, 30),
+        attempt("half", "succeeded", 0.04, 30),
+        attempt("long", "succeeded", 0.09, 60),
+        attempt("lost", "failed", 0.05, 60),  # failed on its last attempt: paid for, no animation
+        attempt("next", "succeeded", 0.06, 30, at(DAY2)),
+    ):
+        for event in events:
+            sink.record(event)
+    return UsageReports(UsageWarehouse(sink.folder, tmp_path / "usage.duckdb"))
+
+
+def test_clip_lengths(longer_clips):
+    rows = {(r["day"], r["clip_seconds"]): r for r in longer_clips.view("clip_lengths").dicts()}
+    assert set(rows) == {(DAY1, 15), (DAY1, 30), (DAY1, 60), (DAY2, 30)}
+    short, half, long, later = rows[DAY1, 15], rows[DAY1, 30], rows[DAY1, 60], rows[DAY2, 30]
+    assert (short["renders"], short["succeeded"], short["animation_seconds"]) == (1, 1, 15)
+    assert short["cost_per_animation_second_usd"] == pytest.approx(0.002)  # 0.03 / 15
+    assert (half["renders"], half["succeeded"], half["animation_seconds"]) == (1, 1, 30)
+    assert half["cost_usd"] == pytest.approx(0.06) and half["cost_per_clip_usd"] == pytest.approx(0.06)
+    assert half["cost_per_animation_second_usd"] == pytest.approx(0.002)  # (0.02 + 0.04) / 30
+    assert (long["renders"], long["succeeded"], long["animation_seconds"]) == (2, 1, 60)
+    assert long["cost_per_animation_second_usd"] == pytest.approx(0.0023333333333)  # (0.09 + 0.05) / 60
+    assert later["cost_per_animation_second_usd"] == pytest.approx(0.002)  # 0.06 / 30
+
+
+def test_render_stats_counts_seconds_of_animation(longer_clips):
+    day1, day2 = longer_clips.view("render_stats").dicts()
+    # DAY1: 15 + 30 + 60 s succeeded for 0.03 + 0.06 + 0.09 + 0.05 = 0.23 USD.
+    assert (day1["animation_seconds"], day1["cost_usd"]) == (105, pytest.approx(0.23))
+    assert day1["cost_per_animation_second_usd"] == pytest.approx(0.0021904761904)  # 0.23 / 105
+    assert (day2["animation_seconds"], day2["cost_per_animation_second_usd"]) == (30, pytest.approx(0.002))
 
 
 def test_user_daily(reports):
@@ -265,6 +323,18 @@ COLUMN_TYPES = {
         "gpu_seconds": "FLOAT64",
         "cost_usd": "FLOAT64",
         "cost_per_clip_usd": "FLOAT64",
+        "animation_seconds": "INT64",
+        "cost_per_animation_second_usd": "FLOAT64",
+    },
+    "clip_lengths": {
+        "day": "DATE",
+        "clip_seconds": "INT64",
+        "renders": "INT64",
+        "succeeded": "INT64",
+        "animation_seconds": "INT64",
+        "cost_usd": "FLOAT64",
+        "cost_per_clip_usd": "FLOAT64",
+        "cost_per_animation_second_usd": "FLOAT64",
     },
     "user_daily": {
         "day": "DATE",

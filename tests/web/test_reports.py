@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -180,3 +181,33 @@ def test_the_page_shows_the_telegram_channels_reactions(client, adapters):
     assert "<td>-1002</td>" in rows[1] and "<td>2.00</td>" in rows[1]
     assert "all 2" in rows[2]
     assert [cell.split("<")[0] for cell in rows[2].split("<td>")[-4:]] == ["4.00", "3.00", "1.00", "1.00"]
+
+
+def test_the_page_shows_the_cost_per_second_of_animation_by_clip_length(client, adapters):
+    today = now()
+
+    def attempt(render_id: str, status: str, cost: float, seconds: int | None) -> UsageEvent:
+        return UsageEvent(
+            kind="render", render_id=render_id, status=status, cost_usd=cost, clip_seconds=seconds, event_ts=today
+        )
+
+    for event in (
+        attempt("a", "succeeded", 0.06, None),  # before clips had lengths: 15 s
+        attempt("b", "succeeded", 0.09, 15),
+        attempt("c", "failed", 0.03, 30),  # its retry succeeded: the clip carries both attempts
+        attempt("c", "succeeded", 0.15, 30),
+        attempt("d", "succeeded", 0.24, 60),
+    ):
+        adapters.usage.record(event)
+    main = client.get("/reports").get_data(as_text=True).split('<main id="main" tabindex="-1">')[1]
+    # All of it: 0.57 USD over 15 + 15 + 30 + 60 = 120 s of animation = 0.00475 USD a second.
+    assert "Cost per second of animation</dt><dd>$0.00475</dd>" in main
+    section = main.split("By clip length")[1].split("Top users")[0]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in section.split("<tr") if "<td" in row]
+    # 15 s: 0.15 USD over 30 s = 0.005; 30 s: 0.18 over 30 s = 0.006; 60 s: 0.24 over 60 s = 0.004.
+    # Projected (the pricing table, an L4): 0.002137614, 0.001758735 and 0.0015692955 USD a second.
+    assert rows == [
+        ["15 s", "2", "2", "30", "$0.1500", "$0.00500", "$0.00214"],
+        ["30 s", "1", "1", "30", "$0.1800", "$0.00600", "$0.00176"],
+        ["60 s", "1", "1", "60", "$0.2400", "$0.00400", "$0.00157"],
+    ]
