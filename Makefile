@@ -38,7 +38,7 @@ install: $(STAMP) $(CATALOGUES)
 
 # After changing UI text: refresh the catalogues, then translate the new entries.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k Nn_:1,2 -k NotFound -k NotReady -k Forbidden -k SignInRequired --no-location -w 100 -o frontend_service/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k Nn_:1,2 -k NotFound -k NotReady -k Forbidden -k SignInRequired -k NotInPlan -k Unacceptable --no-location -w 100 -o frontend_service/translations/messages.pot .
 	$(BIN)/pybabel update -i frontend_service/translations/messages.pot -d frontend_service/translations -w 100 --ignore-obsolete
 
 # The locked versions (locks/dev.txt, hash-checked), the same the images install; then
