@@ -225,7 +225,13 @@ def _by_clip_length(rows: list[dict]) -> list[dict]:
     for row in rows:
         total = lengths.setdefault(
             row["clip_seconds"],
-            {"clip_seconds": row["clip_seconds"], "renders": 0, "succeeded": 0, "animation_seconds": 0, "cost_usd": 0.0},
+            {
+                "clip_seconds": row["clip_seconds"],
+                "renders": 0,
+                "succeeded": 0,
+                "animation_seconds": 0,
+                "cost_usd": 0.0,
+            },
         )
         for column in ("renders", "succeeded", "animation_seconds", "cost_usd"):
             total[column] += row[column]

@@ -127,6 +127,9 @@ def site(browser, live_server, tmp_path_factory):
     admin = browser.new_context()
     sign_in(admin, live_server, ADMIN_EMAIL)
     api(admin, live_server, "POST", f"/api/renders/{render['render_id']}/report", {"reason": "проверка"})
+    # A plan, the owner on it: the plans page lists both, the editor offers 30 s.
+    api(admin, live_server, "PUT", "/api/plans/studio", {"clip_seconds": [15, 30], "daily_renders": 50})
+    api(admin, live_server, "PUT", f"/api/plans/accounts/local:{OWNER_EMAIL}", {"plan": "studio"})
     states = {}
     for name, context in (("owner", owner), ("admin", admin)):
         states[name] = str(folder / f"{name}.json")
@@ -156,6 +159,7 @@ def pages(site) -> dict[str, tuple[str, str]]:
         "gallery.clip#anyone": ("anyone", f"/gallery/{site['render']}"),
         "reports.index": ("admin", "/reports"),
         "moderation.index": ("admin", "/moderation"),
+        "plans.index": ("admin", "/plans"),
         "accounts.signin_page": ("anyone", "/signin"),
         "accounts.signin_page#signed in": ("owner", "/signin"),
         "error#404": ("anyone", "/no-such-page"),

@@ -233,8 +233,8 @@ def longer_clips(tmp_path):
     delivered twice; and a 30-second clip on the next day."""
     sink = UsageFiles(tmp_path / "usage")
 
-    def attempt(render_id, status, cost, seconds, when=at(DAY1)):
-        event = render(render_id, "a", status, 10.0, cost, when).model_copy(
+    def attempt(render_id, status, cost, seconds, day=DAY1):
+        event = render(render_id, "a", status, 10.0, cost, at(day)).model_copy(
             update={"clip_seconds": seconds, "frames": seconds * 8}
         )
         return [event, event]
@@ -245,7 +245,7 @@ def longer_clips(tmp_path):
         attempt("half", "succeeded", 0.04, 30),
         attempt("long", "succeeded", 0.09, 60),
         attempt("lost", "failed", 0.05, 60),  # failed on its last attempt: paid for, no animation
-        attempt("next", "succeeded", 0.06, 30, at(DAY2)),
+        attempt("next", "succeeded", 0.06, 30, DAY2),
     ):
         for event in events:
             sink.record(event)
