@@ -43,7 +43,7 @@ from telegram.request import HTTPXRequest
 
 from frontend_service.admission import Busy, QuotaExceeded, SpendCapReached
 from frontend_service.dialogue.engine import Refused
-from frontend_service.flow import NewScene, NotFound, NotReady, RenderRequest, SceneFlow
+from frontend_service.flow import NewScene, NotFound, NotInPlan, NotReady, RenderRequest, SceneFlow
 from frontend_service.identity import Person
 from frontend_service.telegram import texts
 from frontend_service.telegram.links import SiteLinks
@@ -451,6 +451,8 @@ class TelegramFront:
             message = say(language, texts.GONE)
         elif isinstance(error, NotReady):
             message = say(language, texts.NOT_NOW, reason=str(error))
+        elif isinstance(error, NotInPlan):  # a longer clip (a remix, say) on the free plan
+            message = say(language, texts.NOT_NOW, reason=say(language, error.template, **error.values))
         else:
             raise error
         await bot.send_message(chat, message)

@@ -75,3 +75,21 @@ def _wait_for_renders(adapters, user_id: str, timeout_s: float = 60):
         assert time.monotonic() < deadline, "the bot started no render"
         time.sleep(0.2)
     return renders
+
+
+def test_a_longer_clip_than_the_chat_s_plan_allows_is_refused_in_its_language(polling, fake, adapters, storyboard_data):
+    """A 30-second storyboard (made on the site, say) rendered from the chat of an account on
+    the free plan: the chat says why, in the person's language, and nothing starts."""
+    from infra.domain.scene import Scene
+    from infra.domain.storyboard import Storyboard
+
+    storyboard = Storyboard.model_validate(storyboard_data | {"clip_seconds": 30})
+    scene = Scene(user_id="telegram:77", text="A lighthouse.", storyboard=storyboard, state="ready")
+    adapters.records.save_scene(scene)
+    fake.send(press(user(77, "ru"), f"render:{scene.id}"))
+    [said] = fake.wait_for("sendMessage", chat_id=77)
+    assert said.params["text"] == (
+        "Не сейчас: ваш тариф позволяет ролики по 15 с, а не 30 с: выберите одну из этих длин в раскадровке или "
+        "попросите администратора о тарифе с более длинными роликами"
+    )
+    assert adapters.records.list_renders("telegram:77") == []

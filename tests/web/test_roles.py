@@ -20,7 +20,7 @@ ADMIN_PREFIXES = ("/reports", "/metrics", "/moderation", "/api/moderation", "/pl
 # A value for each kind of URL part, so that every admin route can be asked for.
 PARTS = {"render_id": "0" * 32, "name": "daily_cost", "user_id": "google:1001"}
 # What the admin routes that change something with a body are sent (the others need none).
-BODIES = {
+BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/plans"): {"data": {"name": "studio", "clip_seconds": ["30", "60"], "daily_renders": "50"}},
     ("POST", "/plans/accounts"): {"data": {"user_id": "local:sonya@example.com", "plan": "free"}},
     ("PUT", "/api/plans/<name>"): {"json": {"clip_seconds": [15, 30], "daily_renders": 5}},
