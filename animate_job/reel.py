@@ -136,7 +136,7 @@ def assemble_reel(
     progress.report("joining", 0.7)
     first_card = np.asarray(Image.open(folder / "card-0.png").convert("RGB"))
     encode.write_poster(first_card, files.poster)
-    encode.write_preview(_preview_frames(files.video), files.preview, fps=encode.PREVIEW_FPS)
+    encode.write_preview(_preview_frames(files.video, width, height), files.preview, fps=encode.PREVIEW_FPS)
     spoken = reel_cues(reel, [subtitles.parse_webvtt(text) if text else [] for text in clips_subtitles])
     if spoken:
         burn_started = time.perf_counter()
@@ -170,12 +170,9 @@ def assemble_reel(
     return files
 
 
-def _preview_frames(video: Path) -> np.ndarray:
-    """The reel at the preview's frame rate and width: what write_preview animates."""
-    reader = imageio_ffmpeg.read_frames(
-        str(video), output_params=["-vf", f"fps={encode.PREVIEW_FPS},scale={encode.PREVIEW_WIDTH}:-2"]
-    )
-    meta = reader.__next__()
-    width, height = meta["size"]
-    frames = [np.frombuffer(frame, dtype=np.uint8).reshape(height, width, 3) for frame in reader]
-    return np.stack(frames)
+def _preview_frames(video: Path, width: int, height: int) -> np.ndarray:
+    """The reel at the preview's frame rate: what write_preview shrinks and animates."""
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(video)]
+    command += ["-vf", f"fps={encode.PREVIEW_FPS}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    raw = subprocess.run(command, capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from animate_job.models import ModelNotAvailable
-from animate_job.progress import Progress
+from animate_job.progress import REEL_STAGES, Progress
 from animate_job.reel import assemble_reel
 from animate_job.renderer import ClipFiles, Renderer, RenderOutOfMemory, render_clip
 from infra.bootstrap import Adapters
@@ -73,8 +73,8 @@ def run_render(
     device: str | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="render-") as folder:
-            progress = Progress(report, min_interval_s=1.0)
             if render.reel is not None:  # a book's reel: its clips joined, no model loaded
+                progress = Progress(report, min_interval_s=1.0, stages=REEL_STAGES)
                 files = join_reel(render, adapters, Path(folder), progress)
             else:
                 load = load_renderer or (
@@ -84,6 +84,7 @@ def run_render(
                 )
                 renderer = load(render.spec.base_model, render.spec.motion_adapter)
                 device = renderer.device.type
+                progress = Progress(report, min_interval_s=1.0)
                 files = render_clip(renderer, render.spec, Path(folder) / "clip.mp4", progress)
             artifacts = {}
             for name, path in files.paths().items():
