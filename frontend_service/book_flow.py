@@ -83,6 +83,18 @@ class BookFlow:
         """The book's scenes in its order (None for one that is no longer there)."""
         return [self._records.get_scene(scene_id) for scene_id in book.scene_ids()]
 
+    def latest(self, book: Book) -> tuple[dict[str, Render], Render | None]:
+        """Each scene's latest render (any state), and the book's latest reel."""
+        clips: dict[str, Render] = {}
+        reel: Render | None = None
+        for render in self._records.list_renders(book.user_id, limit=RENDERS_LOOKED_AT):  # newest first
+            if render.reel is not None:
+                if reel is None and render.reel.book_id == book.id:
+                    reel = render
+            elif render.scene_id in book.scene_ids():
+                clips.setdefault(render.scene_id, render)
+        return clips, reel
+
     def change(self, user_id: str, book_id: str, changes: BookChanges) -> Book:
         """Applies the changes over the stored book (compare-and-set, read again when
         another change came first); a new order may only hold this person's scenes of
