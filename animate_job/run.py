@@ -74,6 +74,8 @@ def run_render(
     try:
         with tempfile.TemporaryDirectory(prefix="render-") as folder:
             if render.reel is not None:  # a book's reel: its clips joined, no model loaded
+                # On Cloud Run the job's L4 is attached, and billed, for the whole run, used or not.
+                device = "cuda" if settings.mode == "cloud" else "cpu"
                 progress = Progress(report, min_interval_s=1.0, stages=REEL_STAGES)
                 files = join_reel(render, adapters, Path(folder), progress)
             else:
