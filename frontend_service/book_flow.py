@@ -97,16 +97,18 @@ class BookFlow:
 
     def change(self, user_id: str, book_id: str, changes: BookChanges) -> Book:
         """Applies the changes over the stored book (compare-and-set, read again when
-        another change came first); a new order may only hold this person's scenes of
-        this book, so a scene joins a book only by being written in it."""
+        another change came first). A new order may leave a scene out, and bring it back
+        later, but holds only scenes written in this book: a scene joins a book only by
+        being written in it (so it has the book's look)."""
         updates = changes.model_dump(exclude_none=True)
         if changes.chapters is not None:
             updates["chapters"] = changes.chapters
         while True:
             book = self.book(user_id, book_id)
-            if changes.chapters is not None:
-                for chapter in changes.chapters:
-                    if chapter.scene_id not in book.scene_ids():
+            for chapter in changes.chapters or []:
+                if chapter.scene_id not in book.scene_ids():  # left out of the order before: it may come back
+                    scene = self._records.get_scene(chapter.scene_id)
+                    if scene is None or scene.user_id != user_id or scene.book_id != book.id:
                         raise NotFound("this book has no scene %(scene)s", scene=chapter.scene_id)
             changed = Book.model_validate(
                 book.model_dump() | updates | {"version": book.version + 1, "updated_at": now()}

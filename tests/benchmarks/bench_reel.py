@@ -41,7 +41,7 @@ def clip(path: Path, spec: RenderSpec, shade: int) -> None:
     encode.write_mp4(frames, path, fps=spec.fps_render, output_fps=spec.output_fps, duration_s=spec.duration_s)
 
 
-def bench_preset(preset: str, scenes: int, runs: int) -> dict[str, float]:
+def bench_preset(preset: str, scenes: int, runs: int) -> dict[str, float | str]:
     storyboard = Storyboard.model_validate(
         {"title": "Bench", "aspect": "16:9", "shots": [{"start_s": 0, "prompt": "a bridge at dusk"}]}
     )

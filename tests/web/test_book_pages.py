@@ -7,7 +7,9 @@ from tests.web.test_books import BOOK, SCENE, add_scene, new_book
 
 
 def token(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None, "the page has no form with a CSRF token"
+    return found.group(1)
 
 
 def test_a_book_is_started_from_its_form(client):

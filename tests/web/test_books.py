@@ -124,6 +124,21 @@ def test_a_bad_change_is_a_clear_4xx_and_changes_nothing(api, change, status, co
     assert api.get(f"/api/books/{book['id']}").get_json() == book
 
 
+def test_a_scene_left_out_of_the_order_may_come_back_but_no_scene_of_another_book(api):
+    book, other = new_book(api), new_book(api, title="The Idiot")
+    one, two = add_scene(api, book["id"], "I"), add_scene(api, book["id"], "II")
+    elsewhere = add_scene(api, other["id"], "I")
+    left_out = api.patch(f"/api/books/{book['id']}", json={"chapters": [{"scene_id": two["id"]}]})
+    assert [c["scene_id"] for c in left_out.get_json()["chapters"]] == [two["id"]]
+    back = api.patch(f"/api/books/{book['id']}", json={"chapters": [{"scene_id": one["id"]}, {"scene_id": two["id"]}]})
+    assert [c["scene_id"] for c in back.get_json()["chapters"]] == [one["id"], two["id"]]
+    plain = api.post("/api/scenes", json={"text": SCENE}).get_json()
+    for stranger in (elsewhere["id"], plain["id"]):
+        refused = api.patch(f"/api/books/{book['id']}", json={"chapters": [{"scene_id": stranger}]})
+        assert refused.status_code == 404
+        assert refused.get_json()["error"]["message"] == f"This book has no scene {stranger}."
+
+
 def test_a_scene_twice_in_the_order_is_refused(api):
     book = new_book(api)
     scene = add_scene(api, book["id"], "I")
