@@ -132,6 +132,7 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_reports.py
 	$(BIN)/python tests/benchmarks/bench_load.py
 	$(BIN)/python tests/benchmarks/bench_first_clip.py
+	$(BIN)/python tests/benchmarks/bench_reel.py
 
 # The dialogue over ~20 book scenes: against the real API when OPENAI_API_KEY is set,
 # else (and in CI) against the local fake of the API. Figures in bench-results/eval-dialogue.json.

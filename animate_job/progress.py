@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 #: (stage, share of the whole render) in the order they happen.
 STAGES = (("loading", 0.05), ("denoising", 0.80), ("decoding", 0.10), ("encoding", 0.05))
+#: A book's reel loads no model and draws nothing: it only joins clips (animate_job/reel.py).
+REEL_STAGES = (("joining", 1.0),)
 
 ProgressCallback = Callable[[str, float], None]
 
@@ -19,7 +21,13 @@ ProgressCallback = Callable[[str, float], None]
 class Progress:
     """Turns (stage, fraction of that stage) into overall progress for a callback."""
 
-    def __init__(self, callback: ProgressCallback | None, min_interval_s: float = 0.5, clock=time.monotonic):
+    def __init__(
+        self,
+        callback: ProgressCallback | None,
+        min_interval_s: float = 0.5,
+        clock=time.monotonic,
+        stages: tuple[tuple[str, float], ...] = STAGES,
+    ):
         self._callback = callback
         self._min_interval_s = min_interval_s
         self._clock = clock
@@ -27,7 +35,7 @@ class Progress:
         self._last_stage: str | None = None
         self._starts = {}
         start = 0.0
-        for stage, share in STAGES:
+        for stage, share in stages:
             self._starts[stage] = (start, share)
             start += share
 

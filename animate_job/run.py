@@ -20,10 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from animate_job.models import ModelNotAvailable
-from animate_job.progress import Progress
-from animate_job.renderer import Renderer, RenderOutOfMemory, render_clip
+from animate_job.progress import REEL_STAGES, Progress
+from animate_job.reel import assemble_reel
+from animate_job.renderer import ClipFiles, Renderer, RenderOutOfMemory, render_clip
 from infra.bootstrap import Adapters
 from infra.domain.ids import new_id
+from infra.domain.render import Render
 from infra.domain.usage import render_attempt_event
 from infra.spending import record_render_attempt
 
@@ -70,15 +72,22 @@ def run_render(
     stored: list[str] = []
     device: str | None = None
     try:
-        load = load_renderer or (
-            lambda base, adapter: Renderer.load(
-                base, adapter, device=settings.device, gpu_speedups=settings.gpu_speedups
-            )
-        )
-        renderer = load(render.spec.base_model, render.spec.motion_adapter)
-        device = renderer.device.type
         with tempfile.TemporaryDirectory(prefix="render-") as folder:
-            files = render_clip(renderer, render.spec, Path(folder) / "clip.mp4", Progress(report, min_interval_s=1.0))
+            if render.reel is not None:  # a book's reel: its clips joined, no model loaded
+                # On Cloud Run the job's L4 is attached, and billed, for the whole run, used or not.
+                device = "cuda" if settings.mode == "cloud" else "cpu"
+                progress = Progress(report, min_interval_s=1.0, stages=REEL_STAGES)
+                files = join_reel(render, adapters, Path(folder), progress)
+            else:
+                load = load_renderer or (
+                    lambda base, adapter: Renderer.load(
+                        base, adapter, device=settings.device, gpu_speedups=settings.gpu_speedups
+                    )
+                )
+                renderer = load(render.spec.base_model, render.spec.motion_adapter)
+                device = renderer.device.type
+                progress = Progress(report, min_interval_s=1.0)
+                files = render_clip(renderer, render.spec, Path(folder) / "clip.mp4", progress)
             artifacts = {}
             for name, path in files.paths().items():
                 key = f"renders/{render_id}/{runner}/{path.name}"
@@ -110,7 +119,31 @@ def run_render(
     return 0
 
 
+class ReelPartMissing(Exception):
+    """A clip the reel joins is gone (deleted since the reel was asked for)."""
+
+
+def join_reel(render: Render, adapters: Adapters, folder: Path, progress: Progress) -> ClipFiles:
+    """Fetches the reel's finished clips and their subtitles from storage, and joins them."""
+    assert render.reel is not None
+    clips: list[Path] = []
+    words: list[str | None] = []
+    for index, part in enumerate(render.reel.parts):
+        clip = adapters.records.get_render(part.render_id)
+        video = clip and clip.state == "succeeded" and clip.artifacts.get("video")
+        data = adapters.storage.read_bytes(video) if video else None
+        if clip is None or data is None:
+            raise ReelPartMissing(f"the clip of part {index + 1} is gone: ask for the reel again")
+        path = folder / f"part-{index}.mp4"
+        path.write_bytes(data)
+        clips.append(path)
+        key = clip.artifacts.get("subtitles")
+        stored = adapters.storage.read_bytes(key) if key else None
+        words.append(stored.decode("utf-8") if stored is not None else None)
+    return assemble_reel(render.reel, render.spec, clips, words, folder / "reel.mp4", progress)
+
+
 def _reason(error: Exception) -> str:
-    if isinstance(error, ModelNotAvailable | RenderOutOfMemory):
+    if isinstance(error, ModelNotAvailable | RenderOutOfMemory | ReelPartMissing):
         return str(error)
     return f"the renderer stopped: {type(error).__name__}: {error}"

@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
     from frontend_service.blueprints import (
         accounts,
         api,
+        books,
         errors,
         gallery,
         health,
@@ -89,6 +90,7 @@ def create_app(test_config: dict | None = None, adapters: Adapters | None = None
         api.bp,
         scenes.bp,
         renders.bp,
+        books.bp,
         gallery.bp,
         reports.bp,
         accounts.bp,

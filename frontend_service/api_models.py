@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from infra.domain.plan import Plan
+from infra.domain.book import BookBible
 from infra.domain.render import RenderState
 from infra.domain.scene import Question, SceneState
 from infra.domain.storyboard import FieldError, Storyboard
@@ -199,3 +200,34 @@ class PlansPage(BaseModel):
 class BlockOut(BaseModel):
     user_id: str
     publishing_blocked: bool
+
+
+class BookSceneOut(BaseModel):
+    """One scene of a book in its place: its chapter, where its dialogue stands, its latest clip."""
+
+    scene_id: str
+    chapter: str
+    text: str
+    state: str
+    #: The scene's latest render's state and id (None when it has none yet).
+    clip_state: str | None = None
+    clip_id: str | None = None
+
+
+class BookOut(BaseModel):
+    id: str
+    title: str
+    author: str
+    aspect: str
+    bible: BookBible
+    seed_policy: str
+    seed: int
+    chapters: list[BookSceneOut]
+    version: int
+    #: The book's latest reel (a render: its status at /api/renders/<id>), when there is one.
+    reel_id: str | None = None
+    reel_state: str | None = None
+
+
+class BookList(BaseModel):
+    items: list[BookOut]

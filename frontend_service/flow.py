@@ -21,6 +21,7 @@ from frontend_service.dialogue.engine import (
 from frontend_service.dialogue.language import language_of
 from frontend_service.identity import Person
 from infra.bootstrap import Adapters
+from infra.domain.book import Book
 from infra.domain.ids import now
 from infra.domain.presets import DEFAULT_PRESET, PresetName
 from infra.domain.pricing import token_cost
@@ -101,8 +102,13 @@ class SceneFlow:
         self._engine = engine
         self.admission = Admission(adapters)
 
-    def create_scene(self, user_id: str, request: NewScene) -> Scene:
+    def create_scene(self, user_id: str, request: NewScene, book: Book | None = None) -> Scene:
+        """A new scene; one written in a book starts from the book's bible and takes its title
+        and author (BookFlow.add_scene)."""
         scene = Scene(user_id=user_id, **request.model_dump())
+        if book is not None:
+            scene.book_id, scene.book, scene.author = book.id, book.title, book.author or scene.author
+            scene.bible = {"book": book.bible.model_dump()}
         return self._advance(scene, user_turn={"scene": request.model_dump()})
 
     def answer(self, user_id: str, scene_id: str, request: Answers) -> Scene:
@@ -285,8 +291,13 @@ class SceneFlow:
         scene.engine, scene.notice, scene.updated_at = step.engine or self._engine.name, step.notice, now()
         scene.held_answers = {}
         if step.bible is not None:
-            scene.bible = step.bible
+            book_bible = (scene.bible or {}).get("book")
+            scene.bible = step.bible | ({"book": book_bible} if book_bible is not None else {})
         if step.storyboard is not None:
-            scene.storyboard, scene.state, scene.questions = step.storyboard, "ready", []
+            storyboard = step.storyboard
+            book = self._records.get_book(scene.book_id) if scene.book_id else None
+            if book is not None:  # the book's cast, style, shape and seed, as in its other scenes
+                storyboard = book.dress(storyboard, scene.id)
+            scene.storyboard, scene.state, scene.questions = storyboard, "ready", []
         else:
             scene.questions, scene.state = step.questions, "asking"

@@ -28,6 +28,7 @@ STATES = {
     "denoising": N_("drawing the frames"),
     "decoding": N_("decoding the frames"),
     "encoding": N_("writing the video"),
+    "joining": N_("joining the clips"),
 }
 
 

@@ -11,6 +11,8 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from frontend_service.api_models import (
     BlockOut,
+    BookList,
+    BookOut,
     ErrorOut,
     GalleryPage,
     ModerationPage,
@@ -27,6 +29,7 @@ from frontend_service.api_models import (
     StoryboardOut,
     TokenCounts,
 )
+from frontend_service.book_flow import BookChanges, NewBook, NewBookScene
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest
 from frontend_service.gallery_flow import AppealRequest, GalleryQuery, PublishRequest, ReportRequest, VoteRequest
 from frontend_service.plans_flow import PlanChoice, PlanTerms
@@ -135,6 +138,24 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, dict[int, type[Bas
         PlanChoice,
         {200: PlanAccountOut},
     ),
+    ("post", "/api/books", "Start a book: several scenes with one cast and look", NewBook, {201: BookOut}),
+    ("get", "/api/books", "The session's books, the latest changed first", None, {200: BookList}),
+    ("get", "/api/books/{book_id}", "A book and its scenes in order", None, {200: BookOut}),
+    (
+        "patch",
+        "/api/books/{book_id}",
+        "Change a book, its bible or the order of its scenes",
+        BookChanges,
+        {200: BookOut},
+    ),
+    ("post", "/api/books/{book_id}/scenes", "Write a scene of the book, in its look", NewBookScene, {201: SceneOut}),
+    (
+        "post",
+        "/api/books/{book_id}/reel",
+        "Join every scene's finished clip, after title cards, into the book's reel (a render)",
+        None,
+        {202: RenderStarted},
+    ),
     ("post", "/api/prompt-tokens", "Estimated CLIP tokens per prompt", PromptTexts, {200: TokenCounts}),
     ("get", "/api/openapi.json", "This document", None, {}),
 ]
@@ -165,7 +186,7 @@ ERRORS = {
     400: "unreadable request or missing CSRF token",
     403: "someone else's render, a step for accounts or for admins only, a clip length the person's plan does not "
     "allow, or behind IAP no valid assertion",
-    404: "no such scene, render, plan or account",
+    404: "no such scene, render, book, plan or account",
     409: "a step that must wait for another, or a storyboard saved elsewhere since the If-Match version",
     413: "request too large",
     422: "invalid input, with per-field errors",

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS renders (
     progress_at TEXT,
     finished_at TEXT,
     quota TEXT NOT NULL DEFAULT '[]',
-    requested_preset TEXT
+    requested_preset TEXT,
+    reel TEXT
 );
 """
 SCHEMA = """
@@ -54,6 +55,13 @@ CREATE TABLE IF NOT EXISTS scenes (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS scenes_by_user ON scenes(user_id, updated_at);
+CREATE TABLE IF NOT EXISTS books (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS books_by_user ON books(user_id, updated_at);
 CREATE TABLE IF NOT EXISTS dialogue_turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     scene_id TEXT NOT NULL REFERENCES scenes(id),
@@ -132,6 +140,7 @@ ADDED_COLUMNS = {
         "progress_at": "TEXT",
         "quota": "TEXT NOT NULL DEFAULT '[]'",
         "requested_preset": "TEXT",
+        "reel": "TEXT",
     },
     "render_queue": {"claimed_by": "INTEGER"},
 }

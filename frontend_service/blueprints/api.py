@@ -19,6 +19,11 @@ GET  /api/gallery?sort=&q=&book=&author=&style=&page=  -> {items, next_page}
 PUT  /api/renders/<id>/vote {value}    -> publication; POST .../remix -> 201 {scene_id}; POST .../report {reason?}
 POST /api/renders/<id>/appeal {note}   -> publication (the owner of a held or hidden clip, once)
 /api/moderation...                     -> the admins' moderation (blueprints/moderation.py)
+POST /api/books {title, author?, aspect?, bible?, seed_policy?, seed?} -> 201 book; GET /api/books -> {items}
+GET|PATCH /api/books/<id>              -> the book with its scenes in order; PATCH changes what it sends
+                                          (chapters: the whole new order of the book's own scenes)
+POST /api/books/<id>/scenes {text, chapter?, passage?} -> 201 scene, last in the book, in the book's look
+POST /api/books/<id>/reel              -> 202 {render_id}: the reel, a render (409 until every scene's clip is ready)
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from frontend_service import services
 from frontend_service.api_models import (
+    BookList,
+    BookOut,
+    BookSceneOut,
     GalleryItem,
     GalleryPage,
     PublicationOut,
@@ -50,6 +58,7 @@ from frontend_service.api_models import (
     TokenCounts,
 )
 from frontend_service.blueprints.errors import ApiError
+from frontend_service.book_flow import BookChanges, BookFlow, NewBook, NewBookScene
 from frontend_service.dialogue.language import language_of
 from frontend_service.flow import Answers, NewScene, PromptTexts, RenderRequest, SceneFlow
 from frontend_service.gallery_flow import (
@@ -64,6 +73,7 @@ from frontend_service.idempotency import idempotent
 from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
+from infra.domain.book import Book
 from infra.domain.ids import now
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.domain.publication import Publication
@@ -391,6 +401,74 @@ def report(render_id: str):
 @limiter.limit(_report_limit)
 def appeal(render_id: str):
     return _json(publication_out(_gallery().appeal(current_person(), render_id, json_body(AppealRequest))))
+
+
+def _books() -> BookFlow:
+    return services.book_flow()
+
+
+def book_out(book: Book) -> BookOut:
+    flow = _books()
+    clips, reel = flow.latest(book)
+    chapters = []
+    for chapter, scene in zip(book.chapters, flow.scenes(book), strict=True):
+        clip = clips.get(chapter.scene_id)
+        chapters.append(
+            BookSceneOut(
+                scene_id=chapter.scene_id,
+                chapter=chapter.chapter,
+                text=scene.text if scene else "",
+                state=scene.state if scene else "missing",
+                clip_state=clip.state if clip else None,
+                clip_id=clip.id if clip else None,
+            )
+        )
+    return BookOut(
+        id=book.id,
+        title=book.title,
+        author=book.author,
+        aspect=book.aspect,
+        bible=book.bible,
+        seed_policy=book.seed_policy,
+        seed=book.seed,
+        chapters=chapters,
+        version=book.version,
+        reel_id=reel.id if reel else None,
+        reel_state=reel.state if reel else None,
+    )
+
+
+@bp.post("/books")
+def create_book():
+    return _json(book_out(_books().create(current_user(), _body(NewBook)))), 201
+
+
+@bp.get("/books")
+def list_books():
+    return _json(BookList(items=[book_out(book) for book in _books().books(current_user())]))
+
+
+@bp.get("/books/<book_id>")
+def get_book(book_id: str):
+    return _json(book_out(_books().book(current_user(), book_id)))
+
+
+@bp.patch("/books/<book_id>")
+def change_book(book_id: str):
+    return _json(book_out(_books().change(current_user(), book_id, _body(BookChanges))))
+
+
+@bp.post("/books/<book_id>/scenes")
+@limiter.limit(_dialogue_limit)
+def add_book_scene(book_id: str):
+    return scene_json(_books().add_scene(current_user(), book_id, _body(NewBookScene))), 201
+
+
+@bp.post("/books/<book_id>/reel")
+@limiter.limit(_render_limit)
+def start_reel(book_id: str):
+    render = _books().start_reel(current_user(), book_id)
+    return _json(RenderStarted(render_id=render.id, preset=render.spec.preset)), 202
 
 
 @bp.post("/prompt-tokens")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from infra.domain.ids import new_id, now
 from infra.domain.presets import PresetName
+from infra.domain.reel import Reel
 from infra.domain.storyboard import RenderSpec
 
 RenderState = Literal["queued", "dispatching", "running", "succeeded", "failed", "cancelled"]
@@ -48,3 +49,6 @@ class Render(BaseModel):
     quota: list[str] = Field(default_factory=list)
     #: The preset the person chose, when a long queue gave the render a faster one instead.
     requested_preset: PresetName | None = None
+    #: A book's reel: the job joins these finished clips with title cards instead of rendering
+    #: (its spec is the first clip's, at the reel's length).
+    reel: Reel | None = None

@@ -41,6 +41,8 @@ class Scene(BaseModel):
     notice: str | None = None
     #: The published render this scene's storyboard was copied from.
     remix_of: str | None = None
+    #: The book project this scene belongs to: its storyboards are dressed in the book's look.
+    book_id: str | None = None
     #: Goes up by one with every change a person or the dialogue makes: the storyboard's ETag.
     version: int = 0
     created_at: datetime = Field(default_factory=now)

@@ -54,3 +54,36 @@ def webvtt(all_cues: list[Cue]) -> str:
     for number, cue in enumerate(all_cues, start=1):
         blocks.append(f"{number}\n{timestamp(cue.start_s)} --> {timestamp(cue.end_s)}\n{escape(cue.text)}")
     return "\n\n".join(blocks) + "\n"
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def seconds(stamp: str) -> float:
+    """A WebVTT timestamp, with or without hours (01:02.500 or 00:01:02.500), in seconds."""
+    *hours, minutes, rest = stamp.strip().split(":")
+    return int(hours[0] if hours else 0) * 3600 + int(minutes) * 60 + float(rest)
+
+
+def parse_webvtt(text: str) -> list[Cue]:
+    """The cues of a WebVTT file as `webvtt` writes them (identifiers, a timing line, one
+    line of text); cue settings after the end time are left out. Raises ValueError on a
+    file without the signature."""
+    blocks = text.replace("\r\n", "\n").strip().split("\n\n")
+    if not blocks[0].startswith("WEBVTT"):
+        raise ValueError("not a WebVTT file: it does not start with WEBVTT")
+    result = []
+    for block in blocks[1:]:
+        lines = block.split("\n")
+        timing = next((index for index, line in enumerate(lines) if "-->" in line), None)
+        if timing is None:
+            continue  # a NOTE or STYLE block
+        start, end = lines[timing].split("-->")
+        result.append(Cue(seconds(start), seconds(end.split()[0]), unescape("\n".join(lines[timing + 1 :]))))
+    return result
+
+
+def offset(all_cues: list[Cue], by_s: float) -> list[Cue]:
+    """The cues moved later by `by_s` seconds: one part's cues where the part starts in a reel."""
+    return [Cue(round(cue.start_s + by_s, 3), round(cue.end_s + by_s, 3), cue.text) for cue in all_cues]

@@ -48,6 +48,8 @@ class SqliteGallery(Gallery):
                 "score": publication.score,
                 "published_at": publication.published_at.isoformat(),
                 **publication.filter_keys(),
+                # A storyboard may have no style; the column, from the first schema, is NOT NULL.
+                "style": publication.filter_keys()["style"] or "",
                 # A search term never holds "|", so a match never runs from one field into the next.
                 "search": " | ".join(publication.search_fields()),
             },

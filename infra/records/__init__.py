@@ -21,6 +21,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
+from infra.domain.book import Book
 from infra.domain.idempotency import KeptRequest
 from infra.domain.plan import Plan
 from infra.domain.queueing import QueueEntry
@@ -94,7 +95,7 @@ class Records(abc.ABC):
 
     @abc.abstractmethod
     def transfer_work(self, from_user: str, to_user: str) -> int:
-        """Gives one user's scenes and renders to another: an anonymous person who signs
+        """Gives one user's scenes, renders and books to another: an anonymous person who signs
         in keeps what they made. The number of scenes and renders moved."""
 
     @abc.abstractmethod
@@ -109,6 +110,22 @@ class Records(abc.ABC):
 
     @abc.abstractmethod
     def get_scene(self, scene_id: str) -> Scene | None: ...
+
+    @abc.abstractmethod
+    def save_book(self, book: Book) -> None:
+        """Creates or replaces a book project whole."""
+
+    @abc.abstractmethod
+    def replace_book(self, book: Book, version: int) -> bool:
+        """Stores the book whole only if the stored one is still at `version`: a
+        compare-and-set, as replace_scene, so two edits never silently lose one."""
+
+    @abc.abstractmethod
+    def get_book(self, book_id: str) -> Book | None: ...
+
+    @abc.abstractmethod
+    def list_books(self, user_id: str, limit: int = 50) -> list[Book]:
+        """A user's books, the latest changed first."""
 
     @abc.abstractmethod
     def claim_request(self, request: KeptRequest) -> KeptRequest | None:

@@ -21,6 +21,7 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from infra.domain.book import Book
 from infra.domain.idempotency import KeptRequest, document_id
 from infra.domain.ids import now
 from infra.domain.plan import Plan
@@ -46,6 +47,7 @@ class FirestoreRecords(Records):
         self._scenes = client.collection("scenes")
         self._renders = client.collection("renders")
         self._plans = client.collection("plans")
+        self._books = client.collection("books")
         # Idempotency-Keys' first answers; a TTL policy on expires_at deletes them (terraform).
         self._kept = client.collection("kept_requests")
 
@@ -117,7 +119,7 @@ class FirestoreRecords(Records):
     def transfer_work(self, from_user: str, to_user: str) -> int:
         self.ensure_user(to_user)
         moved = 0
-        for collection in (self._scenes, self._renders):
+        for collection in (self._scenes, self._renders, self._books):
             query = collection.where(filter=FieldFilter("user_id", "==", from_user))
             snapshots = list(query.stream())
             for start in range(0, len(snapshots), _BATCH):
@@ -138,6 +140,29 @@ class FirestoreRecords(Records):
             return scene.model_dump()
 
         return compare_and_set(self._client, self._scenes.document(scene.id), change) is not None
+
+    def save_book(self, book: Book) -> None:
+        self._books.document(book.id).set(book.model_dump())
+
+    def replace_book(self, book: Book, version: int) -> bool:
+        def change(stored: Document | None) -> Document | None:
+            if stored is None or stored.get("version") != version:
+                return None
+            return book.model_dump()
+
+        return compare_and_set(self._client, self._books.document(book.id), change) is not None
+
+    def get_book(self, book_id: str) -> Book | None:
+        snapshot = self._books.document(book_id).get()
+        return Book.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    def list_books(self, user_id: str, limit: int = 50) -> list[Book]:
+        query = (
+            self._books.where(filter=FieldFilter("user_id", "==", user_id))
+            .order_by("updated_at", direction=firestore.Query.DESCENDING)
+            .limit(limit)
+        )
+        return [Book.model_validate(snapshot.to_dict()) for snapshot in query.stream()]
 
     def claim_request(self, request: KeptRequest) -> KeptRequest | None:
         reference = self._kept.document(document_id(request.user_id, request.key))

@@ -7,10 +7,12 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from infra.domain.book import Book
 from infra.domain.idempotency import KeptRequest
 from infra.domain.ids import now
 from infra.domain.plan import Plan
 from infra.domain.queueing import QueueEntry
+from infra.domain.reel import Reel
 from infra.domain.render import Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
@@ -99,6 +101,10 @@ class SqliteRecords(Records):
             renders = connection.execute(
                 "UPDATE renders SET user_id = ? WHERE user_id = ?", (to_user, from_user)
             ).rowcount
+            connection.execute(
+                "UPDATE books SET user_id = :to, data = json_set(data, '$.user_id', :to) WHERE user_id = :from",
+                {"to": to_user, "from": from_user},
+            )
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -120,6 +126,31 @@ class SqliteRecords(Records):
             (scene.model_dump_json(), _iso(scene.updated_at), scene.id, version),
         ).rowcount
         return changed == 1
+
+    def save_book(self, book: Book) -> None:
+        self.ensure_user(book.user_id)
+        self._execute(
+            "INSERT INTO books (id, user_id, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+            (book.id, book.user_id, book.model_dump_json(), _iso(book.updated_at)),
+        )
+
+    def replace_book(self, book: Book, version: int) -> bool:
+        changed = self._execute(
+            "UPDATE books SET data = ?, updated_at = ? WHERE id = ? AND json_extract(data, '$.version') = ?",
+            (book.model_dump_json(), _iso(book.updated_at), book.id, version),
+        ).rowcount
+        return changed == 1
+
+    def get_book(self, book_id: str) -> Book | None:
+        row = self._execute("SELECT data FROM books WHERE id = ?", (book_id,)).fetchone()
+        return Book.model_validate_json(row["data"]) if row else None
+
+    def list_books(self, user_id: str, limit: int = 50) -> list[Book]:
+        rows = self._execute(
+            "SELECT data FROM books WHERE user_id = ? ORDER BY updated_at DESC, id LIMIT ?", (user_id, limit)
+        )
+        return [Book.model_validate_json(row["data"]) for row in rows]
 
     def claim_request(self, request: KeptRequest) -> KeptRequest | None:
         connection = self._db.connect()
@@ -171,8 +202,8 @@ class SqliteRecords(Records):
     def create_render(self, render: Render) -> None:
         self.ensure_user(render.user_id)
         self._execute(
-            "INSERT INTO renders (id, user_id, scene_id, spec, state, created_at, quota, requested_preset) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO renders (id, user_id, scene_id, spec, state, created_at, quota, requested_preset, reel) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 render.id,
                 render.user_id,
@@ -182,6 +213,7 @@ class SqliteRecords(Records):
                 _iso(render.created_at),
                 json.dumps(render.quota),
                 render.requested_preset,
+                render.reel and render.reel.model_dump_json(),
             ),
         )
 
@@ -338,4 +370,5 @@ def _render(row: sqlite3.Row) -> Render:
         finished_at=row["finished_at"],
         quota=json.loads(row["quota"]),
         requested_preset=row["requested_preset"],
+        reel=Reel.model_validate_json(row["reel"]) if row["reel"] else None,
     )

@@ -124,6 +124,20 @@ def site(browser, live_server, tmp_path_factory):
     render = api(owner, live_server, "POST", f"/api/scenes/{scene['id']}/renders", {"preset": "draft"})
     wait_for_render(owner, live_server, render["render_id"])
     api(owner, live_server, "POST", f"/api/renders/{render['render_id']}/publish", {"display_name": "Вирджиния"})
+    book = api(
+        owner,
+        live_server,
+        "POST",
+        "/api/books",
+        {"title": "Маяк", "author": "Вулф", "bible": {"characters": [{"name": "keeper", "look": "old man"}]}},
+    )
+    api(
+        owner,
+        live_server,
+        "POST",
+        f"/api/books/{book['id']}/scenes",
+        {"text": "Смотритель зажигает лампу.", "chapter": "I"},
+    )
     admin = browser.new_context()
     sign_in(admin, live_server, ADMIN_EMAIL)
     api(admin, live_server, "POST", f"/api/renders/{render['render_id']}/report", {"reason": "проверка"})
@@ -141,6 +155,7 @@ def site(browser, live_server, tmp_path_factory):
         "asking": asking["id"],
         "scene": scene["id"],
         "render": render["render_id"],
+        "book": book["id"],
     }
 
 
@@ -152,6 +167,8 @@ def pages(site) -> dict[str, tuple[str, str]]:
         "scenes.scene#storyboard": ("owner", f"/scenes/{site['scene']}"),
         "renders.page": ("owner", f"/renders/{site['render']}"),
         "renders.index": ("owner", "/renders"),
+        "books.index": ("owner", "/books"),
+        "books.page": ("owner", f"/books/{site['book']}"),
         "gallery.index": ("anyone", "/gallery"),
         "gallery.index#empty search": ("anyone", "/gallery?q=nothing+like+this"),
         "gallery.clip": ("admin", f"/gallery/{site['render']}"),
@@ -168,7 +185,7 @@ def pages(site) -> dict[str, tuple[str, str]]:
 
 
 def test_every_page_is_listed():
-    listed = {name.split("#")[0] for name in pages({"asking": "", "scene": "", "render": ""})}
+    listed = {name.split("#")[0] for name in pages({"asking": "", "scene": "", "render": "", "book": ""})}
     assert page_endpoints() - set(NOT_PAGES) == listed - {"error"}
 
 

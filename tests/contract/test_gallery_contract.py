@@ -45,6 +45,13 @@ def test_a_publication_is_stored_whole_and_listed(gallery, publish):
     assert [item.render_id for item in items] == [clip.render_id] and not more
 
 
+def test_a_clip_without_a_style_is_published_and_found(gallery, publish):
+    plain = publish(title="Plain", style="")
+    assert gallery.get(plain.render_id).style == ""
+    assert [p.render_id for p in gallery.page("new", EVERYTHING, 1)[0]] == [plain.render_id]
+    assert gallery.page("new", GalleryFilter(style="watercolour"), 1)[0] == []
+
+
 def test_new_sorts_by_time_and_top_by_score(gallery, publish):
     old, middle, _ = (publish(title=t, minutes_ago=m) for t, m in (("old", 30), ("middle", 20), ("recent", 10)))
     gallery.vote(old.render_id, "u1", 1)

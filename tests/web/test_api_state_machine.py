@@ -52,9 +52,29 @@ def storyboards() -> st.SearchStrategy:
     )
 
 
+BOOKS = st.fixed_dictionaries(
+    {"title": TEXT},
+    optional={
+        "author": TEXT,
+        "aspect": st.sampled_from(["16:9", "1:1", "4:3", 5]),
+        "bible": st.fixed_dictionaries(
+            {},
+            optional={
+                "characters": st.lists(st.fixed_dictionaries({"name": TEXT, "look": TEXT}), max_size=2) | ANY_JSON,
+                "style": TEXT,
+            },
+        )
+        | ANY_JSON,
+        "seed_policy": st.sampled_from(["shared", "per_scene", "random"]),
+        "seed": st.integers(-1, 2**33) | st.just("7"),
+    },
+)
+
+
 class ApiMachine(RuleBasedStateMachine):
     scenes = Bundle("scenes")
     renders = Bundle("renders")
+    books = Bundle("books")
 
     def __init__(self):
         super().__init__()
@@ -309,6 +329,45 @@ class ApiMachine(RuleBasedStateMachine):
     @rule(person=st.integers(0, 2), path=st.sampled_from(["/api/session", "/api/openapi.json"]))
     def documents(self, person, path):
         self.call(person, "get", path)
+
+    @rule(target=books, person=people_, body=BOOKS | ANY_JSON)
+    def create_book(self, person, body):
+        response = self.call(person, "post", "/api/books", json=body)
+        return person, response.get_json()["id"] if response.status_code == 201 else "missing"
+
+    @rule(person=people_)
+    def list_books(self, person):
+        self.call(person, "get", "/api/books")
+
+    @rule(book=st.one_of(books, books, books, IDS), owner=as_owner)
+    def get_book(self, book, owner):
+        person, book = self.who(book, owner)
+        self.call(person, "get", f"/api/books/{book}")
+
+    @rule(target=scenes, book=st.one_of(books, books, books, IDS), owner=as_owner, text=TEXT, chapter=TEXT)
+    def write_a_scene_of_the_book(self, book, owner, text, chapter):
+        person, book = self.who(book, owner)
+        response = self.call(person, "post", f"/api/books/{book}/scenes", json={"text": text, "chapter": chapter})
+        return person, response.get_json()["id"] if response.status_code == 201 else "missing"
+
+    @rule(
+        book=st.one_of(books, books, books, IDS),
+        owner=as_owner,
+        scenes=st.lists(scenes, max_size=3),
+        body=st.none() | BOOKS | ANY_JSON,
+    )
+    def change_book(self, book, owner, scenes, body):
+        person, book = self.who(book, owner)
+        payload = (
+            body if body is not None else {"chapters": [{"scene_id": scene, "chapter": "I"} for _, scene in scenes]}
+        )
+        self.call(person, "patch", f"/api/books/{book}", json=payload)
+
+    @rule(target=renders, book=st.one_of(books, books, books, IDS), owner=as_owner)
+    def render_the_reel(self, book, owner):
+        person, book = self.who(book, owner)
+        response = self.call(person, "post", f"/api/books/{book}/reel")
+        return person, response.get_json()["render_id"] if response.status_code == 202 else "missing"
 
     @invariant()
     def no_server_error(self):

@@ -1,0 +1,105 @@
+"""A book's reel in cloud mode on the emulators: the site publishes the reel's request to
+Pub/Sub, the trigger starts the Cloud Run job (a local fake of the Admin API), the job
+fetches the clips from Cloud Storage and joins them, and the reel plays from a signed URL
+with its merged subtitles from the site's own origin."""
+
+import base64
+import dataclasses
+import json
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from animate_job.trigger import Dispatcher, PushEnvelope
+from frontend_service import create_app
+from infra.bootstrap import bootstrap
+from infra.domain.subtitles import Cue
+from infra.usage.pubsub import decode
+from tests import emulators
+from tests.cloud.conftest import job_environment, pull
+from tests.cloud.test_trigger import JOB, FakeCloudRun
+from tests.conftest import ROOT, ApiClient, stored_render
+from tests.media import probe
+from tests.render.test_reel import BLUE, HEIGHT, RED, WIDTH
+from tests.web.test_books import add_scene, finished_clip, new_book
+
+pytestmark = [pytest.mark.emulator, pytest.mark.slow]
+
+
+def test_a_reel_made_in_cloud_mode(cloud, httpserver, tmp_path):
+    from google.cloud import storage  # type: ignore[attr-defined]  # no type information
+
+    from infra.storage.gcs import GcsStorage
+
+    settings = cloud["settings"]
+    signing = {
+        "credentials": emulators.signing_credentials(),
+        "api_access_endpoint": cloud["hosts"]["STORAGE_EMULATOR_HOST"],
+    }
+    adapters = dataclasses.replace(
+        bootstrap(settings),
+        storage=GcsStorage(storage.Client(project=settings.gcp_project), settings.renders_bucket, signing=signing),
+    )
+    api = ApiClient(create_app({"TESTING": True}, adapters).test_client())
+
+    # The book in Firestore, its two scenes' finished clips in Cloud Storage.
+    book = new_book(api)
+    one, two = add_scene(api, book["id"], "Part One"), add_scene(api, book["id"], "Part Two")
+    finished_clip(adapters, api, one["id"], tmp_path, RED, words=[Cue(0.0, 5.0, "Он вышел на мост.")])
+    finished_clip(adapters, api, two["id"], tmp_path, BLUE, words=[Cue(2.0, 4.0, "Нева")])
+    started = api.post(f"/api/books/{book['id']}/reel")
+    assert started.status_code == 202
+    reel_id = started.get_json()["render_id"]
+    assert stored_render(adapters.records, reel_id).state == "queued"
+
+    # The trigger starts one job execution for the reel's request, as for any render.
+    [message] = pull(cloud, "render-requests", 1)
+    body = {
+        "message": {
+            "data": base64.b64encode(message.data).decode(),
+            "attributes": dict(message.attributes),
+            "messageId": message.message_id,
+            "publishTime": message.publish_time.isoformat(),
+        },
+        "subscription": cloud["subscriptions"]["render-requests"],
+        "deliveryAttempt": 1,
+    }
+    push = PushEnvelope.read(json.dumps(body).encode())
+    cloud_run = FakeCloudRun(httpserver)
+    assert Dispatcher(adapters.records, cloud_run.client, JOB, 3).dispatch(push.render_id()) == "started"
+    assert cloud_run.render_ids() == [reel_id]
+    job = subprocess.run(
+        [sys.executable, "-m", "animate_job", "run"],
+        env=job_environment(cloud, reel_id, 0),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert job.returncode == 0, job.stderr
+
+    status = api.get(f"/api/renders/{reel_id}").get_json()
+    assert (status["state"], status["duration_s"]) == ("succeeded", 36.0)
+    redirect = api.get(status["video_url"])
+    assert redirect.status_code == 302 and "X-Goog-Signature=" in redirect.headers["Location"]
+    reel = tmp_path / "reel.mp4"
+    with urllib.request.urlopen(redirect.headers["Location"]) as response:
+        reel.write_bytes(response.read())
+    played = probe(reel)
+    assert played["size"] == (WIDTH, HEIGHT) and played["duration_s"] == pytest.approx(36.0, abs=0.05)
+    track = api.get(status["subtitles_url"])
+    assert track.headers["Content-Type"] == "text/vtt; charset=utf-8"
+    # Part One's clip from 3 s, Part Two's from 3 + 15 + 3 = 21 s
+    assert track.get_data(as_text=True) == (
+        "WEBVTT\n\n1\n00:00:03.000 --> 00:00:08.000\nОн вышел на мост.\n\n2\n00:00:23.000 --> 00:00:25.000\nНева\n"
+    )
+
+    # The reel's attempt is a usage event, with the job's attached GPU's time.
+    events: list[dict] = []
+    while not any(event["kind"] == "render" for event in events):
+        events += [decode(m.data) for m in pull(cloud, "usage-events", 1)]
+    [reel_event] = [e for e in events if e["kind"] == "render"]
+    assert reel_event["render_id"] == reel_id and reel_event["status"] == "succeeded"
+    assert reel_event["gpu_seconds"] == reel_event["wall_seconds"] > 0

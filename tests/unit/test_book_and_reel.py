@@ -1,0 +1,158 @@
+"""A book's look carried into each scene's storyboard, and a reel's timeline and merged
+subtitles, with every expected value worked out by hand."""
+
+import pytest
+from pydantic import ValidationError
+
+from infra.domain.book import MAX_BOOK_SCENES, Book, BookBible, Chapter, Described
+from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
+from infra.domain.reel import Reel, ReelPart, reel_cues
+from infra.domain.storyboard import Storyboard, compose_prompt
+from infra.domain.subtitles import Cue, parse_webvtt, webvtt
+
+
+def book(**fields) -> Book:
+    values = {
+        "user_id": "reader-1",
+        "title": "Crime and Punishment",
+        "author": "Fyodor Dostoevsky",
+        "aspect": "16:9",
+        "bible": BookBible(
+            characters=[Described(name="Raskolnikov", look="gaunt young man in a worn coat")],
+            places=[Described(name="Neva", look="wide grey river")],
+            period="St Petersburg, 1860s",
+            style="oil painting",
+        ),
+        "seed": 1866,
+        "chapters": [Chapter(scene_id="s1", chapter="Part One"), Chapter(scene_id="s2", chapter="Part Two")],
+    }
+    return Book.model_validate(values | fields)
+
+
+def drafted(*prompts: str) -> Storyboard:
+    shots = [{"start_s": 5.0 * index, "prompt": prompt} for index, prompt in enumerate(prompts)]
+    return Storyboard.model_validate({"title": "The bridge", "style": "anime", "seed": 7, "shots": shots})
+
+
+def test_a_scene_of_the_book_gets_its_cast_style_aspect_and_seed():
+    dressed = book().dress(drafted("raskolnikov walks onto the bridge", "the Neva at dusk", "domes"), "s1")
+    assert [shot.prompt for shot in dressed.shots] == [
+        "raskolnikov (gaunt young man in a worn coat) walks onto the bridge",
+        "the Neva (wide grey river) at dusk",
+        "domes",
+    ]
+    assert (dressed.style, dressed.aspect, dressed.seed) == ("oil painting, St Petersburg, 1860s", "16:9", 1866)
+    assert (dressed.book, dressed.author, dressed.title) == ("Crime and Punishment", "Fyodor Dostoevsky", "The bridge")
+
+
+def test_a_description_already_in_the_prompt_is_not_added_twice():
+    once = book().dress(drafted("Raskolnikov walks"), "s1")
+    assert book().dress(once, "s1").shots[0].prompt == "Raskolnikov (gaunt young man in a worn coat) walks"
+
+
+def test_a_name_inside_another_word_is_not_the_character():
+    assert book().dress(drafted("Nevada desert"), "s1").shots[0].prompt == "Nevada desert"
+
+
+def test_the_seed_policy():
+    shared = book()
+    assert [shared.seed_for("s1"), shared.seed_for("s2")] == [1866, 1866]
+    per_scene = book(seed_policy="per_scene")
+    assert [per_scene.seed_for("s1"), per_scene.seed_for("s2")] == [1866, 1867]
+    assert per_scene.seed_for("a-new-scene") == 1868  # the next in the book
+    wraps = book(seed_policy="per_scene", seed=2**32 - 1)
+    assert wraps.seed_for("s2") == 0  # past the largest seed it starts again from 0
+
+
+def test_a_description_that_would_not_fit_is_left_out_and_the_prompt_still_fits():
+    long_look = " ".join(["chrysanthemums"] * 13)  # 194 characters, about 54 tokens
+    cast = BookBible(characters=[Described(name="Sonya", look=long_look)], style="")
+    prompt = "Sonya reads by a candle in a narrow room under the roof, " + " ".join(["lamplight"] * 8)
+    dressed = book(bible=cast).dress(drafted(prompt), "s1")
+    assert dressed.shots[0].prompt == prompt
+    Storyboard.model_validate(dressed.model_dump())  # still a valid storyboard
+
+
+def test_a_longer_book_style_shortens_the_prompt_to_fit_and_no_more():
+    counter = EstimatedTokenCounter()
+    wordy = BookBible(style=" ".join(["impressionist"] * 8), period="")
+    prompt = " ".join(["lantern"] * 30)
+    assert counter(compose_prompt(drafted(prompt).shots[0], "anime")) <= MAX_PROMPT_TOKENS  # fitted to its own style
+    dressed = book(bible=wordy).dress(drafted(prompt), "s1")
+    kept = dressed.shots[0].prompt.split()
+    assert 3 <= len(kept) < 30 and set(kept) == {"lantern"}
+    fits = compose_prompt(dressed.shots[0], dressed.style)
+    one_more = compose_prompt(
+        dressed.shots[0].model_copy(update={"prompt": " ".join(["lantern"] * (len(kept) + 1))}), dressed.style
+    )
+    assert counter(fits) <= MAX_PROMPT_TOKENS < counter(one_more)
+    Storyboard.model_validate(dressed.model_dump())
+
+
+def test_a_book_holds_each_scene_once_and_at_most_twelve():
+    with pytest.raises(ValidationError, match="only once"):
+        book(chapters=[Chapter(scene_id="s1"), Chapter(scene_id="s1")])
+    twelve = [Chapter(scene_id=f"s{n}") for n in range(MAX_BOOK_SCENES)]
+    assert len(book(chapters=twelve).chapters) == 12
+    with pytest.raises(ValidationError):
+        book(chapters=[*twelve, Chapter(scene_id="one-more")])
+
+
+def reel(*durations: float) -> Reel:
+    parts = [
+        ReelPart(scene_id=f"s{n}", render_id=f"r{n}", chapter=f"Chapter {n}", duration_s=seconds)
+        for n, seconds in enumerate(durations, start=1)
+    ]
+    return Reel(book_id="b", title="Crime and Punishment", author="Fyodor Dostoevsky", parts=parts)
+
+
+def test_each_clip_starts_after_its_card_and_every_part_before_it():
+    # card 3 s, clip 15 s, card 3 s, clip 30 s, card 3 s, clip 15 s
+    assert reel(15, 30, 15).clip_starts() == [3.0, 21.0, 54.0]
+    assert reel(15, 30, 15).duration_s == 69.0
+
+
+def test_the_cards_say_book_author_chapter():
+    made = reel(15)
+    assert made.card_lines(made.parts[0]) == ["Crime and Punishment", "Fyodor Dostoevsky", "Chapter 1"]
+    no_author = made.model_copy(update={"author": ""})
+    unlabelled = made.parts[0].model_copy(update={"chapter": ""})
+    assert no_author.card_lines(unlabelled) == ["Crime and Punishment"]
+
+
+def test_the_merged_subtitles_move_each_clips_cues_to_where_it_starts():
+    first = [Cue(0.0, 5.0, "Он вышел на мост."), Cue(10.0, 15.0, "Нева была тиха…")]
+    second = [Cue(2.5, 7.25, "A & B <again>")]
+    merged = reel_cues(reel(15, 15), [first, second])
+    # clip 1 starts at 3 s; clip 2 at 3 + 15 + 3 = 21 s
+    assert merged == [
+        Cue(3.0, 8.0, "Он вышел на мост."),
+        Cue(13.0, 18.0, "Нева была тиха…"),
+        Cue(23.5, 28.25, "A & B <again>"),
+    ]
+    assert webvtt(merged).splitlines()[10:13] == ["3", "00:00:23.500 --> 00:00:28.250", "A &amp; B &lt;again&gt;"]
+
+
+def test_a_cue_never_runs_over_the_next_title_card():
+    merged = reel_cues(reel(15, 15), [[Cue(14.0, 16.0, "late"), Cue(15.0, 16.0, "after the end")], []])
+    assert merged == [Cue(17.0, 18.0, "late")]
+
+
+def test_a_clip_without_words_adds_no_cues_but_still_takes_its_time():
+    merged = reel_cues(reel(15, 15), [[], [Cue(0.0, 1.0, "first words")]])
+    assert merged == [Cue(21.0, 22.0, "first words")]
+
+
+def test_the_cues_must_match_the_parts():
+    with pytest.raises(ValueError, match="2 parts but cues for 1"):
+        reel_cues(reel(15, 15), [[]])
+
+
+def test_a_webvtt_file_reads_back_as_its_cues():
+    written = [Cue(0.0, 5.0, "Он вышел на мост."), Cue(61.5, 3601.25, "A & B <again>")]
+    assert parse_webvtt(webvtt(written)) == written
+    assert parse_webvtt("WEBVTT\n\nNOTE hi\n\n01:02.500 --> 01:03.000 align:start\nshort\n") == [
+        Cue(62.5, 63.0, "short")
+    ]
+    with pytest.raises(ValueError, match="not a WebVTT file"):
+        parse_webvtt("1\n00:00:00.000 --> 00:00:01.000\nhi\n")

@@ -1,0 +1,262 @@
+"""A whole book through the JSON API: its scenes in its look, their order, the reel and its
+refusals (clear 4xx, nothing stored), and the reel made by the job, played and published."""
+
+import pytest
+
+from animate_job.run import run_render
+from infra.domain.render import Render
+from infra.domain.storyboard import RenderSpec
+from infra.domain.subtitles import Cue, webvtt
+from tests.conftest import ApiClient, signed_in, user_of
+from tests.render.test_reel import BLUE, RED, clip_spec, solid_clip
+
+BOOK = {
+    "title": "Crime and Punishment",
+    "author": "Fyodor Dostoevsky",
+    "aspect": "16:9",
+    "bible": {
+        "characters": [{"name": "Raskolnikov", "look": "gaunt young man in a worn coat"}],
+        "places": [{"name": "Neva", "look": "wide grey river"}],
+        "period": "St Petersburg, 1860s",
+        "style": "oil painting",
+    },
+    "seed_policy": "per_scene",
+    "seed": 1866,
+}
+SCENE = "Raskolnikov walked slowly onto the bridge over the Neva at dusk, in the rain, feeling gloomy."
+
+
+def new_book(person: ApiClient, **changes) -> dict:
+    response = person.post("/api/books", json=BOOK | changes)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def add_scene(person: ApiClient, book_id: str, chapter: str, text: str = SCENE) -> dict:
+    response = person.post(f"/api/books/{book_id}/scenes", json={"text": text, "chapter": chapter})
+    assert response.status_code == 201, response.get_json()
+    scene = response.get_json()
+    if scene["state"] != "ready":
+        scene = person.post(f"/api/scenes/{scene['id']}/finish").get_json()
+    return scene
+
+
+def finished_clip(adapters, person: ApiClient, scene_id: str, tmp_path, colour=RED, aspect="16:9", words=None):
+    """A succeeded render of the scene with a real (small, solid-colour) clip."""
+    spec: RenderSpec = clip_spec(aspect)
+    render = Render(user_id=user_of(person), scene_id=scene_id, spec=spec)
+    adapters.records.create_render(render)
+    adapters.records.mark_running(render.id, 1, "r")
+    video = solid_clip(tmp_path / f"{render.id}.mp4", colour, spec)
+    artifacts = {"video": f"renders/{render.id}/r/clip.mp4"}
+    adapters.storage.put_file(artifacts["video"], video, "video/mp4")
+    if words:
+        (tmp_path / f"{render.id}.vtt").write_text(webvtt(words), encoding="utf-8")
+        artifacts["subtitles"] = f"renders/{render.id}/r/clip.vtt"
+        adapters.storage.put_file(artifacts["subtitles"], tmp_path / f"{render.id}.vtt", "text/vtt")
+    adapters.records.mark_succeeded(render.id, "r", artifacts, {})
+    return render
+
+
+def test_a_book_is_made_listed_and_read_back(api):
+    book = new_book(api)
+    assert (book["title"], book["aspect"], book["seed_policy"], book["chapters"]) == (
+        "Crime and Punishment",
+        "16:9",
+        "per_scene",
+        [],
+    )
+    assert api.get(f"/api/books/{book['id']}").get_json() == book
+    assert [item["id"] for item in api.get("/api/books").get_json()["items"]] == [book["id"]]
+
+
+def test_a_scene_of_the_book_starts_from_its_bible_and_is_drafted_in_its_look(api, adapters):
+    book = new_book(api)
+    first = add_scene(api, book["id"], "Part One")
+    second = add_scene(api, book["id"], "Part Two")
+    for scene, seed in ((first, 1866), (second, 1867)):  # per scene: the book's seed, then the next
+        storyboard = scene["storyboard"]
+        assert (storyboard["style"], storyboard["aspect"], storyboard["seed"]) == (
+            "oil painting, St Petersburg, 1860s",
+            "16:9",
+            seed,
+        )
+        assert (storyboard["book"], storyboard["author"]) == ("Crime and Punishment", "Fyodor Dostoevsky")
+    stored = adapters.records.get_scene(first["id"])
+    assert stored.book_id == book["id"]
+    assert stored.bible["book"]["characters"] == [{"name": "Raskolnikov", "look": "gaunt young man in a worn coat"}]
+    chapters = api.get(f"/api/books/{book['id']}").get_json()["chapters"]
+    assert [(c["scene_id"], c["chapter"], c["state"]) for c in chapters] == [
+        (first["id"], "Part One", "ready"),
+        (second["id"], "Part Two", "ready"),
+    ]
+
+
+def test_the_person_orders_the_scenes_and_labels_the_chapters(api):
+    book = new_book(api)
+    one, two = add_scene(api, book["id"], "I"), add_scene(api, book["id"], "II")
+    order = [{"scene_id": two["id"], "chapter": "Epilogue"}, {"scene_id": one["id"], "chapter": "Part One"}]
+    changed = api.patch(f"/api/books/{book['id']}", json={"chapters": order, "title": "Crime & Punishment"})
+    assert changed.status_code == 200
+    body = changed.get_json()
+    assert [(c["scene_id"], c["chapter"]) for c in body["chapters"]] == [
+        (two["id"], "Epilogue"),
+        (one["id"], "Part One"),
+    ]
+    assert (body["title"], body["author"], body["version"]) == ("Crime & Punishment", "Fyodor Dostoevsky", 3)
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"chapters": [{"scene_id": "not-in-this-book"}]}, 404, "not_found"),
+        ({"aspect": "4:3"}, 422, "invalid"),
+        ({"title": ""}, 422, "invalid"),
+        ({"seed": -1}, 422, "invalid"),
+        ({"colour": "red"}, 422, "invalid"),
+        ({"chapters": [{"scene_id": "x", "chapter": "a" * 121}]}, 422, "invalid"),
+    ],
+)
+def test_a_bad_change_is_a_clear_4xx_and_changes_nothing(api, change, status, code):
+    book = new_book(api)
+    response = api.patch(f"/api/books/{book['id']}", json=change)
+    assert (response.status_code, response.get_json()["error"]["code"]) == (status, code)
+    assert api.get(f"/api/books/{book['id']}").get_json() == book
+
+
+def test_a_scene_left_out_of_the_order_may_come_back_but_no_scene_of_another_book(api):
+    book, other = new_book(api), new_book(api, title="The Idiot")
+    one, two = add_scene(api, book["id"], "I"), add_scene(api, book["id"], "II")
+    elsewhere = add_scene(api, other["id"], "I")
+    left_out = api.patch(f"/api/books/{book['id']}", json={"chapters": [{"scene_id": two["id"]}]})
+    assert [c["scene_id"] for c in left_out.get_json()["chapters"]] == [two["id"]]
+    back = api.patch(f"/api/books/{book['id']}", json={"chapters": [{"scene_id": one["id"]}, {"scene_id": two["id"]}]})
+    assert [c["scene_id"] for c in back.get_json()["chapters"]] == [one["id"], two["id"]]
+    plain = api.post("/api/scenes", json={"text": SCENE}).get_json()
+    for stranger in (elsewhere["id"], plain["id"]):
+        refused = api.patch(f"/api/books/{book['id']}", json={"chapters": [{"scene_id": stranger}]})
+        assert refused.status_code == 404
+        assert refused.get_json()["error"]["message"] == f"This book has no scene {stranger}."
+
+
+def test_a_scene_twice_in_the_order_is_refused(api):
+    book = new_book(api)
+    scene = add_scene(api, book["id"], "I")
+    twice = [{"scene_id": scene["id"]}, {"scene_id": scene["id"]}]
+    response = api.patch(f"/api/books/{book['id']}", json={"chapters": twice})
+    assert response.status_code == 422
+    assert "only once" in response.get_json()["error"]["message"]
+
+
+def test_someone_elses_book_is_not_found(app, api):
+    book = new_book(api)
+    stranger = ApiClient(app.test_client())
+    for response in (
+        stranger.get(f"/api/books/{book['id']}"),
+        stranger.patch(f"/api/books/{book['id']}", json={"title": "Mine"}),
+        stranger.post(f"/api/books/{book['id']}/scenes", json={"text": SCENE}),
+        stranger.post(f"/api/books/{book['id']}/reel"),
+    ):
+        assert (response.status_code, response.get_json()["error"]["message"]) == (404, "No such book.")
+
+
+def test_a_book_title_at_the_limit_and_one_past(api):
+    assert api.post("/api/books", json={"title": "t" * 120}).status_code == 201
+    too_long = api.post("/api/books", json={"title": "t" * 121})
+    assert too_long.status_code == 422 and too_long.get_json()["error"]["fields"][0]["field"] == "title"
+
+
+def _renders(adapters, person) -> int:
+    return len(adapters.records.list_renders(user_of(person)))
+
+
+def test_the_reel_of_an_empty_book_is_refused(api, adapters):
+    book = new_book(api)
+    response = api.post(f"/api/books/{book['id']}/reel")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["message"] == (
+        "This book has no scenes yet: write its scenes and render them before its reel."
+    )
+    assert _renders(adapters, api) == 0
+
+
+def test_the_reel_waits_for_every_scene_to_have_a_finished_clip(api, adapters, tmp_path):
+    book = new_book(api)
+    one, two = add_scene(api, book["id"], "Part One"), add_scene(api, book["id"], "Part Two")
+    finished_clip(adapters, api, one["id"], tmp_path)
+    unfinished = Render(user_id=user_of(api), scene_id=two["id"], spec=clip_spec())
+    adapters.records.create_render(unfinished)  # queued, not finished
+    response = api.post(f"/api/books/{book['id']}/reel")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["message"] == (
+        "Scene 2 (Part Two) has no finished clip yet: render it and wait until it is ready."
+    )
+    assert _renders(adapters, api) == 2  # the two clips; no reel
+
+
+def test_clips_of_different_shapes_make_no_reel(api, adapters, tmp_path):
+    book = new_book(api)
+    one, two = add_scene(api, book["id"], "I"), add_scene(api, book["id"], "II")
+    finished_clip(adapters, api, one["id"], tmp_path, aspect="16:9")
+    finished_clip(adapters, api, two["id"], tmp_path, aspect="1:1")
+    response = api.post(f"/api/books/{book['id']}/reel")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["message"] == (
+        "The clips have different frame shapes (16:9, 1:1): render every scene at the book's 16:9 first."
+    )
+    assert _renders(adapters, api) == 2
+
+
+def test_the_reel_is_queued_made_by_the_job_played_with_its_words_and_published_as_one(app, adapters, tmp_path):
+    person = signed_in(app, "reader@example.com")
+    book = new_book(person)
+    one, two = add_scene(person, book["id"], "Part One"), add_scene(person, book["id"], "Part Two")
+    finished_clip(adapters, person, one["id"], tmp_path, RED, words=[Cue(0.0, 5.0, "Он вышел на мост.")])
+    old_take = finished_clip(adapters, person, two["id"], tmp_path, RED)
+    newest = finished_clip(adapters, person, two["id"], tmp_path, BLUE, words=[Cue(2.0, 4.0, "Нева")])
+    order = [{"scene_id": two["id"], "chapter": "Part Two"}, {"scene_id": one["id"], "chapter": "Part One"}]
+    person.patch(f"/api/books/{book['id']}", json={"chapters": order})
+
+    started = person.post(f"/api/books/{book['id']}/reel")
+    assert started.status_code == 202
+    reel_id = started.get_json()["render_id"]
+    reel = adapters.records.get_render(reel_id)
+    assert [(p.scene_id, p.chapter) for p in reel.reel.parts] == [(two["id"], "Part Two"), (one["id"], "Part One")]
+    assert reel.reel.parts[0].render_id == newest.id != old_take.id  # each scene's latest finished clip
+    assert adapters.queue.depth() == 1  # queued for the job like any render
+    assert person.get(f"/api/books/{book['id']}").get_json()["reel_state"] == "queued"
+
+    assert run_render(reel_id, adapters) == 0
+    status = person.get(f"/api/renders/{reel_id}").get_json()
+    assert (status["state"], status["duration_s"], status["title"]) == ("succeeded", 36.0, "Crime and Punishment")
+    words = person.get(status["subtitles_url"])
+    assert words.status_code == 200
+    # Part Two's clip first, from 3 s; Part One's from 3 + 15 + 3 = 21 s
+    assert words.get_data(as_text=True) == (
+        "WEBVTT\n\n1\n00:00:05.000 --> 00:00:07.000\nНева\n\n2\n00:00:21.000 --> 00:00:26.000\nОн вышел на мост.\n"
+    )
+    video = person.get(status["video_url"])
+    assert (video.status_code, video.mimetype) == (200, "video/mp4")
+    video.close()
+
+    published = person.post(f"/api/renders/{reel_id}/publish")
+    assert published.status_code == 200
+    [item] = person.get("/api/gallery?sort=new").get_json()["items"]
+    assert (item["render_id"], item["title"], item["book"], item["author"]) == (
+        reel_id,
+        "Crime and Punishment",
+        "Crime and Punishment",
+        "Fyodor Dostoevsky",
+    )
+
+
+def test_a_full_book_takes_no_more_scenes(api, adapters):
+    book = new_book(api)
+    stored = adapters.records.get_book(book["id"])
+    from infra.domain.book import MAX_BOOK_SCENES, Chapter
+
+    full = stored.model_copy(update={"chapters": [Chapter(scene_id=f"s{n}") for n in range(MAX_BOOK_SCENES)]})
+    adapters.records.save_book(full)
+    response = api.post(f"/api/books/{book['id']}/scenes", json={"text": SCENE})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["message"] == "A book holds at most 12 scenes: start another book."
