@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from infra.domain.plan import Plan
 from infra.domain.book import BookBible
+from infra.domain.plan import Plan
 from infra.domain.render import RenderState
 from infra.domain.scene import Question, SceneState
 from infra.domain.storyboard import FieldError, Storyboard

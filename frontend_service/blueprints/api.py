@@ -440,7 +440,7 @@ def book_out(book: Book) -> BookOut:
 
 @bp.post("/books")
 def create_book():
-    return _json(book_out(_books().create(current_user(), _body(NewBook)))), 201
+    return _json(book_out(_books().create(current_user(), json_body(NewBook)))), 201
 
 
 @bp.get("/books")
@@ -455,13 +455,13 @@ def get_book(book_id: str):
 
 @bp.patch("/books/<book_id>")
 def change_book(book_id: str):
-    return _json(book_out(_books().change(current_user(), book_id, _body(BookChanges))))
+    return _json(book_out(_books().change(current_user(), book_id, json_body(BookChanges))))
 
 
 @bp.post("/books/<book_id>/scenes")
 @limiter.limit(_dialogue_limit)
 def add_book_scene(book_id: str):
-    return scene_json(_books().add_scene(current_user(), book_id, _body(NewBookScene))), 201
+    return scene_json(_books().add_scene(current_user(), book_id, json_body(NewBookScene))), 201
 
 
 @bp.post("/books/<book_id>/reel")
