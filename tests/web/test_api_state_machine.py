@@ -40,15 +40,17 @@ RATE_LIMITS = ("DIALOGUE_RATE_LIMIT", "RENDER_RATE_LIMIT", "VOTE_RATE_LIMIT", "R
 def storyboards() -> st.SearchStrategy:
     """Valid storyboards with changes, some of which break the contract."""
     return st.builds(
-        lambda title, seed, shift, drop: (
+        lambda title, seed, shift, drop, length: (
             STORYBOARD
-            | {"title": title, "seed": seed, "shots": STORYBOARD["shots"][: 3 - drop]}
+            | {"title": title, "seed": seed, "shots": STORYBOARD["shots"][: 3 - drop], "clip_seconds": length}
             | ({"shots": [dict(STORYBOARD["shots"][0], start_s=shift)]} if shift else {})
         ),
         title=TEXT,
         seed=st.integers(-1, 2**33) | st.sampled_from(["12", True]),
         shift=st.sampled_from([0, 0, 0.5, 14, 14.5, -1]),
         drop=st.integers(0, 3),
+        # The plan's lengths and some no plan has.
+        length=st.sampled_from([15, 15, 30, 60, 45, "30"]),
     )
 
 
@@ -321,6 +323,33 @@ class ApiMachine(RuleBasedStateMachine):
     def block_publishing(self, person, account, method):
         user_id = self.accounts[account] if isinstance(account, int) else account
         self.call(person, method, f"/api/moderation/accounts/{user_id}/publishing-block")
+
+    @rule(person=people_)
+    def list_plans(self, person):
+        self.call(person, "get", "/api/plans")
+
+    @rule(
+        person=people_,
+        name=st.sampled_from(["reader", "school", "free", "x" * 41, "..%2F", "Читатель"]),
+        body=st.fixed_dictionaries(
+            {
+                "clip_seconds": st.lists(st.sampled_from([15, 30, 60, 45, "30"]), max_size=4),
+                "daily_renders": st.sampled_from([0, 1, 5, 10_000_000, "5", True]),
+            }
+        )
+        | ANY_JSON,
+    )
+    def store_plan(self, person, name, body):
+        self.call(person, "put", f"/api/plans/{name}", json=body)
+
+    @rule(
+        person=people_,
+        account=st.sampled_from([0, 1, "anon-" + "0" * 32, "google:missing", "..%2F"]),
+        plan=st.sampled_from([None, "free", "reader", "school", "missing", 3]),
+    )
+    def put_on_a_plan(self, person, account, plan):
+        user_id = self.accounts[account] if isinstance(account, int) else account
+        self.call(person, "put", f"/api/plans/accounts/{user_id}", json={"plan": plan})
 
     @rule(person=people_, body=st.fixed_dictionaries({"texts": st.lists(TEXT, max_size=3)}) | ANY_JSON)
     def prompt_tokens(self, person, body):
