@@ -302,6 +302,30 @@ class ApiMachine(RuleBasedStateMachine):
         user_id = self.accounts[account] if isinstance(account, int) else account
         self.call(person, method, f"/api/moderation/accounts/{user_id}/publishing-block")
 
+    @rule(
+        person=st.integers(0, 2),
+        name=st.sampled_from(["studio", "free", "Bad Name", "..%2F"]),
+        body=st.fixed_dictionaries(
+            {"clip_seconds": st.lists(st.sampled_from([15, 30, 60, 45]), max_size=4), "daily_renders": st.integers()}
+        )
+        | ANY_JSON,
+    )
+    def store_plan(self, person, name, body):
+        self.call(person, "put", f"/api/plans/{name}", json=body)
+
+    @rule(
+        person=st.integers(0, 2),
+        account=st.sampled_from([0, 1, "anon-" + "0" * 32, "google:missing", "..%2F"]),
+        body=st.fixed_dictionaries({"plan": st.sampled_from(["studio", "free", None, "gold", ""])}) | ANY_JSON,
+    )
+    def put_on_a_plan(self, person, account, body):
+        user_id = self.accounts[account] if isinstance(account, int) else account
+        self.call(person, "put", f"/api/plans/accounts/{user_id}", json=body)
+
+    @rule(person=st.integers(0, 2))
+    def plans(self, person):
+        self.call(person, "get", "/api/plans")
+
     @rule(person=people_, body=st.fixed_dictionaries({"texts": st.lists(TEXT, max_size=3)}) | ANY_JSON)
     def prompt_tokens(self, person, body):
         self.call(person, "post", "/api/prompt-tokens", json=body)
