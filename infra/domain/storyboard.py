@@ -194,7 +194,8 @@ class RenderSpec(BaseModel):
     preset: PresetName
     width: int = Field(ge=64, le=1024, multiple_of=8)
     height: int = Field(ge=64, le=1024, multiple_of=8)
-    duration_s: float = Field(description="the storyboard's clip length")
+    # The storyboard's clip length (resolve_spec), or a book's reel's whole length.
+    duration_s: float = Field(gt=0, description="the clip's length: the storyboard's, or a reel's")
     fps_render: int = RENDER_FPS
     frames: int
     output_fps: int = Field(ge=1, le=60)
@@ -210,12 +211,6 @@ class RenderSpec(BaseModel):
 
     @model_validator(mode="after")
     def _frames_match_duration(self) -> RenderSpec:
-        if self.duration_s != self.storyboard.clip_seconds:
-            raise PydanticCustomError(
-                "duration_mismatch",
-                "duration_s must be the storyboard's clip_seconds ({expected}), not {duration}",
-                {"expected": self.storyboard.clip_seconds, "duration": self.duration_s},
-            )
         if self.frames != round(self.duration_s * self.fps_render):
             raise PydanticCustomError(
                 "frames_mismatch",

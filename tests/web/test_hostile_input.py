@@ -147,13 +147,17 @@ def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, finis
 
     api = signed_in(app, ADMIN_EMAIL)  # publishing takes an account; the plans, an admin
     scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    book = api.post("/api/books", json={"title": "Lighthouses"}).get_json()
     render = finished_render(api)
     assert api.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
     reading = [(method, path) for method, path, _, body, _ in OPERATIONS if body is not None and method != "get"]
-    # scenes, answers, storyboard, renders, publish, vote, report, appeal, prompt-tokens, a plan, a plan's account
-    assert len(reading) == 11
+    # scenes, answers, storyboard, renders, publish, vote, report, appeal, prompt-tokens, a plan, a plan's account,
+    # a new book, a book's changes, a book's scene
+    assert len(reading) == 14
     for method, path in reading:
-        url = path.format(scene_id=scene["id"], render_id=render.id, name="studio", user_id="local:ann@example.com")
+        url = path.format(
+            scene_id=scene["id"], render_id=render.id, name="studio", user_id="local:ann@example.com", book_id=book["id"]
+        )
         for body in (BOMB, b'{"text": ' + BOMB):
             response = getattr(api, method)(url, data=body, content_type="application/json")
             assert response.status_code == 400, (method, path, response.status_code)
