@@ -149,16 +149,18 @@ def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, finis
     scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
     render = finished_render(api)
     assert api.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
+    book = api.post("/api/books", json={"title": "A lighthouse"}).get_json()
     reading = [(method, path) for method, path, _, body, _ in OPERATIONS if body is not None and method != "get"]
-    # scenes, answers, storyboard, renders, publish, vote, report, appeal, prompt-tokens
-    assert len(reading) == 9
+    # scenes, answers, storyboard, renders, publish, vote, report, appeal, books, a book, its scenes, prompt-tokens
+    assert len(reading) == 12
     for method, path in reading:
-        url = path.format(scene_id=scene["id"], render_id=render.id)
+        url = path.format(scene_id=scene["id"], render_id=render.id, book_id=book["id"])
         for body in (BOMB, b'{"text": ' + BOMB):
             response = getattr(api, method)(url, data=body, content_type="application/json")
             assert response.status_code == 400, (method, path, response.status_code)
             assert response.get_json()["error"]["code"] == "invalid_json", (method, path)
     assert api.get(f"/api/scenes/{scene['id']}").get_json()["state"] == "asking"  # nothing changed
+    assert api.get(f"/api/books/{book['id']}").get_json() == book
 
 
 def test_a_body_that_is_not_json_is_refused_where_the_body_is_optional(api):
