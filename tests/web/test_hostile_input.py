@@ -147,9 +147,9 @@ def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, finis
 
     api = signed_in(app, ADMIN_EMAIL)  # publishing takes an account; the plans, an admin
     scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
-    book = api.post("/api/books", json={"title": "Lighthouses"}).get_json()
     render = finished_render(api)
     assert api.post(f"/api/renders/{render.id}/publish", json={}).status_code == 200
+    book = api.post("/api/books", json={"title": "A lighthouse"}).get_json()
     reading = [(method, path) for method, path, _, body, _ in OPERATIONS if body is not None and method != "get"]
     # scenes, answers, storyboard, renders, publish, vote, report, appeal, prompt-tokens, a plan, a plan's account,
     # a new book, a book's changes, a book's scene
@@ -163,6 +163,7 @@ def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, finis
             assert response.status_code == 400, (method, path, response.status_code)
             assert response.get_json()["error"]["code"] == "invalid_json", (method, path)
     assert api.get(f"/api/scenes/{scene['id']}").get_json()["state"] == "asking"  # nothing changed
+    assert api.get(f"/api/books/{book['id']}").get_json() == book
 
 
 def test_a_body_that_is_not_json_is_refused_where_the_body_is_optional(api):
