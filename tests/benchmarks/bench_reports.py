@@ -42,8 +42,9 @@ USERS = 500
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 
 # One row per number in range(n): kind by weight (dialogue 6, moderation 2, render 3,
-# download 1, rating 1 of 13), the rest from hashes of the number; 2 % of the numbers
-# come twice (at-least-once delivery).
+# download 1, rating 1, channel reaction 1 of 14), the rest from hashes of the number; 2 % of
+# the numbers come twice (at-least-once delivery). A channel reaction is an update of one of
+# n / 20 posts over 10 channels, so a post has about three updates.
 GENERATE = """
 INSERT INTO usage_events
 WITH numbers AS (
@@ -53,11 +54,12 @@ WITH numbers AS (
     n,
     h,
     CASE
-      WHEN h % 13 < 6 THEN 'dialogue_turn'
-      WHEN h % 13 < 8 THEN 'moderation'
-      WHEN h % 13 < 11 THEN 'render'
-      WHEN h % 13 < 12 THEN 'download'
-      ELSE 'rating'
+      WHEN h % 14 < 6 THEN 'dialogue_turn'
+      WHEN h % 14 < 8 THEN 'moderation'
+      WHEN h % 14 < 11 THEN 'render'
+      WHEN h % 14 < 12 THEN 'download'
+      WHEN h % 14 < 13 THEN 'rating'
+      ELSE 'channel_reaction'
     END AS kind,
     (hash(n + 1) % 1000000) / 1000000.0 AS u,
     (hash(n + 2) % 100) AS v
@@ -88,7 +90,12 @@ SELECT
     ELSE 0.0
   END AS cost_usd,
   'bench' AS pricing_version,
-  NULL AS attributes
+  NULL AS attributes,
+  CASE WHEN kind = 'channel_reaction' THEN 'c' || (hash(n + 5) % 10) END AS channel_id,
+  CASE WHEN kind = 'channel_reaction' THEN hash(n + 6) % (? // 200) END AS post_id,
+  CASE WHEN kind = 'channel_reaction' THEN v END AS likes,
+  CASE WHEN kind = 'channel_reaction' THEN v // 10 END AS dislikes,
+  CASE WHEN kind = 'channel_reaction' THEN 1000 + hash(n + 5) % 10 * 100 END AS subscribers
 FROM deliveries
 """
 
@@ -98,7 +105,7 @@ def make_events(path: Path, count: int, end: datetime) -> int:
         connection.execute("SET TimeZone = 'UTC'")
         connection.execute(create_table_sql())
         users = USERS
-        connection.execute(GENERATE, [count, end, DAYS * 86400, users, count])
+        connection.execute(GENERATE, [count, end, DAYS * 86400, users, count, count])
         row = connection.execute("SELECT count(*) FROM usage_events").fetchone()
         assert row is not None
         return row[0]
