@@ -33,7 +33,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -291,11 +291,10 @@ def _report_tables(connection: duckdb.DuckDBPyConnection) -> None:
 
 def _refresh_reports(connection: duckdb.DuckDBPyConnection) -> None:
     """The stale days' rows of every report, made again by its view over those days' events."""
-    [(stale,)] = connection.execute(f"SELECT count(*) FROM {STALE_DAYS}").fetchall()
-    if not stale:
+    days = [day for (day,) in connection.execute(f"SELECT day FROM {STALE_DAYS} ORDER BY day").fetchall()]
+    if not days:
         return
-    days = f"SELECT day FROM {STALE_DAYS}"
-    months = f"SELECT DISTINCT CAST(date_trunc('month', day) AS DATE) FROM {STALE_DAYS}"
+    months = sorted({day.replace(day=1) for day in days})
     with _transaction(connection):
         for name in view_names():
             table, key = report_table(name), period(name)
@@ -303,20 +302,40 @@ def _refresh_reports(connection: duckdb.DuckDBPyConnection) -> None:
                 connection.execute(f"DELETE FROM {table}")
                 connection.execute(f"INSERT INTO {table} SELECT * FROM ({view_duckdb_sql(name)})")
                 continue
-            event_day = "CAST(event_ts AS DATE)"  # as the views' DATE(event_ts) reads, in UTC
-            event_period = event_day if key == "day" else f"CAST(date_trunc('month', {event_day}) AS DATE)"
             periods = days if key == "day" else months
             # The view, unchanged, reads this in place of every event: only the stale periods' events.
             connection.execute(
                 f"CREATE OR REPLACE TEMP VIEW {UNIQUE} AS SELECT * FROM {UNIQUE_EVENTS} "
-                f"WHERE {event_period} IN ({periods})"
+                f"WHERE {_within(_spans(periods, key))}"
             )
-            connection.execute(f"DELETE FROM {table} WHERE {key} IN ({periods})")
+            listed = ", ".join(f"DATE '{value.isoformat()}'" for value in periods)
+            connection.execute(f"DELETE FROM {table} WHERE {key} IN ({listed})")
             connection.execute(
                 f"INSERT INTO {table} SELECT * FROM ({view_duckdb_sql(name, STALE_CATALOG, STALE_SCHEMA)})"
             )
         connection.execute(f"DELETE FROM {STALE_DAYS}")
     connection.execute(f"DROP VIEW IF EXISTS {STALE_CATALOG}.{STALE_SCHEMA}.{UNIQUE}")
+
+
+def _spans(periods: list[date], key: str) -> list[tuple[date, date]]:
+    """Days (or months), oldest first, as [start, end) spans, neighbours joined."""
+    spans: list[tuple[date, date]] = []
+    for start in periods:
+        end = start + timedelta(days=1) if key == "day" else (start + timedelta(days=32)).replace(day=1)
+        if spans and spans[-1][1] == start:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _within(spans: list[tuple[date, date]]) -> str:
+    """Events in the spans of UTC days, as bare comparisons of event_ts: no cast of every event's
+    time to a date (a time zone lookup per row, most of a view's time), and the scan skips blocks."""
+    return " OR ".join(
+        f"(event_ts >= TIMESTAMPTZ '{start} 00:00:00+00' AND event_ts < TIMESTAMPTZ '{end} 00:00:00+00')"
+        for start, end in spans
+    )
 
 
 @contextlib.contextmanager
