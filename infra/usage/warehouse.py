@@ -322,10 +322,13 @@ def _events_read(connection: duckdb.DuckDBPyConnection, where: str) -> Iterator[
         f"CREATE OR REPLACE TEMP VIEW {UNIQUE} AS SELECT * REPLACE (make_timestamp(epoch_us(event_ts)) AS event_ts) "
         f"FROM {UNIQUE_EVENTS} WHERE {where}"
     )
+    import duckdb
+
     try:
         yield
     finally:
-        connection.execute(f"DROP VIEW IF EXISTS {READ_CATALOG}.{READ_SCHEMA}.{UNIQUE}")
+        with contextlib.suppress(duckdb.Error):  # a failed transaction's error is the one to see
+            connection.execute(f"DROP VIEW IF EXISTS {READ_CATALOG}.{READ_SCHEMA}.{UNIQUE}")
 
 
 def _view_over_read_events(name: str) -> str:
