@@ -18,7 +18,11 @@ its assertion, so an allowlist it is); a Google email counts only once Google ve
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +52,8 @@ ACCOUNT_KEY, ANONYMOUS_KEY, IAP_SEEN_KEY = "account", "user", "iap_seen"
 #: lifetime (PERMANENT_SESSION_LIFETIME, 31 days), rarely enough that reads (the render
 #: page's status requests above all) never pay for signing it.
 SESSION_RENEWED_AFTER = timedelta(days=1)
+#: How many checked session cookies each process remembers (a few hundred bytes each).
+VERIFIED_COOKIES = 4096
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,14 @@ class SessionCookies(SecureCookieSessionInterface):
 
     session_class = _SignedSession
 
+    def __init__(self) -> None:
+        # The cookies whose signature was checked, by their exact text (the newest VERIFIED_COOKIES):
+        # a browser sends the same cookie with every request, and checking it again (an HMAC with
+        # a key derived anew, the JSON read) was a fifth of a status request's time. The cookie's
+        # age is still checked on every request, as the serializer's max_age checks it.
+        self._verified: OrderedDict[tuple[Any, str], tuple[dict, datetime]] = OrderedDict()
+        self._verified_lock = threading.Lock()
+
     def open_session(self, app: Flask, request) -> _SignedSession | None:
         serializer = self.get_signing_serializer(app)
         if serializer is None:
@@ -84,13 +98,25 @@ class SessionCookies(SecureCookieSessionInterface):
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
-        try:
-            data, signed_at = serializer.loads(
-                value, max_age=int(app.permanent_session_lifetime.total_seconds()), return_timestamp=True
-            )
-        except BadSignature:
-            return self.session_class()
-        opened = self.session_class(data)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (app.secret_key, value)
+        with self._verified_lock:
+            verified = self._verified.get(key)
+            if verified is not None:
+                self._verified.move_to_end(key)
+        if verified is None:
+            try:
+                verified = serializer.loads(value, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            with self._verified_lock:
+                self._verified[key] = verified
+                while len(self._verified) > VERIFIED_COOKIES:
+                    self._verified.popitem(last=False)
+        data, signed_at = verified
+        if int(time.time()) - int(signed_at.timestamp()) > max_age:
+            return self.session_class()  # expired since it was checked: what the serializer raises for
+        opened = self.session_class(copy.deepcopy(data))  # the request may change its own copy
         opened.signed_at = signed_at
         return opened
 

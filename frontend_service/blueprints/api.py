@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 from time import monotonic, sleep
 from typing import TypeVar
 
@@ -223,17 +224,30 @@ def render_out(render: Render) -> RenderOut:
         out.estimated_start = standing.start.isoformat() if standing.start else None
         out.estimated_finish = standing.finish.isoformat() if standing.finish else None
     if render.state == "succeeded":
-        out.video_url = url_for("renders.file", render_id=render.id, name="video")
-        out.poster_url = url_for("renders.file", render_id=render.id, name="poster")
-        out.preview_url = url_for("renders.file", render_id=render.id, name="preview")
-        out.download_url = url_for("renders.download", render_id=render.id)
+        urls = _clip_urls(request.script_root, render.id)
+        out.video_url, out.poster_url, out.preview_url, out.download_url = urls[:4]
         out.duration_s = render.spec.duration_s
         if "subtitles" in render.artifacts:
-            out.subtitles_url = url_for("renders.file", render_id=render.id, name="subtitles")
+            out.subtitles_url = urls[4]
             out.subtitles_language = subtitles_language(render)
         if "subtitled" in render.artifacts:
-            out.download_subtitled_url = url_for("renders.download", render_id=render.id, subtitles="burned")
+            out.download_subtitled_url = urls[5]
     return out
+
+
+@lru_cache(maxsize=4096)
+def _clip_urls(script_root: str, render_id: str) -> tuple[str, ...]:
+    """A finished clip's URLs: video, poster, preview, download, subtitles, subtitled download.
+    They depend on the render and where the site is mounted alone, and building them was a
+    tenth of a status request (url_for, six times), so each render's are built once per process."""
+    return (
+        url_for("renders.file", render_id=render_id, name="video"),
+        url_for("renders.file", render_id=render_id, name="poster"),
+        url_for("renders.file", render_id=render_id, name="preview"),
+        url_for("renders.download", render_id=render_id),
+        url_for("renders.file", render_id=render_id, name="subtitles"),
+        url_for("renders.download", render_id=render_id, subtitles="burned"),
+    )
 
 
 @bp.get("/session")

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from typing import TYPE_CHECKING
 
-from infra.bigquery import view_names, view_sql
-from infra.usage.warehouse import CATALOG, SCHEMA, UsageWarehouse
+from infra.bigquery import view_names
+from infra.usage.warehouse import UsageWarehouse, period, report_table, view_duckdb_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -29,11 +28,8 @@ class ViewRows:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-@cache
 def duckdb_sql(name: str) -> str:
-    import sqlglot  # only when a report is asked for
-
-    return sqlglot.transpile(view_sql(name, CATALOG, SCHEMA), read="bigquery", write="duckdb")[0]
+    return view_duckdb_sql(name)
 
 
 class UsageReports:
@@ -54,15 +50,15 @@ class UsageReports:
 
 
 def _run(connection: duckdb.DuckDBPyConnection, name: str, start: date | None, end: date | None) -> ViewRows:
-    period = "month" if name == "stage_budget" else "day"
+    key = period(name)
     where, parameters = [], []
     if start is not None:
-        where.append(f"{period} >= ?")
-        parameters.append(start.replace(day=1) if period == "month" else start)
+        where.append(f"{key} >= ?")
+        parameters.append(start.replace(day=1) if key == "month" else start)
     if end is not None:
-        where.append(f"{period} <= ?")
+        where.append(f"{key} <= ?")
         parameters.append(end)
-    query = f"SELECT * FROM ({duckdb_sql(name)}) AS report"
+    query = f"SELECT * FROM {report_table(name)}"  # the view's rows, kept as events load (infra.usage.warehouse)
     if where:
         query += " WHERE " + " AND ".join(where)
     query += " ORDER BY ALL"

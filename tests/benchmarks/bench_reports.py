@@ -5,7 +5,9 @@ random parts: seconds for ten million, where a Python loop would take many minut
 straight into a database file shaped by the BigQuery schema: 30 days, 500 users per
 100k events, every kind, 2 % delivered twice. Then each view over the 30 days and the
 whole /reports page (all five views over one connection, drawn) are timed, medians of
-a few runs. Writing one usage event, as a dialogue request does, is timed too.
+a few runs, and the page again after 100 new events were written to the usage files (their
+load and their day's report rows made again are in that figure; writing them is not). Writing
+one usage event, as a dialogue request does, is timed too.
 Target: the page in half a second at a million events.
 
     python tests/benchmarks/bench_reports.py [--sizes 10000,100000,1000000,10000000] [--runs 3]
@@ -39,11 +41,13 @@ from tests.conftest import signed_in
 DAYS = 30
 ADMIN = "bench-admin@example.com"
 USERS = 500
+NEW_EVENTS = 100  # written between two looks at the page, in the page_after_new_events_s figure
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 
 # One row per number in range(n): kind by weight (dialogue 6, moderation 2, render 3,
-# download 1, rating 1 of 13), the rest from hashes of the number; 2 % of the numbers
-# come twice (at-least-once delivery).
+# download 1, rating 1, channel reaction 1 of 14), the rest from hashes of the number; 2 % of
+# the numbers come twice (at-least-once delivery). A channel reaction is an update of one of
+# n / 20 posts over 10 channels, so a post has about three updates.
 GENERATE = """
 INSERT INTO usage_events
 WITH numbers AS (
@@ -53,11 +57,12 @@ WITH numbers AS (
     n,
     h,
     CASE
-      WHEN h % 13 < 6 THEN 'dialogue_turn'
-      WHEN h % 13 < 8 THEN 'moderation'
-      WHEN h % 13 < 11 THEN 'render'
-      WHEN h % 13 < 12 THEN 'download'
-      ELSE 'rating'
+      WHEN h % 14 < 6 THEN 'dialogue_turn'
+      WHEN h % 14 < 8 THEN 'moderation'
+      WHEN h % 14 < 11 THEN 'render'
+      WHEN h % 14 < 12 THEN 'download'
+      WHEN h % 14 < 13 THEN 'rating'
+      ELSE 'channel_reaction'
     END AS kind,
     (hash(n + 1) % 1000000) / 1000000.0 AS u,
     (hash(n + 2) % 100) AS v
@@ -88,7 +93,12 @@ SELECT
     ELSE 0.0
   END AS cost_usd,
   'bench' AS pricing_version,
-  NULL AS attributes
+  NULL AS attributes,
+  CASE WHEN kind = 'channel_reaction' THEN 'c' || (hash(n + 5) % 10) END AS channel_id,
+  CASE WHEN kind = 'channel_reaction' THEN hash(n + 6) % (? // 200) END AS post_id,
+  CASE WHEN kind = 'channel_reaction' THEN v END AS likes,
+  CASE WHEN kind = 'channel_reaction' THEN v // 10 END AS dislikes,
+  CASE WHEN kind = 'channel_reaction' THEN 1000 + hash(n + 5) % 10 * 100 END AS subscribers
 FROM deliveries
 """
 
@@ -98,15 +108,16 @@ def make_events(path: Path, count: int, end: datetime) -> int:
         connection.execute("SET TimeZone = 'UTC'")
         connection.execute(create_table_sql())
         users = USERS
-        connection.execute(GENERATE, [count, end, DAYS * 86400, users, count])
+        connection.execute(GENERATE, [count, end, DAYS * 86400, users, count, count])
         row = connection.execute("SELECT count(*) FROM usage_events").fetchone()
         assert row is not None
         return row[0]
 
 
-def _median_s(action, runs: int) -> float:
+def _median_s(action, runs: int, before=lambda: None) -> float:
     times = []
     for _ in range(runs):
+        before()  # not timed
         began = time.perf_counter()
         action()
         times.append(time.perf_counter() - began)
@@ -133,6 +144,14 @@ def bench_size(count: int, runs: int) -> dict[str, float | int]:
         page = f"/reports?start={start}&end={end.date()}"
         assert client.get(page).status_code == 200  # a first look: the page's templates compiled
         results["page_s"] = _median_s(lambda: client.get(page), runs)
+        # As on a running site: new events since the last look, loaded and their day's rows made again.
+        sink = UsageFiles(settings.usage_folder)
+
+        def new_events() -> None:
+            for n in range(NEW_EVENTS):
+                sink.record(UsageEvent(kind="render", user_id=f"user-{n}", render_id=f"new-{n}", status="succeeded"))
+
+        results["page_after_new_events_s"] = _median_s(lambda: client.get(page), runs, before=new_events)
     return results
 
 

@@ -156,7 +156,9 @@ def render(render_id, user, status, wall, cost, when):
 @pytest.fixture
 def reports(tmp_path):
     """Several users, days and kinds; failures and retries; duplicated deliveries; a late
-    event from another time zone."""
+    event from another time zone. Loaded in three pieces, as a running site loads them: a
+    copy of an event comes in a later load than the first (turn, succeeded), and the last
+    load adds to days that already have rows (DAY1, DAY2)."""
     sink = UsageFiles(tmp_path / "usage")
     turn = UsageEvent(kind="dialogue_turn", user_id="a", model="gpt-4o-mini", cost_usd=0.001, event_ts=at(DAY1, 9))
     succeeded = render("r1", "a", "succeeded", 30.0, 0.08, at(DAY1, 11))
@@ -188,9 +190,12 @@ def reports(tmp_path):
             event_ts=datetime(2026, 11, 2, 0, 30, tzinfo=timezone(timedelta(hours=3))),
         ),
     ]
-    for event in events:
-        sink.record(event)
-    return UsageReports(UsageWarehouse(sink.folder, tmp_path / "usage.duckdb"))
+    reports = UsageReports(UsageWarehouse(sink.folder, tmp_path / "usage.duckdb"))
+    for piece in (events[:1], events[1:5], events[5:]):
+        for event in piece:
+            sink.record(event)
+        reports.views(view_names())  # a load, as a look at the page makes
+    return reports
 
 
 def test_daily_cost(reports):

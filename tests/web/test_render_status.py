@@ -148,6 +148,40 @@ def test_a_cookie_signed_just_under_a_day_ago_is_not_renewed(app, client):
     assert "Set-Cookie" not in answer.headers and answer.get_json()["user"] == user
 
 
+def test_a_cookie_already_checked_is_refused_once_changed(app, client):
+    user = client.get("/api/session").get_json()["user"]
+    cookie = client.get_cookie("session")
+    assert cookie is not None and client.get("/api/session").get_json()["user"] == user  # checked, remembered
+    payload, timestamp, signature = cookie.value.rsplit(".", 2)
+    forged = f"{payload}.{timestamp}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    client.set_cookie("session", forged)
+    answer = client.get("/api/session")
+    assert answer.get_json()["user"] != user and "Set-Cookie" in answer.headers  # a new anonymous session
+
+
+@pytest.mark.parametrize(("age_past_lifetime_s", "kept"), [(0, True), (1, False)])
+def test_a_cookie_already_checked_expires_to_the_second(app, client, monkeypatch, age_past_lifetime_s, kept):
+    """A cookie as old as the session's lifetime is still good, a second older is not (as
+    itsdangerous's max_age says), also when its signature was checked while it was young."""
+    user = client.get("/api/session").get_json()["user"]
+    cookie = client.get_cookie("session")
+    assert cookie is not None and client.get("/api/session").get_json()["user"] == user  # checked, remembered
+    signed_at = app.session_interface.get_signing_serializer(app).loads(cookie.value, return_timestamp=True)[1]
+    later = int(signed_at.timestamp()) + int(app.permanent_session_lifetime.total_seconds()) + age_past_lifetime_s
+    monkeypatch.setattr("frontend_service.identity.time.time", lambda: float(later))
+    assert (client.get("/api/session").get_json()["user"] == user) is kept
+
+
+def test_a_request_changing_its_session_leaves_the_checked_cookie_as_it_was(app):
+    interface = app.session_interface
+    cookie = interface.get_signing_serializer(app).dumps({"account": {"id": "local:a", "name": "A"}})
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}) as context:
+        first = interface.open_session(app, context.request)
+        first["account"]["name"] = "changed in place"
+        again = interface.open_session(app, context.request)
+    assert again["account"] == {"id": "local:a", "name": "A"}
+
+
 def _signed_at(app, client, when: datetime) -> str:
     """The client's session, signed at `when` as Flask's own serializer signs it."""
     cookie = client.get_cookie("session")

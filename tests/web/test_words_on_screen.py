@@ -70,3 +70,22 @@ def test_others_see_the_track_once_the_clip_is_in_the_gallery(app, finished_rend
     assert track.status_code == 200 and track.data == VTT and track.headers["Cache-Control"] == "public, max-age=300"
     page = visitor.get(f"/gallery/{render.id}").get_data(as_text=True)
     assert '<track kind="subtitles" srclang="ru"' in page and "download?subtitles=burned" in page
+
+
+def test_a_clip_s_urls_follow_where_the_site_is_mounted(api, subtitled):
+    """The clip's URLs are built once per render and mount point (blueprints/api.py _clip_urls)."""
+    path = f"/api/renders/{subtitled.id}"
+    mounted = api.client.get(path, environ_overrides={"SCRIPT_NAME": "/books"}).get_json()
+    at_root = api.get(path).get_json()
+    mounted_again = api.client.get(path, environ_overrides={"SCRIPT_NAME": "/books"}).get_json()
+    expected = {
+        "video_url": f"/renders/{subtitled.id}/files/video",
+        "poster_url": f"/renders/{subtitled.id}/files/poster",
+        "preview_url": f"/renders/{subtitled.id}/files/preview",
+        "download_url": f"/renders/{subtitled.id}/download",
+        "subtitles_url": f"/renders/{subtitled.id}/files/subtitles",
+        "download_subtitled_url": f"/renders/{subtitled.id}/download?subtitles=burned",
+    }
+    assert {name: at_root[name] for name in expected} == expected
+    assert {name: mounted[name] for name in expected} == {name: f"/books{url}" for name, url in expected.items()}
+    assert mounted_again == mounted

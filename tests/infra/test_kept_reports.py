@@ -1,0 +1,136 @@
+"""Each report's rows kept as a table (infra.usage.warehouse): made again, as events load,
+for the days the new events fall on, by the view itself over those days' events. Whatever
+the order and the pieces the events load in, the kept rows are the view's rows over every
+event at once; the by-hand figures are in test_usage_views.py and test_channel_reactions_view.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import pytest
+
+from infra.bigquery import view_names
+from infra.domain.usage import UsageEvent
+from infra.usage import warehouse as module
+from infra.usage.files import UsageFiles
+from infra.usage.reports import UsageReports, duckdb_sql
+from infra.usage.warehouse import KEPT, UsageWarehouse, report_table
+
+MIDNIGHT = datetime(2026, 12, 1, tzinfo=UTC)  # the end of a month: a day and a month turn at once
+TICK = timedelta(microseconds=1)
+
+
+def _events() -> list[UsageEvent]:
+    """Every kind, on both sides of a midnight that ends a month (one microsecond apart),
+    renders retried across it, votes, channel posts updated on later days, copies."""
+    before, after = MIDNIGHT - TICK, MIDNIGHT
+    events = [
+        UsageEvent(kind="dialogue_turn", user_id="a", cost_usd=0.001, event_ts=before),
+        UsageEvent(kind="dialogue_turn", user_id="a", cost_usd=0.002, event_ts=after),
+        UsageEvent(kind="render", user_id="a", render_id="r1", status="failed", wall_seconds=9.0, event_ts=before),
+        UsageEvent(kind="render", user_id="a", render_id="r1", status="succeeded", wall_seconds=30.0, event_ts=after),
+        UsageEvent(kind="render", user_id="b", render_id="r2", status="succeeded", wall_seconds=12.0, event_ts=before),
+        UsageEvent(kind="rating", user_id="c", render_id="r1", status="up", event_ts=after),
+        UsageEvent(kind="rating", user_id="d", render_id="r2", status="down", event_ts=before),
+        UsageEvent(kind="download", user_id="c", render_id="r1", cost_usd=0.0005, event_ts=after + timedelta(days=3)),
+    ]
+    for day, likes in ((-2, 1), (0, 4), (5, 7)):  # one post's counts, first seen two days before the midnight
+        events.append(
+            UsageEvent(
+                kind="channel_reaction",
+                channel_id="-100",
+                post_id=1,
+                likes=likes,
+                dislikes=day + 2,
+                subscribers=500 + day,
+                event_ts=MIDNIGHT + timedelta(days=day, hours=1),
+            )
+        )
+    events.append(
+        UsageEvent(kind="channel_reaction", channel_id="-200", post_id=1, likes=2, subscribers=90, event_ts=after)
+    )
+    return events
+
+
+def _every_view_at_once(warehouse: UsageWarehouse) -> dict[str, list[tuple]]:
+    """The views themselves over every event, as BigQuery runs them."""
+    with warehouse.connection() as connection:
+        return {
+            name: connection.execute(f"SELECT * FROM ({duckdb_sql(name)}) ORDER BY ALL").fetchall()
+            for name in view_names()
+        }
+
+
+def _kept(reports: UsageReports) -> dict[str, list[tuple]]:
+    return {name: rows.rows for name, rows in reports.views(view_names()).items()}
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        "together",  # one load
+        "one by one",  # a load per event
+        "newest first",  # each load changes days that already have rows
+    ],
+)
+def test_the_kept_rows_are_the_view_s_rows_over_every_event(tmp_path, order):
+    events = _events()
+    copies = [events[0], events[3], events[-2]]  # delivered twice, the copy in a later load
+    if order == "newest first":
+        events = sorted(events, key=lambda event: event.event_ts, reverse=True)
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    for event in [*events, *copies]:
+        sink.record(event)
+        if order != "together":
+            reports.views(view_names())
+    kept = _kept(reports)
+    assert kept == _every_view_at_once(warehouse)
+    # A few figures by hand, so that both sides being wrong the same way is caught too.
+    assert {(row[0], row[1], row[2]) for row in kept["daily_cost"] if row[1] == "dialogue_turn"} == {
+        (date(2026, 11, 30), "dialogue_turn", 1),
+        (date(2026, 12, 1), "dialogue_turn", 1),
+    }
+    # November: a's turn, both renders' attempts before midnight, d's vote, the post first seen.
+    assert [(row[0], row[1]) for row in kept["stage_budget"]] == [(date(2026, 11, 1), 5), (date(2026, 12, 1), 7)]
+    # The post counts on the day it was first seen (29 November) at its latest counts (5 days later).
+    [post] = [row for row in kept["channel_reactions"] if row[0] == date(2026, 11, 29) and row[1] == "-100"]
+    assert post[2:7] == (1, 1, 7, 7, 505)
+
+
+def test_a_report_whose_view_changed_is_made_again_from_every_event(tmp_path):
+    sink = UsageFiles(tmp_path / "usage")
+    for event in _events():
+        sink.record(event)
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    before = _kept(reports)
+    with duckdb.connect(str(warehouse.path)) as connection:  # as a database made by an older view leaves it
+        connection.execute(f"UPDATE {KEPT.removeprefix('usage.')} SET sql = 'SELECT 1' WHERE name = 'daily_cost'")
+        connection.execute(f"DELETE FROM {report_table('daily_cost').removeprefix('usage.')}")
+    assert _kept(reports) == before
+    assert before["daily_cost"]
+
+
+def test_a_load_stopped_before_the_reports_were_made_again_is_finished_by_the_next(tmp_path, monkeypatch):
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    first, *rest = _events()
+    sink.record(first)
+    reports.views(view_names())
+    for event in rest:
+        sink.record(event)
+    refresh = module._refresh_reports
+
+    def killed(connection):
+        raise KeyboardInterrupt  # the events are in, their days noted; the reports not made again
+
+    monkeypatch.setattr(module, "_refresh_reports", killed)
+    with pytest.raises(KeyboardInterrupt):
+        reports.views(view_names())
+    monkeypatch.setattr(module, "_refresh_reports", refresh)
+    assert _kept(reports) == _every_view_at_once(warehouse)
+    assert sum(row[2] for row in _kept(reports)["daily_cost"]) == len(rest) + 1
