@@ -155,9 +155,8 @@ def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, finis
     # a new book, a book's changes, a book's scene
     assert len(reading) == 14
     for method, path in reading:
-        url = path.format(
-            scene_id=scene["id"], render_id=render.id, name="studio", user_id="local:ann@example.com", book_id=book["id"]
-        )
+        ids = {"scene_id": scene["id"], "render_id": render.id, "book_id": book["id"]}
+        url = path.format(**ids, name="studio", user_id="local:ann@example.com")
         for body in (BOMB, b'{"text": ' + BOMB):
             response = getattr(api, method)(url, data=body, content_type="application/json")
             assert response.status_code == 400, (method, path, response.status_code)
