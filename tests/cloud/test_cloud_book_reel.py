@@ -22,7 +22,7 @@ from tests.cloud.conftest import job_environment, pull
 from tests.cloud.test_trigger import JOB, FakeCloudRun
 from tests.conftest import ROOT, ApiClient, stored_render
 from tests.media import probe
-from tests.render.test_reel import BLUE, HEIGHT, RED, WIDTH
+from tests.render.test_reel import BLUE, HEIGHT, RED, WIDTH, clip_spec, solid_clip
 from tests.web.test_books import add_scene, finished_clip, new_book
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
@@ -33,6 +33,9 @@ def test_a_reel_made_in_cloud_mode(cloud, httpserver, tmp_path):
 
     from infra.storage.gcs import GcsStorage
 
+    # The clips' files are made before any gRPC client: ffmpeg started from a process while
+    # gRPC's threads run left later ffmpeg runs in the session with broken pipes.
+    red, blue = solid_clip(tmp_path / "red.mp4", RED, clip_spec()), solid_clip(tmp_path / "blue.mp4", BLUE, clip_spec())
     settings = cloud["settings"]
     signing = {
         "credentials": emulators.signing_credentials(),
@@ -47,8 +50,8 @@ def test_a_reel_made_in_cloud_mode(cloud, httpserver, tmp_path):
     # The book in Firestore, its two scenes' finished clips in Cloud Storage.
     book = new_book(api)
     one, two = add_scene(api, book["id"], "Part One"), add_scene(api, book["id"], "Part Two")
-    finished_clip(adapters, api, one["id"], tmp_path, RED, words=[Cue(0.0, 5.0, "Он вышел на мост.")])
-    finished_clip(adapters, api, two["id"], tmp_path, BLUE, words=[Cue(2.0, 4.0, "Нева")])
+    finished_clip(adapters, api, one["id"], tmp_path, words=[Cue(0.0, 5.0, "Он вышел на мост.")], video=red)
+    finished_clip(adapters, api, two["id"], tmp_path, words=[Cue(2.0, 4.0, "Нева")], video=blue)
     started = api.post(f"/api/books/{book['id']}/reel")
     assert started.status_code == 202
     reel_id = started.get_json()["render_id"]

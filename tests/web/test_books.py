@@ -41,13 +41,16 @@ def add_scene(person: ApiClient, book_id: str, chapter: str, text: str = SCENE) 
     return scene
 
 
-def finished_clip(adapters, person: ApiClient, scene_id: str, tmp_path, colour=RED, aspect="16:9", words=None):
-    """A succeeded render of the scene with a real (small, solid-colour) clip."""
+def finished_clip(
+    adapters, person: ApiClient, scene_id: str, tmp_path, colour=RED, aspect="16:9", words=None, video=None
+):
+    """A succeeded render of the scene with a real (small, solid-colour) clip, made here
+    unless `video` is one made before."""
     spec: RenderSpec = clip_spec(aspect)
     render = Render(user_id=user_of(person), scene_id=scene_id, spec=spec)
     adapters.records.create_render(render)
     adapters.records.mark_running(render.id, 1, "r")
-    video = solid_clip(tmp_path / f"{render.id}.mp4", colour, spec)
+    video = video or solid_clip(tmp_path / f"{render.id}.mp4", colour, spec)
     artifacts = {"video": f"renders/{render.id}/r/clip.mp4"}
     adapters.storage.put_file(artifacts["video"], video, "video/mp4")
     if words:
