@@ -261,7 +261,8 @@ def one_shot_storyboard(prompt: str, *, style: str = "", seed: int = 0) -> Story
     """A storyboard of a single shot, for `render --prompt`."""
     words = prompt.split()
     title = " ".join(words[:8]) + ("…" if len(words) > 8 else "")
-    return Storyboard(title=title or "untitled", style=style, seed=seed, shots=[Shot(start_s=0, prompt=prompt)])
+    # A prompt of no words is refused as the shot's prompt before a title is needed.
+    return Storyboard(title=title, style=style, seed=seed, shots=[Shot(start_s=0, prompt=prompt)])
 
 
 # pydantic's own wording, said the way a person editing a storyboard would say it.

@@ -68,10 +68,39 @@ def test_negative_start_time_is_rejected(storyboard_data):
     assert errors_for(data)["shots.0.start_s"] == "this must be at least 0.0"
 
 
-@pytest.mark.parametrize("count, field, words", [(0, "shots", "at least 1"), (9, "shots", "at most 8")])
-def test_between_one_and_eight_shots(storyboard_data, count, field, words):
+@pytest.mark.parametrize(
+    "count, message",
+    [(0, "this needs at least 1 item"), (9, "this allows at most 8 items; remove some")],  # one item, eight items
+)
+def test_between_one_and_eight_shots(storyboard_data, count, message):
     shots = [{"start_s": float(i), "prompt": f"shot {i}"} for i in range(count)]
-    assert words in errors_for(with_shots(storyboard_data, *shots))[field]
+    assert errors_for(with_shots(storyboard_data, *shots)) == {"shots": message}
+
+
+def test_a_storyboard_that_is_not_an_object_is_named_as_the_storyboard():
+    assert errors_for([1]) == {"storyboard": "this must be an object of names and values"}  # type: ignore[arg-type]
+
+
+def test_an_optional_text_emptied_by_trimming_is_empty_and_one_past_its_limit_too_long():
+    from frontend_service.gallery_flow import PublishRequest  # a Text | None with a minimum and a maximum
+
+    def said(display_name: str) -> list[tuple[str, str]]:
+        with pytest.raises(ValidationError) as caught:
+            PublishRequest.model_validate({"display_name": display_name})
+        return [(e.field, e.message) for e in field_errors(caught.value)]
+
+    assert said("   ") == [("display_name", "this must not be empty")]
+    assert said("x" * 41) == [("display_name", "this is too long: at most 40 characters")]
+    assert PublishRequest.model_validate({"display_name": "x" * 40}).display_name == "x" * 40
+
+
+def test_a_problem_without_plain_words_keeps_its_own_message(storyboard_data):
+    spec = resolve_spec(Storyboard.model_validate(storyboard_data)).model_dump()
+    with pytest.raises(ValidationError) as caught:
+        RenderSpec.model_validate(spec | {"frames": 100})
+    assert [(e.field, e.message) for e in field_errors(caught.value)] == [
+        ("storyboard", "frames must be duration_s x fps_render (120), not 100")
+    ]
 
 
 @pytest.mark.parametrize("prompt", ["", "   "])
@@ -285,6 +314,20 @@ def test_one_shot_storyboard_from_a_prompt():
         (0, "a lighthouse in a storm at night with huge waves")
     ]
     assert (storyboard.style, storyboard.seed) == ("ink", 3)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "title"),
+    [
+        ("one two three four five six seven eight", "one two three four five six seven eight"),  # 8 words: all
+        ("one two three four five six seven eight nine", "one two three four five six seven eight…"),  # 9: cut
+        ("  a   lighthouse ", "a lighthouse"),  # the title's words one space apart; the prompt as written, trimmed
+    ],
+)
+def test_a_one_shot_storyboard_is_titled_by_its_first_eight_words(prompt, title):
+    storyboard = one_shot_storyboard(prompt)
+    assert (storyboard.title, storyboard.style, storyboard.seed) == (title, "", 0)
+    assert [(s.start_s, s.prompt) for s in storyboard.shots] == [(0, prompt.strip())]
 
 
 # ByteDance/AnimateDiff-Lightning's files, as the model's page lists them.
