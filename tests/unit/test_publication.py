@@ -1,6 +1,5 @@
 """A published clip's rules worked by hand (infra.domain.publication): the counts and what
-follows from them, the search's key and the terms a publication is found by, and the key
-a person's Idempotency-Key is stored under."""
+follows from them, the review order, the search's key and the terms a publication is found by."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from infra.domain.idempotency import document_id
 from infra.domain.publication import GalleryFilter, Publication, review_order, search_key
 
 
@@ -110,8 +108,3 @@ def test_filters_compare_case_blind_with_single_spaces():
         "author": None,
         "style": "ink",
     }
-
-
-def test_a_kept_request_is_stored_under_the_sha256_of_the_person_and_the_key():
-    # printf 'anon-1\nkey-1' | sha256sum
-    assert document_id("anon-1", "key-1") == "269f69a8b7c5bd5470e5ad33a4f60da3d377df86ca7528294d8c2e51a3344abd"

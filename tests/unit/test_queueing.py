@@ -109,3 +109,9 @@ def test_no_slots_at_all_is_one_slot():
     for parallel in (0, -1):
         w = standing(queue, "w", 20.0, parallel, T0)
         assert w is not None and w.start == T0 + timedelta(seconds=15)
+
+
+def test_with_a_slot_free_the_next_render_starts_now():
+    assert standing([entry("w", "w", 1)], "w", 20.0, 1, T0) == Standing(0, T0, T0 + timedelta(seconds=20))
+    queue = [entry("r", "r", 1, "running", 5), entry("w", "w", 2)]
+    assert standing(queue, "w", 20.0, 2, T0) == Standing(0, T0, T0 + timedelta(seconds=20))
