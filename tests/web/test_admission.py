@@ -214,7 +214,6 @@ def clock(monkeypatch):
         frontend_service.blueprints.api,
     ):
         monkeypatch.setattr(module, "now", now)
-    monkeypatch.setattr("frontend_service.admission.now", now)
     return moment
 
 
