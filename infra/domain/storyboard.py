@@ -325,7 +325,7 @@ def field_errors(
     `translate` and `translate_plural` put a message template in the person's language
     (the site's catalogue: gettext and ngettext)."""
     result = []
-    for item in error.errors(include_url=False):
+    for item in error.errors():
         context: dict[str, Any] = item.get("ctx") or {}
         field = context.get("field") or ".".join(str(part) for part in item["loc"]) or "storyboard"
         kind = item["type"]
