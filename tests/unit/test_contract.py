@@ -295,6 +295,23 @@ def test_spec_round_trips_through_json_with_the_same_fingerprint(storyboard_data
     assert resolve_spec(spec.storyboard, seed=1).fingerprint() != spec.fingerprint()
 
 
+def test_the_fingerprint_is_the_sha256_of_the_spec_as_sorted_compact_json():
+    spec = resolve_spec(Storyboard.model_validate({"title": "t", "shots": [{"start_s": 0, "prompt": "p"}]}))
+    # The spec's JSON, keys sorted, no spaces; its sha256 from coreutils, not from the code:
+    #   printf '%s' '<the JSON below>' | sha256sum | cut -c1-16
+    canonical = (
+        '{"base_model":"tiny","context_length":16,"context_stride":4,"decode_chunk_size":16,"duration_s":15.0,'
+        '"fps_render":8,"frames":120,"guidance":1.0,"height":64,"motion_adapter":null,"output_fps":8,'
+        '"preset":"standard","scheduler":{"name":"EulerDiscreteScheduler","options":{"beta_schedule":"linear",'
+        '"timestep_spacing":"trailing"}},"seed":0,"steps":4,"storyboard":{"aspect":"1:1","author":null,'
+        '"book":null,"negative_prompt":"blurry, low quality, deformed, watermark, text, jpeg artifacts",'
+        '"seed":0,"shots":[{"camera":null,"prompt":"p","quote":null,"start_s":0.0}],"style":"","title":"t"},'
+        '"width":64}'
+    )
+    assert RenderSpec.model_validate_json(canonical) == spec
+    assert spec.fingerprint() == "41aca8daed2d5f82"
+
+
 def test_shots_become_held_keyframes_with_short_transitions(storyboard_data):
     spec = resolve_spec(Storyboard.model_validate(storyboard_data))
     keyframes = frame_prompts(spec)

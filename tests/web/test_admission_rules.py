@@ -76,3 +76,19 @@ def test_counters_that_keep_changing_make_the_request_busy_with_their_reason(ada
     monkeypatch.setattr(adapters.counters, "take", contended)
     with pytest.raises(Busy, match=r"^renders:2031-01-01:user:p changed under every attempt$"):
         Admission(adapters).take_quota(person("p"), now())
+
+
+def test_a_give_back_says_whether_the_render_came_back(adapters, make_render):
+    admission, p = Admission(adapters), person("p")
+    quota = adapters.settings.anonymous_daily_render_quota
+
+    def started_and_cancelled(started: bool) -> bool:
+        render = make_render("p")
+        render.quota = admission.take_quota(p, render.created_at)
+        return admission.give_back(render, p if started else None)
+
+    assert started_and_cancelled(False) is True  # never left the queue: always back
+    # Cancelled after it started: back only while the day's give-backs (as many as the quota) last.
+    assert [started_and_cancelled(True) for _ in range(quota + 1)] == [True] * quota + [False]
+    assert started_and_cancelled(False) is True  # the queue's give-backs are not counted
+    assert admission.renders_left(p, now()) == (quota - 1, quota)
