@@ -5,7 +5,8 @@ among its owner's, which renders have no place in the queue, and the counters' c
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -92,3 +93,16 @@ def test_a_give_back_says_whether_the_render_came_back(adapters, make_render):
     assert [started_and_cancelled(True) for _ in range(quota + 1)] == [True] * quota + [False]
     assert started_and_cancelled(False) is True  # the queue's give-backs are not counted
     assert admission.renders_left(p, now()) == (quota - 1, quota)
+
+
+def test_a_limits_day_is_the_utc_day_whatever_the_machines_time_zone(adapters, monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        moment = datetime(2031, 1, 1, 1, 30, tzinfo=timezone(timedelta(hours=3)))  # 22:30 UTC on 31 December
+        limits = Admission(adapters).limits(person("p"), moment)
+        assert [limit.key for limit in limits] == ["renders:2030-12-31:user:p", "renders:2030-12-31:address:127.0.0.1"]
+        assert {limit.expires_at for limit in limits} == {datetime(2031, 1, 1, tzinfo=UTC)}
+    finally:
+        monkeypatch.undo()
+        time.tzset()
