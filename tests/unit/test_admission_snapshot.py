@@ -38,6 +38,13 @@ def test_a_snapshot_is_reused_until_it_is_older_than_its_time_to_live(moment):
     assert snapshot.get() == "read 3"
 
 
+def test_a_time_to_live_under_a_second_is_one_too(moment):
+    snapshot = _Snapshot(reader(), ttl_s=0.5)
+    assert [snapshot.get(), snapshot.get()] == ["read 1", "read 1"]
+    moment["s"] = 100.75
+    assert snapshot.get() == "read 2"
+
+
 @pytest.mark.parametrize("ttl_s", [0.0, -1.0])
 def test_without_a_time_to_live_every_get_reads(moment, ttl_s):
     snapshot = _Snapshot(reader(), ttl_s=ttl_s)
