@@ -142,8 +142,11 @@ eval-dialogue: install
 # Small wrong changes to the core, one at a time (mutmut for the Python, tests/mutation for the
 # views' SQL): prints the score per module and the survivors. Not in `make test`: it takes
 # about half an hour on two quiet cores. Incremental: a second run tests only what changed.
+# mutmut forks each mutant's run from a process whose tests already ran torch: with OpenMP's
+# thread pool started there, a forked child waits forever at its first parallel op (libgomp is
+# not fork-safe), so torch gets one thread.
 mutation: install
-	HF_HUB_OFFLINE=1 $(BIN)/mutmut run --max-children 2; status=$$?; [ $$status -eq 0 ] || exit $$status
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/mutmut run --max-children 2; status=$$?; [ $$status -eq 0 ] || exit $$status
 	$(BIN)/python tests/mutation/score.py; python=$$?; \
 	HF_HUB_OFFLINE=1 $(BIN)/python tests/mutation/mutate_views.py; sql=$$?; \
 	[ $$python -eq 0 ] && [ $$sql -eq 0 ]

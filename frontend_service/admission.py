@@ -30,7 +30,6 @@ from frontend_service.identity import Person
 from infra.bootstrap import Adapters
 from infra.counters import Contended, Limit
 from infra.domain import queueing
-from infra.domain.ids import now
 from infra.domain.plan import Plan, free_plan
 from infra.domain.presets import PresetName
 from infra.domain.queueing import QueueEntry, Standing
@@ -51,14 +50,13 @@ CLOUD_MEASUREMENTS_S = 60.0
 Value = TypeVar("Value")
 
 
+# The refusals carry what a person is told; the site (blueprints/errors.py) and the bot
+# (telegram/texts.py) word it in the person's language.
 class QuotaExceeded(Exception):
+    """The person has started their daily renders."""
+
     def __init__(self, limit: int, resets_at: datetime):
         self.limit, self.resets_at = limit, resets_at
-        hours, minutes = _hours_minutes(resets_at)
-        super().__init__(
-            f"You have started {limit} renders today, the daily limit. It resets at 00:00 UTC, "
-            f"in {hours} h {minutes} min."
-        )
 
 
 class SpendCapReached(Exception):
@@ -66,20 +64,10 @@ class SpendCapReached(Exception):
 
     def __init__(self, resets_at: datetime):
         self.resets_at = resets_at
-        hours, minutes = _hours_minutes(resets_at)
-        super().__init__(
-            f"Today's rendering budget is used up. New renders start again at 00:00 UTC, in {hours} h "
-            f"{minutes} min; renders already queued will still be made."
-        )
 
 
 class Busy(Exception):
     """The person's counters changed under every attempt to count this request."""
-
-
-def _hours_minutes(resets_at: datetime) -> tuple[int, int]:
-    hours, rest = divmod(max(int((resets_at - now()).total_seconds()), 0), 3600)
-    return hours, rest // 60
 
 
 class Admission:

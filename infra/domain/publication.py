@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
+from itertools import accumulate
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -125,8 +126,8 @@ class Publication(BaseModel):
         for text in self.search_fields():
             words = text.split(" ")
             for start in range(len(words)):
-                rest = " ".join(words[start:])[:SEARCH_MAX_CHARS].rstrip()
-                terms.update(rest[:end] for end in range(1, len(rest) + 1) if not rest[:end].endswith(" "))
+                rest = " ".join(words[start:])[:SEARCH_MAX_CHARS]
+                terms.update(term for term in accumulate(rest) if not term.endswith(" "))
         return sorted(terms)
 
     def search_fields(self) -> list[str]:

@@ -302,7 +302,8 @@ def one_shot_storyboard(prompt: str, *, style: str = "", seed: int = 0) -> Story
     """A storyboard of a single shot, for `render --prompt`."""
     words = prompt.split()
     title = " ".join(words[:8]) + ("…" if len(words) > 8 else "")
-    return Storyboard(title=title or "untitled", style=style, seed=seed, shots=[Shot(start_s=0, prompt=prompt)])
+    # A prompt of no words is refused as the shot's prompt before a title is needed.
+    return Storyboard(title=title, style=style, seed=seed, shots=[Shot(start_s=0, prompt=prompt)])
 
 
 # pydantic's own wording, said the way a person editing a storyboard would say it.
@@ -372,7 +373,7 @@ def field_errors(
     `translate` and `translate_plural` put a message template in the person's language
     (the site's catalogue: gettext and ngettext)."""
     result = []
-    for item in error.errors(include_url=False):
+    for item in error.errors():
         context: dict[str, Any] = item.get("ctx") or {}
         field = context.get("field") or ".".join(str(part) for part in item["loc"]) or "storyboard"
         kind = item["type"]

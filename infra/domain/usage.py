@@ -68,8 +68,9 @@ def render_attempt_event(render: Render, wall_seconds: float, status: str, devic
         render_id=render.id,
         model=render.spec.base_model,
         frames=render.spec.frames,
-        # A reel joins clips already made: no new seconds of animation.
-        clip_seconds=None if render.reel else render.spec.storyboard.clip_seconds,
+        # A reel joins clips already made: no new seconds of animation (and not None, which
+        # the views read as an event from before clips had lengths: 15 s).
+        clip_seconds=0 if render.reel else render.spec.storyboard.clip_seconds,
         wall_seconds=wall_seconds,
         gpu_seconds=gpu_seconds,
         status=status,

@@ -34,12 +34,12 @@ def update(channel, post, likes, dislikes, subscribers, hour, day=DAY, event_id=
 def reports(tmp_path):
     sink = UsageFiles(tmp_path / "usage")
     events = [
-        # Channel A, 1000 subscribers by the day's end. Post 1 was 3 👍, then 5 👍 and 1 👎:
-        # only its latest counts count. Post 2: 1 👍, 1 👎 (delivered twice).
+        # Channel A, 1000 subscribers by the day's end (995 at 10:00). Post 1 was 3 👍, then
+        # 5 👍 and 1 👎: only its latest counts count. Post 2: 1 👍, 1 👎 (delivered twice).
         update(A, 1, 3, 0, 990, hour=9),
         update(A, 1, 5, 1, 1000, hour=15),
-        update(A, 2, 1, 1, 1000, hour=10, event_id="a-2"),
-        update(A, 2, 1, 1, 1000, hour=10, event_id="a-2"),
+        update(A, 2, 1, 1, 995, hour=10, event_id="a-2"),
+        update(A, 2, 1, 1, 995, hour=10, event_id="a-2"),
         # Channel B, 3000 subscribers: posts of 2 👍; 3 👎; 4 👍 and 3 👎.
         update(B, 1, 2, 0, 3000, hour=8),
         update(B, 2, 0, 3, 3000, hour=11),
@@ -64,11 +64,11 @@ def test_per_channel_and_overall_by_hand(reports):
     rows = {(r["day"], r["channel_id"]): r for r in reports.view("channel_reactions").dicts()}
     assert set(rows) == {(DAY, A), (DAY, B), (DAY, None), (NEXT_DAY, A), (NEXT_DAY, None)}
 
-    a = rows[DAY, A]  # posts 1 and 2: 5 + 1 likes, 1 + 1 dislikes
-    assert (a["posts"], a["likes"], a["dislikes"], a["subscribers"]) == (2, 6, 2, 1000)
+    a = rows[DAY, A]  # posts 1 and 2: 5 + 1 likes, 1 + 1 dislikes; the most subscribers that day
+    assert (a["channels"], a["posts"], a["likes"], a["dislikes"], a["subscribers"]) == (1, 2, 6, 2, 1000)
     assert (a["avg_react"], a["avg_dislike"]) == (3.0, 1.0)
     b = rows[DAY, B]  # 2 + 0 + 4 likes, 0 + 3 + 3 dislikes over 3 posts
-    assert (b["posts"], b["likes"], b["dislikes"], b["subscribers"]) == (3, 6, 6, 3000)
+    assert (b["channels"], b["posts"], b["likes"], b["dislikes"], b["subscribers"]) == (1, 3, 6, 6, 3000)
     assert (b["avg_react"], b["avg_dislike"]) == (2.0, 2.0)
 
     every = rows[DAY, None]

@@ -155,10 +155,11 @@ def render(render_id, user, status, wall, cost, when):
 
 @pytest.fixture
 def reports(tmp_path):
-    """Several users, days and kinds; failures and retries; duplicated deliveries; a late
-    event from another time zone. Loaded in three pieces, as a running site loads them: a
-    copy of an event comes in a later load than the first (turn, succeeded), and the last
-    load adds to days that already have rows (DAY1, DAY2)."""
+    """Several users, days and kinds; failures and retries; duplicated deliveries; a render
+    request delivered twice (both jobs ran); an event without a user; a late event from
+    another time zone. Loaded in three pieces, as a running site loads them: a copy of an
+    event comes in a later load than the first (turn, succeeded), and the last load adds to
+    days that already have rows (DAY1, DAY2)."""
     sink = UsageFiles(tmp_path / "usage")
     turn = UsageEvent(kind="dialogue_turn", user_id="a", model="gpt-4o-mini", cost_usd=0.001, event_ts=at(DAY1, 9))
     succeeded = render("r1", "a", "succeeded", 30.0, 0.08, at(DAY1, 11))
@@ -174,13 +175,20 @@ def reports(tmp_path):
         render("r3", "b", "failed", 5.0, 0.01, at(DAY1, 14)),  # failed on its last attempt
         UsageEvent(kind="download", user_id="a", render_id="r1", cost_usd=0.0005, event_ts=at(DAY1, 15)),
         render("r4", "b", "succeeded", 40.0, 0.1, at(DAY2)),
+        # r4's request was delivered twice (Pub/Sub delivers at least once) and both jobs ran:
+        # two events of their own, one clip.
+        render("r4", "b", "succeeded", 44.0, 0.11, at(DAY2, 14)),
         render("r6", "b", "cancelled", 4.0, 0.0, at(DAY2, 13)),  # its owner cancelled it while it ran
+        render("r6", "b", "cancelled", 2.0, 0.0, at(DAY2, 13)),  # ... and its twin job, started twice too
         *[
             UsageEvent(kind="rating", user_id=user, render_id="r1", status=vote, event_ts=at(DAY2, 16))
             for user, vote in (("c", "up"), ("d", "up"), ("c", "cleared"))
         ],
         down,
         down,  # a vote delivered twice
+        UsageEvent(kind="rating", user_id="f", render_id="r2", status="up", event_ts=at(DAY2, 17)),
+        # A download by a visitor with no cookie: an event without a user.
+        UsageEvent(kind="download", render_id="r1", cost_usd=0.0005, event_ts=at(DAY2, 18)),
         render("r5", "a", "succeeded", 50.0, 0.12, at(DECEMBER)),
         # Arrives last, made at 00:30 in Moscow on DAY2: 21:30 UTC on DAY1.
         UsageEvent(
@@ -206,12 +214,15 @@ def test_daily_cost(reports):
         (DAY1, "download"),
         (DAY2, "render"),
         (DAY2, "rating"),
+        (DAY2, "download"),
         (DECEMBER, "render"),
     }
     assert rows[DAY1, "dialogue_turn"]["events"] == 3  # two of a's (one twice) and c's late one
     assert rows[DAY1, "dialogue_turn"]["cost_usd"] == pytest.approx(0.004)
     assert (rows[DAY1, "render"]["events"], rows[DAY1, "render"]["cost_usd"]) == (4, pytest.approx(0.16))
-    assert (rows[DAY2, "rating"]["events"], rows[DAY2, "rating"]["cost_usd"]) == (4, 0.0)
+    assert (rows[DAY2, "rating"]["events"], rows[DAY2, "rating"]["cost_usd"]) == (5, 0.0)
+    # r4 twice, r6 twice: every attempt is an event of its own
+    assert (rows[DAY2, "render"]["events"], rows[DAY2, "render"]["cost_usd"]) == (4, pytest.approx(0.21))
 
 
 def test_render_stats(reports):
@@ -223,13 +234,20 @@ def test_render_stats(reports):
     assert day1["gpu_seconds"] == pytest.approx(65.0) and day1["cost_usd"] == pytest.approx(0.16)
     assert day1["cost_per_clip_usd"] == pytest.approx(0.08)  # failed attempts are paid for by the clips
     assert (day1["cancelled"], day2["cancelled"]) == (0, 1)
-    assert (day2["renders"], day2["succeeded"], day2["failed"], day2["p95_wall_s"]) == (2, 1, 0, 40.0)
+    # r4 succeeded twice and r6 was cancelled twice: each is one render all the same.
+    assert (day2["renders"], day2["succeeded"], day2["failed"], day2["cancelled"]) == (2, 1, 0, 1)
+    assert day2["p50_wall_s"] == pytest.approx(42.0)  # r4's two succeeded attempts: 40 s and 44 s
+    assert day2["p95_wall_s"] == pytest.approx(43.8)  # 40 + 0.95 x (44 - 40)
+    assert day2["gpu_seconds"] == pytest.approx(90.0)  # 40 + 44 + 4 + 2
+    assert day2["cost_usd"] == day2["cost_per_clip_usd"] == pytest.approx(0.21)  # both of r4's jobs, one clip
+    assert (december["renders"], december["succeeded"], december["failed"], december["cancelled"]) == (1, 1, 0, 0)
+    assert december["p50_wall_s"] == december["p95_wall_s"] == pytest.approx(50.0)
     assert december["cost_per_clip_usd"] == pytest.approx(0.12)
     # Every render here is from before clips had lengths: 15 s each. DAY1: r1 and r2 succeeded,
     # 30 s for 0.16 USD; DAY2: r4, 15 s for 0.1 USD (r6 was cancelled: no animation).
     assert (day1["animation_seconds"], day2["animation_seconds"], december["animation_seconds"]) == (30, 15, 15)
     assert day1["cost_per_animation_second_usd"] == pytest.approx(0.16 / 30)
-    assert day2["cost_per_animation_second_usd"] == pytest.approx(0.1 / 15)
+    assert day2["cost_per_animation_second_usd"] == pytest.approx(0.21 / 15)
 
 
 @pytest.fixture
@@ -287,15 +305,17 @@ def test_user_daily(reports):
     assert (b["renders"], b["dialogue_turns"], b["cost_usd"]) == (2, 0, pytest.approx(0.03))
     assert rows[DAY1, "c"]["dialogue_turns"] == 1
     assert rows[DAY2, "c"]["cost_usd"] == 0.0  # votes cost nothing
-    assert {user for day, user in rows if day == DAY2} == {"b", "c", "d", "e"}
+    assert rows[DAY2, "b"]["renders"] == 2  # r4 and r6, each started twice
+    # The download without a user is nobody's row.
+    assert {user for day, user in rows if day == DAY2} == {"b", "c", "d", "e", "f"}
 
 
 def test_stage_budget(reports):
     november, december = reports.view("stage_budget").dicts()
     assert (november["month"], november["events"], november["cost_usd"]) == (
         date(2026, 11, 1),
-        14,
-        pytest.approx(0.2645),
+        18,
+        pytest.approx(0.375),
     )
     assert (december["month"], december["events"]) == (DECEMBER, 1)
     for stage, (low, high) in pricing.STAGE_MONTHLY_USD.items():  # the seed's estimates, in one place
@@ -304,8 +324,9 @@ def test_stage_budget(reports):
 
 def test_reactions(reports):
     [day] = reports.view("reactions").dicts()
-    assert (day["day"], day["clips"], day["up"], day["down"], day["cleared"]) == (DAY2, 1, 2, 1, 1)
-    assert day["average_reaction"] == pytest.approx(1 / 3)
+    # r1: c and d up, c cleared, e down (delivered twice); r2: f up.
+    assert (day["day"], day["clips"], day["up"], day["down"], day["cleared"]) == (DAY2, 2, 3, 1, 1)
+    assert day["average_reaction"] == pytest.approx(0.5)  # (3 - 1) / 4
 
 
 def test_a_period_keeps_its_days_and_months(reports):

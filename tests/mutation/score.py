@@ -39,6 +39,7 @@ def main() -> int:
         return 2
     all_killed = all_counted = 0
     survivors: list[str] = []
+    not_run: list[str] = []
     for meta in metas:
         results: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
         if not results:
@@ -51,11 +52,17 @@ def main() -> int:
         unchecked = sum(1 for code in counted.values() if code is None)
         note = f", {unchecked} not run yet" if unchecked else ""
         print(f"{module:40} {killed:4}/{len(counted):<4} killed ({killed / len(counted):.0%}){note}")
-        survivors += [f"  {name}: exit {code}" for name, code in counted.items() if code not in KILLED]
+        survivors += [
+            f"  {name}: exit {code}" for name, code in counted.items() if code not in KILLED and code is not None
+        ]
+        not_run += [name for name, code in counted.items() if code is None]
     score = all_killed / all_counted if all_counted else 1.0
     if survivors:
         print("survivors (`.venv/bin/mutmut show NAME` shows the change):")
         print("\n".join(survivors))
+    if not_run:  # a run stopped early: they count against the score until they are run
+        functions = sorted({name.rsplit("__mutmut_", 1)[0] for name in not_run})
+        print(f"not run yet: {len(not_run)} mutants of " + ", ".join(functions))
     print(f"python: {all_killed}/{all_counted} mutants killed ({score:.1%}; target {TARGET:.0%})", end="")
     print(f"; {len(equivalent)} explained as equivalent")
     return 0 if score >= TARGET else 1

@@ -158,4 +158,4 @@ def test_a_reel_s_usage_counts_no_new_seconds_of_animation(tmp_path):
         user_id="reader-1", spec=spec.model_copy(update={"duration_s": 36.0, "frames": 288}), reel=reel_of("a", "b")
     )
     assert render_attempt_event(clip, 10.0, "succeeded", "cpu").clip_seconds == 15
-    assert render_attempt_event(reel_render, 10.0, "succeeded", "cpu").clip_seconds is None
+    assert render_attempt_event(reel_render, 10.0, "succeeded", "cpu").clip_seconds == 0

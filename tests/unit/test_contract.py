@@ -68,10 +68,42 @@ def test_negative_start_time_is_rejected(storyboard_data):
     assert errors_for(data)["shots.0.start_s"] == "this must be at least 0.0"
 
 
-@pytest.mark.parametrize("count, field, words", [(0, "shots", "at least 1"), (9, "shots", "at most 8")])
-def test_between_one_and_eight_shots(storyboard_data, count, field, words):
+@pytest.mark.parametrize(
+    "count, message",
+    [
+        (0, "this needs at least 1 item"),
+        (9, "a 15-second clip takes at most 8 shots; remove some or choose a longer clip"),
+    ],  # one shot, eight shots
+)
+def test_between_one_and_eight_shots(storyboard_data, count, message):
     shots = [{"start_s": float(i), "prompt": f"shot {i}"} for i in range(count)]
-    assert words in errors_for(with_shots(storyboard_data, *shots))[field]
+    assert errors_for(with_shots(storyboard_data, *shots)) == {"shots": message}
+
+
+def test_a_storyboard_that_is_not_an_object_is_named_as_the_storyboard():
+    assert errors_for([1]) == {"storyboard": "this must be an object of names and values"}  # type: ignore[arg-type]
+
+
+def test_an_optional_text_emptied_by_trimming_is_empty_and_one_past_its_limit_too_long():
+    from frontend_service.gallery_flow import PublishRequest  # a Text | None with a minimum and a maximum
+
+    def said(display_name: str) -> list[tuple[str, str]]:
+        with pytest.raises(ValidationError) as caught:
+            PublishRequest.model_validate({"display_name": display_name})
+        return [(e.field, e.message) for e in field_errors(caught.value)]
+
+    assert said("   ") == [("display_name", "this must not be empty")]
+    assert said("x" * 41) == [("display_name", "this is too long: at most 40 characters")]
+    assert PublishRequest.model_validate({"display_name": "x" * 40}).display_name == "x" * 40
+
+
+def test_a_problem_without_plain_words_keeps_its_own_message(storyboard_data):
+    spec = resolve_spec(Storyboard.model_validate(storyboard_data)).model_dump()
+    with pytest.raises(ValidationError) as caught:
+        RenderSpec.model_validate(spec | {"frames": 100})
+    assert [(e.field, e.message) for e in field_errors(caught.value)] == [
+        ("storyboard", "frames must be duration_s x fps_render (120), not 100")
+    ]
 
 
 @pytest.mark.parametrize("prompt", ["", "   "])
@@ -272,6 +304,24 @@ def test_spec_round_trips_through_json_with_the_same_fingerprint(storyboard_data
     assert resolve_spec(spec.storyboard, seed=1).fingerprint() != spec.fingerprint()
 
 
+def test_the_fingerprint_is_the_sha256_of_the_spec_as_sorted_compact_json():
+    spec = resolve_spec(Storyboard.model_validate({"title": "t", "shots": [{"start_s": 0, "prompt": "p"}]}))
+    # The spec's JSON, keys sorted, no spaces; its sha256 from coreutils, not from the code:
+    #   printf '%s' '<the JSON below>' | sha256sum | cut -c1-16
+    canonical = (
+        '{"base_model":"tiny","context_length":16,"context_stride":4,"decode_chunk_size":16,"duration_s":15.0,'
+        '"fps_render":8,"frames":120,"guidance":1.0,"height":64,"motion_adapter":null,"output_fps":8,'
+        '"preset":"standard","scheduler":{"name":"EulerDiscreteScheduler","options":{"beta_schedule":"linear",'
+        '"timestep_spacing":"trailing"}},"seed":0,"steps":4,"storyboard":{"aspect":"1:1","author":null,'
+        '"book":null,"clip_seconds":15,'
+        '"negative_prompt":"blurry, low quality, deformed, watermark, text, jpeg artifacts",'
+        '"seed":0,"shots":[{"camera":null,"prompt":"p","quote":null,"start_s":0.0}],"style":"","title":"t"},'
+        '"width":64}'
+    )
+    assert RenderSpec.model_validate_json(canonical) == spec
+    assert spec.fingerprint() == "38ce084ce7327608"
+
+
 def test_shots_become_held_keyframes_with_short_transitions(storyboard_data):
     spec = resolve_spec(Storyboard.model_validate(storyboard_data))
     keyframes = frame_prompts(spec)
@@ -291,6 +341,20 @@ def test_one_shot_storyboard_from_a_prompt():
         (0, "a lighthouse in a storm at night with huge waves")
     ]
     assert (storyboard.style, storyboard.seed) == ("ink", 3)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "title"),
+    [
+        ("one two three four five six seven eight", "one two three four five six seven eight"),  # 8 words: all
+        ("one two three four five six seven eight nine", "one two three four five six seven eight…"),  # 9: cut
+        ("  a   lighthouse ", "a lighthouse"),  # the title's words one space apart; the prompt as written, trimmed
+    ],
+)
+def test_a_one_shot_storyboard_is_titled_by_its_first_eight_words(prompt, title):
+    storyboard = one_shot_storyboard(prompt)
+    assert (storyboard.title, storyboard.style, storyboard.seed) == (title, "", 0)
+    assert [(s.start_s, s.prompt) for s in storyboard.shots] == [(0, prompt.strip())]
 
 
 # ByteDance/AnimateDiff-Lightning's files, as the model's page lists them.

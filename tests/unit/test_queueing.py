@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from infra.domain.queueing import QueueEntry, standing, turns, typical_seconds, wait_for_new
+from infra.domain.queueing import QueueEntry, Standing, standing, turns, typical_seconds, wait_for_new
 
 T0 = datetime(2031, 5, 4, 12, 0, tzinfo=UTC)
 
@@ -88,3 +88,30 @@ def test_a_new_render_waits_behind_everyone_elses_turn():
     assert wait_for_new(queue, "c", 20.0, 1, T0) == 40.0
     # A new render of a: turn 2, after b1 and a2.
     assert wait_for_new(queue, "a", 20.0, 1, T0) == 60.0
+
+
+def test_a_dispatching_render_is_in_progress_from_now_for_a_typical_render():
+    # Its job is starting: no start time yet, so it is due a whole typical render from now.
+    queue = [entry("d", "d", 1, "dispatching"), entry("w", "w", 2)]
+    assert standing(queue, "d", 20.0, 1, T0) == Standing(0, T0, T0 + timedelta(seconds=20))
+    assert standing(queue, "w", 20.0, 1, T0) == Standing(0, T0 + timedelta(seconds=20), T0 + timedelta(seconds=40))
+
+
+def test_nothing_measured_a_render_in_progress_has_its_start_and_no_finish():
+    queue = [entry("r", "r", 1, "running", 30), entry("d", "d", 2, "dispatching")]
+    assert standing(queue, "r", None, 1, T0) == Standing(0, T0 - timedelta(seconds=30), None)
+    assert standing(queue, "d", None, 1, T0) == Standing(0, T0, None)
+
+
+def test_no_slots_at_all_is_one_slot():
+    # A cap of 0 (or less) would leave no render ever starting: it counts as one at a time.
+    queue = [entry("r", "r", 1, "running", 5), entry("w", "w", 2)]
+    for parallel in (0, -1):
+        w = standing(queue, "w", 20.0, parallel, T0)
+        assert w is not None and w.start == T0 + timedelta(seconds=15)
+
+
+def test_with_a_slot_free_the_next_render_starts_now():
+    assert standing([entry("w", "w", 1)], "w", 20.0, 1, T0) == Standing(0, T0, T0 + timedelta(seconds=20))
+    queue = [entry("r", "r", 1, "running", 5), entry("w", "w", 2)]
+    assert standing(queue, "w", 20.0, 2, T0) == Standing(0, T0, T0 + timedelta(seconds=20))

@@ -84,3 +84,8 @@ def test_a_quote_is_at_most_100_characters():
     assert [(e.field, e.message) for e in field_errors(error.value)] == [
         ("shots.0.quote", "this is too long: at most 100 characters")
     ]
+
+
+def test_every_shot_quoted_is_a_cue_each_until_the_next_and_the_last_until_the_end():
+    timed = [(cue.start_s, cue.end_s, cue.text) for cue in cues(storyboard("one", "two", "three"), 15.0)]
+    assert timed == [(0, 5, "one"), (5, 10, "two"), (10, 15.0, "three")]

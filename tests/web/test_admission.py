@@ -147,6 +147,30 @@ def test_cancelling_a_queued_render_gives_its_quota_back_once(adapters, app):
     assert start(person, scene_id).status_code == 429
 
 
+def test_a_give_back_the_counters_refuse_is_lost_and_logged_with_the_render(adapters, make_render, caplog, monkeypatch):
+    """The render is cancelled all the same; its person loses one render of the day, and the
+    log says which render and why."""
+    import sqlite3
+
+    from frontend_service.admission import Admission
+
+    admission = Admission(adapters)
+    person = Person(user_id="anon-" + "a" * 32, account=False, address="127.0.0.1")
+    render = make_render(person.user_id)
+    render.quota = admission.take_quota(person, render.created_at)
+
+    def locked(keys):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(adapters.counters, "give_back", locked)
+    with caplog.at_level(logging.ERROR, logger="frontend_service.admission"):
+        assert admission.give_back(render) is False
+    [record] = caplog.records
+    assert record.getMessage() == f"could not give back the quota of cancelled render {render.id}"
+    assert record.exc_info is not None and "database is locked" in str(record.exc_info[1])
+    assert admission.renders_left(person, render.created_at)[0] == adapters.settings.anonymous_daily_render_quota - 1
+
+
 def test_a_finished_render_cannot_be_cancelled_and_someone_elses_is_not_there(adapters, app):
     person = ApiClient(app.test_client())
     render_id = start(person, with_storyboard(person)).get_json()["render_id"]
@@ -214,7 +238,6 @@ def clock(monkeypatch):
         frontend_service.blueprints.api,
     ):
         monkeypatch.setattr(module, "now", now)
-    monkeypatch.setattr("frontend_service.admission.now", now)
     return moment
 
 

@@ -3,7 +3,8 @@
 -- neither. Render times are those of
 -- succeeded attempts; GPU seconds and cost are those of every attempt, so the cost per
 -- clip carries the attempts that failed. A second of animation is a second of a clip that
--- succeeded (events from before clips had lengths carry none: those were 15 s).
+-- succeeded (events from before clips had lengths carry none: those were 15 s; a book's
+-- reel carries 0: it joins clips already counted).
 WITH attempts AS (
   SELECT
     DATE(event_ts) AS day,
@@ -11,7 +12,12 @@ WITH attempts AS (
     status,
     gpu_seconds,
     cost_usd,
-    IF(status = 'succeeded', IFNULL(clip_seconds, 15), 0) AS animation_seconds,
+    -- A request delivered twice can succeed twice (both jobs ran): its clip's seconds count once.
+    IF(
+      status = 'succeeded' AND ROW_NUMBER() OVER (PARTITION BY DATE(event_ts), render_id, status ORDER BY event_ts) = 1,
+      IFNULL(clip_seconds, 15),
+      0
+    ) AS animation_seconds,
     PERCENTILE_CONT(IF(status = 'succeeded', wall_seconds, NULL), 0.5) OVER (PARTITION BY DATE(event_ts)) AS p50_wall_s,
     PERCENTILE_CONT(IF(status = 'succeeded', wall_seconds, NULL), 0.95) OVER (PARTITION BY DATE(event_ts)) AS p95_wall_s
   FROM `${project}.${dataset}.usage_events_unique`
@@ -29,7 +35,6 @@ SELECT
   SUM(IFNULL(gpu_seconds, 0)) AS gpu_seconds,
   SUM(cost_usd) AS cost_usd,
   SAFE_DIVIDE(SUM(cost_usd), COUNT(DISTINCT IF(status = 'succeeded', render_id, NULL))) AS cost_per_clip_usd,
-  -- A render succeeds once (one succeeded event), so its clip's seconds are summed once.
   SUM(animation_seconds) AS animation_seconds,
   SAFE_DIVIDE(SUM(cost_usd), SUM(animation_seconds)) AS cost_per_animation_second_usd
 FROM attempts

@@ -1,0 +1,108 @@
+"""Admission's rules called directly over the embedded stack (real SQLite records and
+counters), where the site's pages cannot pin the moment: the faster preset at the budget
+and one step past, a person's own renders ahead of their new one, where a render stands
+among its owner's, which renders have no place in the queue, and the counters' contention."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from frontend_service.admission import Admission, Busy
+from frontend_service.identity import Person
+from infra.counters import Contended
+from infra.domain.ids import now
+from tests.conftest import stored_render
+
+TYPICAL_S = 20.0
+
+
+def person(user_id: str) -> Person:
+    return Person(user_id=user_id, account=False, address="127.0.0.1")
+
+
+@pytest.fixture
+def measured(adapters, make_render):
+    """One finished render timed at 20 s: a typical render takes 20 s."""
+    render = make_render("someone")
+    adapters.records.mark_running(render.id, 1, "r")
+    adapters.records.mark_succeeded(render.id, "r", {}, {"render_s": TYPICAL_S})
+
+
+@pytest.mark.parametrize(("budget", "preset"), [(35, "standard"), (34, "draft"), (1, "draft"), (0, "standard")])
+def test_the_faster_preset_comes_only_past_the_budget(adapters, make_render, measured, budget, preset):
+    # Running since S, due at S + 20; another person's render waits ahead. At S + 5 a new
+    # render starts after the running one's 15 s left and the waiting one's 20: in 35 s.
+    running = make_render("other")
+    adapters.records.mark_running(running.id, 1, "r")
+    make_render("third")
+    moment = stored_render(adapters.records, running.id).started_at + timedelta(seconds=5)
+    adapters.settings.render_wait_budget_s = budget
+    assert Admission(adapters).preset_for(person("new"), "standard", False, moment) == preset
+
+
+def test_a_persons_own_waiting_renders_go_before_their_new_one(adapters, make_render, measured):
+    # p and o have two renders waiting each: p's new render is p's third turn, after all
+    # four (80 s, one at a time), not after the first turn of each (40 s).
+    for owner in ("p", "o", "p", "o"):
+        make_render(owner)
+    adapters.settings.render_wait_budget_s = 60
+    admission = Admission(adapters)
+    moment = max(entry.created_at for entry in adapters.records.in_progress())
+    assert admission.preset_for(person("p"), "standard", False, moment) == "draft"
+    assert admission.preset_for(person("q"), "standard", False, moment) == "standard"  # 40 s for a newcomer
+
+
+def test_a_render_stands_behind_its_owners_earlier_one(adapters, make_render):
+    # p's two renders, then o's: p's second waits for p's first and o's (turn 0 before turn 1).
+    first, second, _ = make_render("p"), make_render("p"), make_render("o")
+    admission = Admission(adapters)
+    assert admission.standing(first, first.created_at) is not None
+    place = admission.standing(second, second.created_at)
+    assert place is not None and (place.position, place.start) == (2, None)  # nothing measured yet
+
+
+@pytest.mark.parametrize("state", ["succeeded", "failed", "cancelled"])
+def test_a_finished_render_has_no_place(adapters, make_render, state):
+    render = make_render("p").model_copy(update={"state": state})
+    assert Admission(adapters).standing(render, render.created_at) is None
+
+
+def test_counters_that_keep_changing_make_the_request_busy_with_their_reason(adapters, monkeypatch):
+    def contended(limits, amount=1):
+        raise Contended("renders:2031-01-01:user:p changed under every attempt")
+
+    monkeypatch.setattr(adapters.counters, "take", contended)
+    with pytest.raises(Busy, match=r"^renders:2031-01-01:user:p changed under every attempt$"):
+        Admission(adapters).take_quota(person("p"), now())
+
+
+def test_a_give_back_says_whether_the_render_came_back(adapters, make_render):
+    admission, p = Admission(adapters), person("p")
+    quota = adapters.settings.anonymous_daily_render_quota
+
+    def started_and_cancelled(started: bool) -> bool:
+        render = make_render("p")
+        render.quota = admission.take_quota(p, render.created_at)
+        return admission.give_back(render, p if started else None)
+
+    assert started_and_cancelled(False) is True  # never left the queue: always back
+    # Cancelled after it started: back only while the day's give-backs (as many as the quota) last.
+    assert [started_and_cancelled(True) for _ in range(quota + 1)] == [True] * quota + [False]
+    assert started_and_cancelled(False) is True  # the queue's give-backs are not counted
+    assert admission.renders_left(p, now()) == (quota - 1, quota)
+
+
+def test_a_limits_day_is_the_utc_day_whatever_the_machines_time_zone(adapters, monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        moment = datetime(2031, 1, 1, 1, 30, tzinfo=timezone(timedelta(hours=3)))  # 22:30 UTC on 31 December
+        limits = Admission(adapters).limits(person("p"), moment)
+        assert [limit.key for limit in limits] == ["renders:2030-12-31:user:p", "renders:2030-12-31:address:127.0.0.1"]
+        assert {limit.expires_at for limit in limits} == {datetime(2031, 1, 1, tzinfo=UTC)}
+    finally:
+        monkeypatch.undo()
+        time.tzset()
