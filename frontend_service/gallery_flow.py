@@ -234,6 +234,8 @@ class GalleryFlow:
         under a title of its own (`title` words it, in the person's language), so the
         remix and its original never show as two identical cards."""
         render = self.viewable(user_id, render_id)
+        if render.reel is not None:  # it has no storyboard of its own: its spec is its first clip's
+            raise NotReady("a book's reel joins the clips of its scenes and cannot be remixed: remix one of its scenes")
         original = self._records.get_scene(render.scene_id) if render.scene_id else None
         storyboard = render.spec.storyboard
         storyboard = storyboard.model_copy(update={"title": _fitted(title, storyboard.title)})

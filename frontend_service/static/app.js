@@ -451,8 +451,8 @@ function setUpRender(data) {
       return true;
     }));
   }
-  const retry = document.getElementById("retry");
-  retry.addEventListener("click", () => {
+  const retry = document.getElementById("retry");  // none on a reel's page: a reel is asked for from its book
+  if (retry) retry.addEventListener("click", () => {
     const key = newKey();
     whileRunning(retry, async () => {
       const result = await api("POST", `/api/scenes/${data.scene_id}/renders`, { preset: data.preset },
@@ -520,8 +520,8 @@ function setUpClip(data) {
       return false;
     }));
   });
-  const remix = document.getElementById("remix");
-  remix.addEventListener("click", () => busy(remix, async () => {
+  const remix = document.getElementById("remix");  // none on a reel's: it has no storyboard of its own
+  if (remix) remix.addEventListener("click", () => busy(remix, async () => {
     try {
       const scene = await api("POST", `/api/renders/${data.id}/remix`);
       window.location.assign(`/scenes/${scene.scene_id}`);

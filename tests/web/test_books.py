@@ -251,6 +251,18 @@ def test_the_reel_is_queued_made_by_the_job_played_with_its_words_and_published_
         "Crime and Punishment",
         "Fyodor Dostoevsky",
     )
+    # A reel has no storyboard of its own (its spec is its first clip's): it is not remixed, and
+    # neither its gallery page nor its render page offers what it cannot do.
+    stranger = signed_in(app, "stranger@example.com")
+    remixed = stranger.post(f"/api/renders/{reel_id}/remix")
+    assert remixed.status_code == 409
+    assert remixed.get_json()["error"]["message"] == (
+        "A book's reel joins the clips of its scenes and cannot be remixed: remix one of its scenes."
+    )
+    assert adapters.gallery.get(reel_id).remixes == 0
+    assert 'id="remix"' not in stranger.get(f"/gallery/{reel_id}").get_data(as_text=True)
+    assert 'id="retry"' not in person.get(f"/renders/{reel_id}").get_data(as_text=True)
+    assert 'data-action="remix"' not in person.get("/renders").get_data(as_text=True).split(reel_id)[1][:2000]
 
 
 def test_a_full_book_takes_no_more_scenes(api, adapters):
