@@ -64,7 +64,7 @@ class UsageSink(abc.ABC):
             if not self._backlog or time.monotonic() >= deadline:
                 break
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-        unsent = list(self._backlog) + self._unconfirmed()
+        unsent = list(self._backlog) + self._abandon_unconfirmed()
         if not unsent:
             return True
         self._give_up_on(unsent)
@@ -91,8 +91,9 @@ class UsageSink(abc.ABC):
         in the background); confirmed failures come back through `_keep`."""
         return None
 
-    def _unconfirmed(self) -> list[UsageEvent]:
-        """Events handed over whose sending is still unconfirmed."""
+    def _abandon_unconfirmed(self) -> list[UsageEvent]:
+        """Events handed over whose sending is still unconfirmed, given up on: a failure
+        that comes back for one of them later is not kept again (it is logged once, here)."""
         return []
 
     # -- the backlog ------------------------------------------------------------------

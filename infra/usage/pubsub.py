@@ -58,17 +58,22 @@ class PubSubUsageSink(UsageSink):
 
     def _published(self, future: futures.Future, event: UsageEvent) -> None:
         error = future.exception()
-        if error is not None:
-            log.warning("usage event %s not published yet (%s); will retry", event.event_id, error)
-            self._keep(event)  # back in the backlog before it stops counting as pending
         with self._settled:
-            self._pending.pop(future, None)
+            if future not in self._pending:
+                return  # a flush gave up on it and logged it: not kept, not logged twice
+            if error is not None:
+                log.warning("usage event %s not published yet (%s); will retry", event.event_id, error)
+                self._keep(event)  # back in the backlog before it stops counting as pending
+            del self._pending[future]
             self._settled.notify_all()
 
     def _wait_sent(self, timeout_s: float) -> None:
         with self._settled:
             self._settled.wait_for(lambda: not self._pending, timeout=timeout_s)
 
-    def _unconfirmed(self) -> list[UsageEvent]:
+    def _abandon_unconfirmed(self) -> list[UsageEvent]:
         with self._settled:
-            return list(self._pending.values())
+            abandoned = list(self._pending.values())
+            self._pending.clear()
+            self._settled.notify_all()
+            return abandoned

@@ -156,3 +156,31 @@ def test_a_usage_message_names_its_kind_and_render_for_a_filtered_subscription(u
     ours = [{k: v for k, v in m.attributes.items() if not k.startswith("googclient_")} for m in usage_topic.pull(2)]
     attributes = sorted(ours, key=lambda a: a["kind"])
     assert attributes == [{"kind": "channel_reaction"}, {"kind": "render", "render_id": "r-1"}]
+
+
+def test_a_publish_that_fails_after_the_flush_gave_up_is_logged_once_and_not_kept(caplog):
+    """The flush gives up on an event Pub/Sub has not answered for yet (logged then, whole);
+    when the failure comes back later it is neither kept nor logged again. (Before, such an
+    event came back into the backlog, warned into whatever ran next and was logged again at
+    exit.) The publisher's future is held here so the order is certain."""
+    import logging
+    from concurrent import futures
+
+    from infra.usage.pubsub import PubSubUsageSink
+
+    answer: futures.Future = futures.Future()
+
+    class Publisher:
+        def publish(self, topic, data, **attributes):
+            return answer
+
+    sink = PubSubUsageSink(Publisher(), "projects/p/topics/usage-events", retry_every_s=60)
+    event = UsageEvent(kind="download", user_id="u")
+    sink.record(event)
+    with caplog.at_level(logging.WARNING):
+        assert sink.flush(timeout_s=0.1) is False
+        answer.set_exception(RuntimeError("404 Topic not found"))
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", f"usage event not recorded: {event.event_id}")
+    ]
+    assert sink.flush(timeout_s=0.1) is True  # nothing came back to send
