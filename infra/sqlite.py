@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 RENDERS = """
@@ -162,7 +163,7 @@ class SqliteDatabase:
             # autocommit: each statement is its own transaction unless one is begun explicitly
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
+            _use_wal(connection)
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA synchronous=NORMAL")
             self._local.connection = connection
@@ -246,3 +247,18 @@ def _allow_cancelled(connection: sqlite3.Connection) -> None:
 
 def _renders_sql(connection: sqlite3.Connection) -> str:
     return connection.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'renders'").fetchone()[0]
+
+
+def _use_wal(connection: sqlite3.Connection, tries: int = 100) -> None:
+    """WAL mode, which the file keeps once set. Setting it needs the file to itself and
+    SQLite answers "database is locked" at once rather than waiting (connections opening
+    a new file together, found by eight threads claiming one key), so it is tried again."""
+    for attempt in range(tries):
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == tries - 1:
+                raise
+            time.sleep(0.05)

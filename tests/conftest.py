@@ -2,6 +2,10 @@ import os
 
 # Before anything imports huggingface_hub: no test may reach a model hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
+# gRPC's fork handlers ran in ffmpeg's forked child once the emulator tests had made
+# clients ("epoll_wait error: Bad file descriptor" as ffmpeg's only output); the processes
+# here fork only to exec, which needs no fork support.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import json
