@@ -92,9 +92,9 @@ def assemble_reel(
         inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{reel.card_s:.3f}", "-i", str(card_path)]
         inputs += ["-i", str(clip)]
         # Every part the same size, pixel format, frame rate and length, so concat lines them up.
-        filters.append(f"[{2 * index}:v]format=yuv420p,setsar=1[card{index}]")
+        filters.append(f"[{2 * index}:v]format={encode.H264_PIXELS},setsar=1[card{index}]")
         filters.append(
-            f"[{2 * index + 1}:v]scale={width}:{height},setsar=1,fps={fps},format=yuv420p,"
+            f"[{2 * index + 1}:v]scale={width}:{height},setsar=1,fps={fps},format={encode.H264_PIXELS},"
             f"trim=duration={part.duration_s:.3f},setpts=PTS-STARTPTS[clip{index}]"
         )
     joined = "".join(f"[card{index}][clip{index}]" for index in range(len(reel.parts)))
@@ -111,18 +111,9 @@ def assemble_reel(
             ";".join(filters),
             "-map",
             "[reel]",
-            "-c:v",
-            "libx264",
-            "-crf",
-            "18",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
+            *encode.H264_OUTPUT,
             "-r",
             str(fps),
-            "-movflags",
-            "+faststart",
             "-metadata",
             f"title={reel.title}",
             "-f",
@@ -140,12 +131,9 @@ def assemble_reel(
     spoken = reel_cues(reel, [subtitles.parse_webvtt(text) if text else [] for text in clips_subtitles])
     if spoken:
         burn_started = time.perf_counter()
-        stem = video_path.with_suffix("")
-        files.subtitles = stem.with_name(stem.name + ".vtt")
-        files.subtitled = stem.with_name(stem.name + ".subtitled.mp4")
-        with encode.atomic_path(files.subtitles) as temporary:
-            temporary.write_text(subtitles.webvtt(spoken), encoding="utf-8")
-        encode.burn_subtitles(files.video, files.subtitles, files.subtitled, upright=height > width)
+        files.subtitles, files.subtitled = encode.write_subtitled(
+            files.video, subtitles.webvtt(spoken), upright=height > width
+        )
         timings["burn_s"] = time.perf_counter() - burn_started
     timings["reel_s"] = time.perf_counter() - started
     files.timings = {name: round(seconds, 3) for name, seconds in timings.items()}

@@ -285,12 +285,9 @@ def render_clip(
     spoken = subtitles.cues(spec.storyboard, spec.duration_s)
     if spoken:
         burn_started = time.perf_counter()
-        stem = video_path.with_suffix("")
-        files.subtitles = stem.with_name(stem.name + ".vtt")
-        files.subtitled = stem.with_name(stem.name + ".subtitled.mp4")
-        with encode.atomic_path(files.subtitles) as temporary:
-            temporary.write_text(subtitles.webvtt(spoken), encoding="utf-8")
-        encode.burn_subtitles(files.video, files.subtitles, files.subtitled, upright=spec.height > spec.width)
+        files.subtitles, files.subtitled = encode.write_subtitled(
+            files.video, subtitles.webvtt(spoken), upright=spec.height > spec.width
+        )
         timings["burn_s"] = time.perf_counter() - burn_started
     timings["render_s"] = time.perf_counter() - started
     rounded_timings = {name: round(seconds, 3) for name, seconds in timings.items()}
