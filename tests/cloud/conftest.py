@@ -1,12 +1,22 @@
 """Cloud mode on the emulators: what terraform would make, and the job's environment."""
 
+import base64
+import dataclasses
+import json
 import os
+import subprocess
+import sys
 import uuid
 
 import pytest
 
+from animate_job.trigger import PushEnvelope
+from infra.bootstrap import Adapters, bootstrap
 from infra.settings import Settings
+from tests import emulators
+from tests.conftest import ADMIN_EMAIL, ROOT
 from tests.emulators import create_usage_topic
+from tests.web.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 
 
 @pytest.fixture
@@ -69,3 +79,61 @@ def job_environment(cloud, render_id: str, task_attempt: int) -> dict:
     }
     environment.pop("ANIMBOOKS_RENDER_ATTEMPT", None)
     return environment
+
+
+def run_job(cloud, render_id: str, task_attempt: int = 0, timeout: float = 600) -> subprocess.CompletedProcess:
+    """The render job as Cloud Run runs it (`python -m animate_job run`), here as a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "animate_job", "run"],
+        env=job_environment(cloud, render_id, task_attempt),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def signed_adapters(cloud, settings: Settings | None = None) -> Adapters:
+    """The cloud stack on the emulators, its Cloud Storage signing URLs as the service does."""
+    from google.cloud import storage  # type: ignore[attr-defined]  # no type information
+
+    from infra.storage.gcs import GcsStorage
+
+    settings = settings or cloud["settings"]
+    assert settings.renders_bucket is not None  # the cloud fixture made one
+    signing = {
+        "credentials": emulators.signing_credentials(),
+        "api_access_endpoint": cloud["hosts"]["STORAGE_EMULATOR_HOST"],
+    }
+    return dataclasses.replace(
+        bootstrap(settings),
+        storage=GcsStorage(storage.Client(project=settings.gcp_project), settings.renders_bucket, signing=signing),
+    )
+
+
+def with_google_signin(cloud, provider: Provider) -> Settings:
+    """The cloud settings with sign-in with Google at the local OpenID provider, and the tests' admin."""
+    return Settings.model_validate(
+        cloud["settings"].model_dump()
+        | {
+            "admin_emails": [ADMIN_EMAIL],
+            "google_discovery_url": provider.discovery_url,
+            "google_client_id": CLIENT_ID,
+            "google_client_secret": CLIENT_SECRET,
+        }
+    )
+
+
+def push_of(cloud, message) -> PushEnvelope:
+    """The push body Pub/Sub would send for a pulled render request (its documented JSON form)."""
+    body = {
+        "message": {
+            "data": base64.b64encode(message.data).decode(),
+            "attributes": dict(message.attributes),
+            "messageId": message.message_id,
+            "publishTime": message.publish_time.isoformat(),
+        },
+        "subscription": cloud["subscriptions"]["render-requests"],
+        "deliveryAttempt": 1,
+    }
+    return PushEnvelope.read(json.dumps(body).encode())

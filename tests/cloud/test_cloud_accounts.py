@@ -10,21 +10,16 @@ from frontend_service import create_app
 from infra.bootstrap import bootstrap
 from infra.domain.render import Render
 from infra.domain.storyboard import Storyboard, resolve_spec
+from tests.cloud.conftest import with_google_signin
 from tests.conftest import ADMIN_EMAIL, ApiClient, user_of
-from tests.web.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
+from tests.web.oidc_provider import Provider
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 
 def test_accounts_and_moderation_on_firestore(cloud, httpserver, storyboard_data):
     provider = Provider(httpserver, redirect_uri="http://localhost/signin/google/callback").install()
-    settings = cloud["settings"].model_copy(
-        update={"admin_emails": [ADMIN_EMAIL], "google_discovery_url": provider.discovery_url}
-    )
-    settings = type(settings).model_validate(
-        settings.model_dump() | {"google_client_id": CLIENT_ID, "google_client_secret": CLIENT_SECRET}
-    )
-    adapters = bootstrap(settings)
+    adapters = bootstrap(with_google_signin(cloud, provider))
     app = create_app({"TESTING": True}, adapters)
 
     def with_google(subject: str, email: str, client=None) -> ApiClient:

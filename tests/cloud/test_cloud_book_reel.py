@@ -3,24 +3,17 @@ Pub/Sub, the trigger starts the Cloud Run job (a local fake of the Admin API), t
 fetches the clips from Cloud Storage and joins them, and the reel plays from a signed URL
 with its merged subtitles from the site's own origin."""
 
-import base64
-import dataclasses
-import json
-import subprocess
-import sys
 import urllib.request
 
 import pytest
 
-from animate_job.trigger import Dispatcher, PushEnvelope
+from animate_job.trigger import Dispatcher
 from frontend_service import create_app
-from infra.bootstrap import bootstrap
 from infra.domain.subtitles import Cue
 from infra.usage.pubsub import decode
-from tests import emulators
-from tests.cloud.conftest import job_environment, pull
+from tests.cloud.conftest import pull, push_of, run_job, signed_adapters
 from tests.cloud.test_trigger import JOB, FakeCloudRun
-from tests.conftest import ROOT, ApiClient, stored_render
+from tests.conftest import ApiClient, stored_render
 from tests.media import probe
 from tests.render.test_reel import BLUE, HEIGHT, RED, WIDTH, clip_spec, solid_clip
 from tests.web.test_books import add_scene, finished_clip, new_book
@@ -29,22 +22,10 @@ pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 
 def test_a_reel_made_in_cloud_mode(cloud, httpserver, tmp_path):
-    from google.cloud import storage  # type: ignore[attr-defined]  # no type information
-
-    from infra.storage.gcs import GcsStorage
-
     # The clips' files are made before any gRPC client: ffmpeg started from a process while
     # gRPC's threads run left later ffmpeg runs in the session with broken pipes.
     red, blue = solid_clip(tmp_path / "red.mp4", RED, clip_spec()), solid_clip(tmp_path / "blue.mp4", BLUE, clip_spec())
-    settings = cloud["settings"]
-    signing = {
-        "credentials": emulators.signing_credentials(),
-        "api_access_endpoint": cloud["hosts"]["STORAGE_EMULATOR_HOST"],
-    }
-    adapters = dataclasses.replace(
-        bootstrap(settings),
-        storage=GcsStorage(storage.Client(project=settings.gcp_project), settings.renders_bucket, signing=signing),
-    )
+    adapters = signed_adapters(cloud)
     api = ApiClient(create_app({"TESTING": True}, adapters).test_client())
 
     # The book in Firestore, its two scenes' finished clips in Cloud Storage.
@@ -59,28 +40,11 @@ def test_a_reel_made_in_cloud_mode(cloud, httpserver, tmp_path):
 
     # The trigger starts one job execution for the reel's request, as for any render.
     [message] = pull(cloud, "render-requests", 1)
-    body = {
-        "message": {
-            "data": base64.b64encode(message.data).decode(),
-            "attributes": dict(message.attributes),
-            "messageId": message.message_id,
-            "publishTime": message.publish_time.isoformat(),
-        },
-        "subscription": cloud["subscriptions"]["render-requests"],
-        "deliveryAttempt": 1,
-    }
-    push = PushEnvelope.read(json.dumps(body).encode())
+    push = push_of(cloud, message)
     cloud_run = FakeCloudRun(httpserver)
     assert Dispatcher(adapters.records, cloud_run.client, JOB, 3).dispatch(push.render_id()) == "started"
     assert cloud_run.render_ids() == [reel_id]
-    job = subprocess.run(
-        [sys.executable, "-m", "animate_job", "run"],
-        env=job_environment(cloud, reel_id, 0),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    job = run_job(cloud, reel_id)
     assert job.returncode == 0, job.stderr
 
     status = api.get(f"/api/renders/{reel_id}").get_json()

@@ -2,22 +2,15 @@
 (a local fake of the Cloud Run Admin API), the job runs as Cloud Run would run it, and the
 clip plays from Cloud Storage through a signed URL."""
 
-import base64
-import dataclasses
-import json
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from animate_job.trigger import Dispatcher, PushEnvelope
+from animate_job.trigger import Dispatcher
 from frontend_service import create_app
-from infra.bootstrap import bootstrap
 from infra.usage.pubsub import decode
-from tests import emulators
-from tests.cloud.conftest import job_environment, pull
+from tests.cloud.conftest import pull, push_of, run_job, signed_adapters
 from tests.cloud.test_trigger import JOB, FakeCloudRun
 from tests.conftest import ROOT, ApiClient, stored_render
 from tests.media import probe
@@ -26,20 +19,7 @@ pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 
 def test_a_clip_made_in_cloud_mode(cloud, httpserver):
-    from google.cloud import storage  # type: ignore[attr-defined]  # no type information
-
-    from infra.storage.gcs import GcsStorage
-
-    settings = cloud["settings"]
-    adapters = bootstrap(settings)
-    signing = {
-        "credentials": emulators.signing_credentials(),
-        "api_access_endpoint": cloud["hosts"]["STORAGE_EMULATOR_HOST"],
-    }
-    adapters = dataclasses.replace(
-        adapters,
-        storage=GcsStorage(storage.Client(project=settings.gcp_project), settings.renders_bucket, signing=signing),
-    )
+    adapters = signed_adapters(cloud)
     api = ApiClient(create_app({"TESTING": True}, adapters).test_client())
 
     # The website: a scene, its storyboard, a render request published to Pub/Sub.
@@ -53,32 +33,14 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     assert stored_render(adapters.records, render_id).state == "queued"
 
     # The trigger: the Pub/Sub message starts one job execution with RENDER_ID.
-    # The push body Pub/Sub would send for the pulled message (its documented JSON form).
     [message] = pull(cloud, "render-requests", 1)
-    body = {
-        "message": {
-            "data": base64.b64encode(message.data).decode(),
-            "attributes": dict(message.attributes),
-            "messageId": message.message_id,
-            "publishTime": message.publish_time.isoformat(),
-        },
-        "subscription": cloud["subscriptions"]["render-requests"],
-        "deliveryAttempt": 1,
-    }
-    push = PushEnvelope.read(json.dumps(body).encode())
+    push = push_of(cloud, message)
     cloud_run = FakeCloudRun(httpserver)
     assert Dispatcher(adapters.records, cloud_run.client, JOB, 3).dispatch(push.render_id()) == "started"
     assert cloud_run.render_ids() == [render_id]
 
     # Cloud Run runs the job with RENDER_ID and its task attempt, here as a subprocess.
-    job = subprocess.run(
-        [sys.executable, "-m", "animate_job", "run"],
-        env=job_environment(cloud, render_id, 0),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,  # an upright clip and its burned-in copy, on a busy machine
-    )
+    job = run_job(cloud, render_id)
     assert job.returncode == 0, job.stderr
 
     # The result: succeeded in Firestore, the clip in Cloud Storage behind a signed URL.

@@ -12,7 +12,7 @@ from frontend_service import create_app
 from infra.bootstrap import bootstrap
 from infra.domain.render import Render
 from infra.domain.storyboard import Storyboard, resolve_spec
-from tests.cloud.conftest import job_environment
+from tests.cloud.conftest import job_environment, run_job
 from tests.conftest import ROOT, ApiClient, stored_render
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
@@ -41,14 +41,7 @@ def test_a_job_killed_mid_render_is_finished_by_the_retry_with_one_clip(cloud, s
     killed = stored_render(adapters.records, render.id)
     assert (killed.state, killed.attempts) == ("running", 1)
 
-    retry = subprocess.run(
-        [sys.executable, "-m", "animate_job", "run"],
-        env=job_environment(cloud, render.id, 1),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    retry = run_job(cloud, render.id, 1, timeout=240)
     assert retry.returncode == 0, retry.stderr
     done = stored_render(adapters.records, render.id)
     assert (done.state, done.attempts, done.progress, done.error) == ("succeeded", 2, 1.0, None)
@@ -64,14 +57,7 @@ def test_a_job_killed_mid_render_is_finished_by_the_retry_with_one_clip(cloud, s
     ]
 
     # A late third delivery of the same render does nothing.
-    again = subprocess.run(
-        [sys.executable, "-m", "animate_job", "run"],
-        env=job_environment(cloud, render.id, 2),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    again = run_job(cloud, render.id, 2, timeout=240)
     assert again.returncode == 0 and stored_render(adapters.records, render.id) == done
 
 

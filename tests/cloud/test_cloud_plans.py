@@ -6,48 +6,25 @@ the Avro topic carries the clip's seconds."""
 
 from __future__ import annotations
 
-import dataclasses
-import subprocess
-import sys
 import urllib.request
 
 import pytest
 
 from animate_job.trigger import Dispatcher
 from frontend_service import create_app
-from infra.bootstrap import bootstrap
 from infra.usage.pubsub import decode
-from tests import emulators
-from tests.cloud.conftest import job_environment, pull
+from tests.cloud.conftest import pull, run_job, signed_adapters, with_google_signin
 from tests.cloud.test_trigger import JOB, FakeCloudRun
-from tests.conftest import ADMIN_EMAIL, ROOT, ApiClient, stored_render
+from tests.conftest import ADMIN_EMAIL, ApiClient, stored_render
 from tests.media import probe
-from tests.web.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
+from tests.web.oidc_provider import Provider
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 
 def test_a_thirty_second_clip_for_an_account_on_a_plan(cloud, httpserver, tmp_path):
-    from google.cloud import storage  # type: ignore[attr-defined]  # no type information
-
-    from infra.storage.gcs import GcsStorage
-
     provider = Provider(httpserver, redirect_uri="http://localhost/signin/google/callback").install()
-    settings = cloud["settings"].model_copy(
-        update={"admin_emails": [ADMIN_EMAIL], "google_discovery_url": provider.discovery_url}
-    )
-    settings = type(settings).model_validate(
-        settings.model_dump() | {"google_client_id": CLIENT_ID, "google_client_secret": CLIENT_SECRET}
-    )
-    adapters = bootstrap(settings)
-    signing = {
-        "credentials": emulators.signing_credentials(),
-        "api_access_endpoint": cloud["hosts"]["STORAGE_EMULATOR_HOST"],
-    }
-    adapters = dataclasses.replace(
-        adapters,
-        storage=GcsStorage(storage.Client(project=settings.gcp_project), settings.renders_bucket, signing=signing),
-    )
+    adapters = signed_adapters(cloud, with_google_signin(cloud, provider))
     app = create_app({"TESTING": True}, adapters)
 
     def with_google(subject: str, email: str) -> ApiClient:
@@ -87,14 +64,7 @@ def test_a_thirty_second_clip_for_an_account_on_a_plan(cloud, httpserver, tmp_pa
     pull(cloud, "render-requests", 1)
     cloud_run = FakeCloudRun(httpserver)
     assert Dispatcher(adapters.records, cloud_run.client, JOB, 3).dispatch(render_id) == "started"
-    job = subprocess.run(
-        [sys.executable, "-m", "animate_job", "run"],
-        env=job_environment(cloud, render_id, 0),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    job = run_job(cloud, render_id)
     assert job.returncode == 0, job.stderr
     status = sonya.get(f"/api/renders/{render_id}").get_json()
     assert status["state"] == "succeeded" and status["duration_s"] == 30
