@@ -123,7 +123,7 @@ def token_cost(model: str, tokens_in: int, tokens_out: int) -> tuple[float, str]
     A model missing from the table (an OpenAI-compatible server of one's own) costs 0
     and says so, rather than borrowing another model's price.
     """
-    price = TOKEN_PRICES.get(model) or TOKEN_PRICES.get(model.split("-20")[0])  # dated snapshots share a price
+    price = TOKEN_PRICES.get(model.split("-20")[0])  # a dated snapshot ("gpt-4o-2024-08-06") has its model's price
     if price is None:
         return 0.0, f"{PRICING_VERSION}:unpriced-model"
     cost = tokens_in * price.input_per_million_usd / 1e6 + tokens_out * price.output_per_million_usd / 1e6
@@ -161,7 +161,7 @@ def cost_per_animation_second(cost_usd: float, clip_seconds: float) -> float:
     """What a second of finished animation cost: a clip's cost over its length. The job's
     start is paid once a clip, so a longer clip's second costs less."""
     if clip_seconds <= 0:
-        raise ValueError("a clip is at least a second long")
+        raise ValueError(f"a clip's length is above 0 seconds, not {clip_seconds}")
     return cost_usd / clip_seconds
 
 

@@ -57,10 +57,9 @@ class Reel(BaseModel):
 
 def reel_cues(reel: Reel, parts_cues: list[list[Cue]]) -> list[Cue]:
     """Every clip's cues, in the reel's order, moved to where its clip starts in the reel."""
-    if len(parts_cues) != len(reel.parts):
-        raise ValueError(f"{len(reel.parts)} parts but cues for {len(parts_cues)}")
     merged: list[Cue] = []
-    for start, (part, cues) in zip(reel.clip_starts(), zip(reel.parts, parts_cues, strict=True), strict=True):
+    # strict: cues for more or fewer clips than the parts are a mistake of the caller's.
+    for start, part, cues in zip(reel.clip_starts(), reel.parts, parts_cues, strict=True):
         # A cue past its clip's end would show over the next title card: cut at the clip's end.
         inside = [Cue(cue.start_s, min(cue.end_s, part.duration_s), cue.text) for cue in cues]
         merged += offset([cue for cue in inside if cue.start_s < part.duration_s], start)

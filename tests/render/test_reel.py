@@ -14,7 +14,6 @@ from infra.domain.reel import Reel, ReelPart
 from infra.domain.render import Render
 from infra.domain.storyboard import RenderSpec, Storyboard, resolve_spec
 from infra.domain.subtitles import Cue, webvtt
-from infra.domain.usage import render_attempt_event
 from tests.media import decode_frames, probe, webp_frame_durations
 
 RED, BLUE = (220, 30, 30), (30, 30, 220)
@@ -147,15 +146,3 @@ def test_a_reel_whose_clip_is_gone_fails_saying_so(adapters, tmp_path):
     stored = adapters.records.get_render(reel_render.id)
     assert (stored.state, stored.error) == ("failed", "the clip of part 2 is gone: ask for the reel again")
     assert stored.artifacts == {}
-
-
-def test_a_reel_s_usage_counts_no_new_seconds_of_animation(tmp_path):
-    """A reel joins clips already made: its attempt costs, but adds no animation seconds
-    to the cost per second of animation (the clips' own renders counted theirs)."""
-    spec = clip_spec()
-    clip = Render(user_id="reader-1", spec=spec)
-    reel_render = Render(
-        user_id="reader-1", spec=spec.model_copy(update={"duration_s": 36.0, "frames": 288}), reel=reel_of("a", "b")
-    )
-    assert render_attempt_event(clip, 10.0, "succeeded", "cpu").clip_seconds == 15
-    assert render_attempt_event(reel_render, 10.0, "succeeded", "cpu").clip_seconds == 0

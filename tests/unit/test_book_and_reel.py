@@ -8,7 +8,7 @@ from infra.domain.book import MAX_BOOK_SCENES, Book, BookBible, Chapter, Describ
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
 from infra.domain.reel import Reel, ReelPart, reel_cues
 from infra.domain.storyboard import Storyboard, compose_prompt
-from infra.domain.subtitles import Cue, parse_webvtt, webvtt
+from infra.domain.subtitles import Cue, offset, parse_webvtt, webvtt
 
 
 def book(**fields) -> Book:
@@ -89,6 +89,39 @@ def test_a_longer_book_style_shortens_the_prompt_to_fit_and_no_more():
     Storyboard.model_validate(dressed.model_dump())
 
 
+def test_a_cast_member_without_a_look_is_passed_over_not_the_end_of_the_cast():
+    cast = BookBible(
+        characters=[Described(name="Sonya", look=""), Described(name="Raskolnikov", look="gaunt young man")]
+    )
+    dressed = book(bible=cast).dress(drafted("Sonya and Raskolnikov"), "s1")
+    assert dressed.shots[0].prompt == "Sonya and Raskolnikov (gaunt young man)"
+
+
+# Token counts by hand with the estimate's rules (infra/domain/prompt_tokens.py): 2 for the
+# start and end, 1 for a word of up to four letters, 1 for each "(", ")" and ",".
+# "Ann (red x k) cat x 60, oil" is 2 + 1 + 1 + k + 1 + 60 + 1 + 1 = 67 + k tokens.
+def dressed_with_look(red_words: int) -> str:
+    cast = BookBible(characters=[Described(name="Ann", look=" ".join(["red"] * red_words))], style="oil")
+    prompt = " ".join(["Ann", *["cat"] * 60])  # 2 + 61 + 1 + 1 = 65 tokens with ", oil"
+    return book(bible=cast).dress(drafted(prompt), "s1").shots[0].prompt
+
+
+def test_a_description_that_just_fits_with_the_books_style_is_added():
+    assert dressed_with_look(10) == "Ann (" + " ".join(["red"] * 10) + ") " + " ".join(["cat"] * 60)  # 77 tokens
+
+
+def test_a_description_one_token_past_the_limit_with_the_books_style_is_left_out():
+    # 78 tokens with ", oil", though 76 without the style: the style counts too.
+    assert dressed_with_look(11) == " ".join(["Ann", *["cat"] * 60])
+
+
+def test_a_style_that_fills_the_encoder_alone_still_leaves_the_first_three_words():
+    # "1860s" is five tokens (four digits, one word): the period alone is 17 x 5 + 16 = 101.
+    crowded = BookBible(period=", ".join(["1860s"] * 17))
+    dressed = book(bible=crowded).dress(drafted("Ann walks onto the old bridge"), "s1")
+    assert dressed.shots[0].prompt == "Ann walks onto"
+
+
 def test_a_book_holds_each_scene_once_and_at_most_twelve():
     with pytest.raises(ValidationError, match="only once"):
         book(chapters=[Chapter(scene_id="s1"), Chapter(scene_id="s1")])
@@ -144,15 +177,30 @@ def test_a_clip_without_words_adds_no_cues_but_still_takes_its_time():
 
 
 def test_the_cues_must_match_the_parts():
-    with pytest.raises(ValueError, match="2 parts but cues for 1"):
+    with pytest.raises(ValueError, match="shorter"):
         reel_cues(reel(15, 15), [[]])
+    with pytest.raises(ValueError, match="longer"):
+        reel_cues(reel(15, 15), [[], [], [Cue(0.0, 1.0, "a third clip's words")]])
+
+
+def test_clip_starts_are_kept_to_the_millisecond():
+    # 3 + 1.2346 + 3 = 7.2346 s: WebVTT times have milliseconds, so 7.235
+    assert reel(1.2346, 15).clip_starts() == [3.0, 7.235]
+    assert reel(2.5, 15).clip_starts() == [3.0, 8.5]  # not rounded to whole seconds
+
+
+def test_cues_moved_later_are_kept_to_the_millisecond():
+    assert offset([Cue(0.0, 1.0, "a")], 1.2346) == [Cue(1.235, 2.235, "a")]
 
 
 def test_a_webvtt_file_reads_back_as_its_cues():
     written = [Cue(0.0, 5.0, "Он вышел на мост."), Cue(61.5, 3601.25, "A & B <again>")]
     assert parse_webvtt(webvtt(written)) == written
+    # Written on Windows (CRLF), and a cue of two lines
+    crlf = "WEBVTT\r\n\r\n1\r\n00:00:01.000 --> 00:00:02.000\r\nfirst line\r\nsecond line\r\n"
+    assert parse_webvtt(crlf) == [Cue(1.0, 2.0, "first line\nsecond line")]
     assert parse_webvtt("WEBVTT\n\nNOTE hi\n\n01:02.500 --> 01:03.000 align:start\nshort\n") == [
         Cue(62.5, 63.0, "short")
     ]
-    with pytest.raises(ValueError, match="not a WebVTT file"):
+    with pytest.raises(ValueError, match=r"^not a WebVTT file: it does not start with WEBVTT$"):
         parse_webvtt("1\n00:00:00.000 --> 00:00:01.000\nhi\n")

@@ -153,6 +153,27 @@ def test_control_characters_are_rejected(storyboard_data):
     assert errors_for(data) == {"title": "remove the control characters from this text"}
 
 
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        ("a title\x00with a null", "REMOVE THE CONTROL CHARACTERS FROM THIS TEXT"),
+        ("\u200b \u3164", "WRITE SOMETHING VISIBLE: THIS HAS ONLY SPACES OR INVISIBLE CHARACTERS"),
+    ],
+)
+def test_text_problems_are_put_in_the_persons_language(storyboard_data, title, message):
+    # The site's catalogue finds a message by its kind: a kind it does not know stays English.
+    with pytest.raises(ValidationError) as raised:
+        Storyboard.model_validate(storyboard_data | {"title": title})
+    [problem] = field_errors(raised.value, translate=str.upper)
+    assert (problem.field, problem.message) == ("title", message)
+
+
+def test_the_estimate_counts_symbols_one_each_and_other_scripts_by_their_bytes():
+    estimate = EstimatedTokenCounter()
+    assert estimate("...") == 5  # 2 + one for each of the three dots
+    assert estimate("straße") == 9  # 2 + 7 UTF-8 bytes (ß takes two)
+
+
 def test_unknown_fields_and_wrong_types_are_named(storyboard_data):
     data = copy.deepcopy(storyboard_data)
     data["colour"] = "red"

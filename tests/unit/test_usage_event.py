@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from infra.domain.reel import Reel, ReelPart
 from infra.domain.render import Render
 from infra.domain.storyboard import Storyboard, resolve_spec
 from infra.domain.usage import render_attempt_event
@@ -42,3 +43,14 @@ def test_an_attempt_without_a_runner_token_gets_an_id_of_its_own():
     first, second = (render_attempt_event(render(), 1.0, "interrupted", None) for _ in range(2))
     assert first.event_id != second.event_id and not first.event_id.startswith("render-attempt-")
     assert len(first.event_id) == 32 and int(first.event_id, 16) >= 0  # uuid4 hex
+
+
+def test_a_clip_counts_its_seconds_of_animation_and_a_reel_none():
+    """A reel joins clips already made: its attempt costs, but adds no animation seconds to
+    the cost per second of animation (the clips' own renders counted theirs)."""
+    spec = resolve_spec(Storyboard(title="t", clip_seconds=30, shots=[{"start_s": 0, "prompt": "p"}]), "draft")
+    clip = Render(user_id="u1", spec=spec)
+    assert render_attempt_event(clip, 10.0, "succeeded", "cpu").clip_seconds == 30
+    parts = [ReelPart(scene_id="s1", render_id=clip.id, duration_s=30.0)]
+    reel = Render(user_id="u1", spec=spec, reel=Reel(book_id="b1", title="t", parts=parts))
+    assert render_attempt_event(reel, 10.0, "succeeded", "cpu").clip_seconds == 0

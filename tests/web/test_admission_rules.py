@@ -106,3 +106,14 @@ def test_a_limits_day_is_the_utc_day_whatever_the_machines_time_zone(adapters, m
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_everyone_without_an_assigned_plan_is_on_the_free_plan_at_their_quota(tmp_path):
+    from infra.bootstrap import bootstrap
+    from infra.domain.plan import Plan
+    from infra.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, anonymous_daily_render_quota=2, daily_render_quota=7)
+    admission = Admission(bootstrap(settings))
+    assert admission.plan("visitor-1") == Plan(name="free", clip_seconds=(15,), daily_renders=2)
+    assert admission.plan("google:1") == Plan(name="free", clip_seconds=(15,), daily_renders=7)
