@@ -41,7 +41,7 @@ from infra.domain.presets import (
     lightning_adapter_for,
 )
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter, TokenCounter
-from infra.domain.text import N_, Nn_, Text, VisibleText
+from infra.domain.text import CONTROL_CHARACTERS, N_, NO_VISIBLE_TEXT, Nn_, Text, VisibleText
 
 #: Shots per 15 seconds of clip: 8 in a 15-second clip, 16 in 30 s, 32 in 60 s.
 SHOTS_PER_15_SECONDS = 8
@@ -425,8 +425,8 @@ _CUSTOM_TEMPLATES = {
         "use lower-case letters, digits, hyphens and underscores, at most 40, starting with a letter or digit"
     ),
     "plan_without_standard_clip": N_("every plan allows {length}-second clips; add {length}"),
-    "control_characters": N_("remove the control characters from this text"),
-    "no_visible_text": N_("write something visible: this has only spaces or invisible characters"),
+    "control_characters": CONTROL_CHARACTERS,
+    "no_visible_text": NO_VISIBLE_TEXT,
 }
 
 

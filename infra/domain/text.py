@@ -3,6 +3,7 @@ something, at least one visible character."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
@@ -21,9 +22,16 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
+#: The person's words for each problem: field_errors (infra.domain.storyboard) finds them by kind.
+CONTROL_CHARACTERS = N_("remove the control characters from this text")
+NO_VISIBLE_TEXT = N_("write something visible: this has only spaces or invisible characters")
+#: C0 control characters but the tab (09) and the line feed (0A).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
 def _no_control_characters(value: str) -> str:
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise PydanticCustomError("control_characters", N_("remove the control characters from this text"))
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_characters", CONTROL_CHARACTERS)
     return value
 
 
@@ -61,9 +69,7 @@ def is_visible(character: str) -> bool:
 
 def _visible(value: str) -> str:
     if value and not any(is_visible(character) for character in value):
-        raise PydanticCustomError(
-            "no_visible_text", N_("write something visible: this has only spaces or invisible characters")
-        )
+        raise PydanticCustomError("no_visible_text", NO_VISIBLE_TEXT)
     return value
 
 

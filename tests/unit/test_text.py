@@ -41,3 +41,29 @@ def test_visible_means_what_unicode_says_for_every_assigned_code_point():
 )
 def test_limits_of_the_ignorable_ranges(character, visible):
     assert is_visible(character) is visible
+
+
+@pytest.mark.parametrize(
+    ("typed", "accepted"),
+    [
+        ("a\tb", True),  # 09, tab: kept
+        ("a\nb", True),  # 0A, line feed: kept
+        ("a b", True),  # 20, the first character past the control characters
+        ("a\x00b", False),
+        ("a\x08b", False),  # the one before the tab
+        ("a\x0bb", False),  # the one after the line feed
+        ("a\rb", False),
+        ("a\x1fb", False),  # the last control character
+    ],
+)
+def test_control_characters_but_tab_and_line_feed_are_refused(typed, accepted):
+    from pydantic import TypeAdapter, ValidationError
+
+    from infra.domain.text import Text
+
+    try:
+        TypeAdapter(Text).validate_python(typed)
+    except ValidationError as refused:
+        assert not accepted and refused.errors()[0]["type"] == "control_characters"
+    else:
+        assert accepted

@@ -117,3 +117,22 @@ def test_everyone_without_an_assigned_plan_is_on_the_free_plan_at_their_quota(tm
     admission = Admission(bootstrap(settings))
     assert admission.plan("visitor-1") == Plan(name="free", clip_seconds=(15,), daily_renders=2)
     assert admission.plan("google:1") == Plan(name="free", clip_seconds=(15,), daily_renders=7)
+
+
+@pytest.mark.parametrize(("mode", "renders_ahead"), [("local", 0), ("cloud", 1)])
+def test_the_queue_is_read_every_time_locally_and_every_few_seconds_on_google_cloud(
+    adapters, make_render, tmp_path, mode, renders_ahead
+):
+    """Many Cloud Run instances poll each render's status: each reads the queue (many
+    Firestore documents) at most every CLOUD_QUEUE_SNAPSHOT_S. One machine reads SQLite
+    every time, so a page never shows a render that has gone as still ahead."""
+    import types
+
+    from infra.settings import Settings
+
+    settings = Settings(mode=mode, gcp_project="books", renders_bucket="renders", data_dir=tmp_path)
+    admission = Admission(types.SimpleNamespace(settings=settings, records=adapters.records))
+    ahead, mine = make_render("other"), make_render("me")
+    assert admission.standing(mine, now()).position == 1  # one render ahead of it
+    adapters.records.cancel(ahead.id)  # gone from the queue, a second later at most
+    assert admission.standing(mine, now()).position == renders_ahead
