@@ -136,3 +136,20 @@ def test_the_queue_is_read_every_time_locally_and_every_few_seconds_on_google_cl
     assert admission.standing(mine, now()).position == 1  # one render ahead of it
     adapters.records.cancel(ahead.id)  # gone from the queue, a second later at most
     assert admission.standing(mine, now()).position == renders_ahead
+
+
+@pytest.mark.parametrize(("mode", "typical_after"), [("local", 20.0), ("cloud", None)])
+def test_measured_times_are_read_every_time_locally_and_every_minute_on_google_cloud(
+    adapters, make_render, tmp_path, mode, typical_after
+):
+    import types
+
+    from infra.settings import Settings
+
+    settings = Settings(mode=mode, gcp_project="books", renders_bucket="renders", data_dir=tmp_path)
+    admission = Admission(types.SimpleNamespace(settings=settings, records=adapters.records))
+    assert admission.typical_seconds() is None  # nothing measured yet
+    render = make_render("someone")
+    adapters.records.mark_running(render.id, 1, "r")
+    adapters.records.mark_succeeded(render.id, "r", {}, {"render_s": 20.0})
+    assert admission.typical_seconds() == typical_after
