@@ -92,8 +92,7 @@ class SessionCookies(SecureCookieSessionInterface):
         self._verified_lock = threading.Lock()
 
     def open_session(self, app: Flask, request) -> _SignedSession | None:
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
+        if not app.secret_key:  # as get_signing_serializer decides, without making one per request
             return None
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
@@ -105,6 +104,8 @@ class SessionCookies(SecureCookieSessionInterface):
             if verified is not None:
                 self._verified.move_to_end(key)
         if verified is None:
+            serializer = self.get_signing_serializer(app)
+            assert serializer is not None  # there is a secret key
             try:
                 verified = serializer.loads(value, max_age=max_age, return_timestamp=True)
             except BadSignature:
