@@ -5,6 +5,7 @@ among its owner's, which renders have no place in the queue, and the counters' c
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -14,6 +15,7 @@ from frontend_service.admission import Admission, Busy
 from frontend_service.identity import Person
 from infra.counters import Contended
 from infra.domain.ids import now
+from infra.settings import Settings
 from tests.conftest import stored_render
 
 TYPICAL_S = 20.0
@@ -111,7 +113,6 @@ def test_a_limits_day_is_the_utc_day_whatever_the_machines_time_zone(adapters, m
 def test_everyone_without_an_assigned_plan_is_on_the_free_plan_at_their_quota(tmp_path):
     from infra.bootstrap import bootstrap
     from infra.domain.plan import Plan
-    from infra.settings import Settings
 
     settings = Settings(data_dir=tmp_path, anonymous_daily_render_quota=2, daily_render_quota=7)
     admission = Admission(bootstrap(settings))
@@ -126,30 +127,28 @@ def test_the_queue_is_read_every_time_locally_and_every_few_seconds_on_google_cl
     """Many Cloud Run instances poll each render's status: each reads the queue (many
     Firestore documents) at most every CLOUD_QUEUE_SNAPSHOT_S. One machine reads SQLite
     every time, so a page never shows a render that has gone as still ahead."""
-    import types
-
-    from infra.settings import Settings
-
     settings = Settings(mode=mode, gcp_project="books", renders_bucket="renders", data_dir=tmp_path)
-    admission = Admission(types.SimpleNamespace(settings=settings, records=adapters.records))
+    admission = Admission(dataclasses.replace(adapters, settings=settings))  # the SQLite records, either mode
     ahead, mine = make_render("other"), make_render("me")
-    assert admission.standing(mine, now()).position == 1  # one render ahead of it
+    assert position(admission, mine) == 1  # one render ahead of it
     adapters.records.cancel(ahead.id)  # gone from the queue, a second later at most
-    assert admission.standing(mine, now()).position == renders_ahead
+    assert position(admission, mine) == renders_ahead
 
 
 @pytest.mark.parametrize(("mode", "typical_after"), [("local", 20.0), ("cloud", None)])
 def test_measured_times_are_read_every_time_locally_and_every_minute_on_google_cloud(
     adapters, make_render, tmp_path, mode, typical_after
 ):
-    import types
-
-    from infra.settings import Settings
-
     settings = Settings(mode=mode, gcp_project="books", renders_bucket="renders", data_dir=tmp_path)
-    admission = Admission(types.SimpleNamespace(settings=settings, records=adapters.records))
+    admission = Admission(dataclasses.replace(adapters, settings=settings))  # the SQLite records, either mode
     assert admission.typical_seconds() is None  # nothing measured yet
     render = make_render("someone")
     adapters.records.mark_running(render.id, 1, "r")
     adapters.records.mark_succeeded(render.id, "r", {}, {"render_s": 20.0})
     assert admission.typical_seconds() == typical_after
+
+
+def position(admission: Admission, render) -> int:
+    standing = admission.standing(render, now())
+    assert standing is not None
+    return standing.position
