@@ -46,6 +46,7 @@ TARGETS = {
     "cli_clip_s": "<= 30",
     "encode_512_8fps_s": "<= 1.5",
     "high_interpolation_share": "<= 0.2",
+    "high_interpolation_share_l4_at_most": "<= 0.2",
     "burn_in_512_8fps_s": "<= 2",
 }
 
@@ -166,11 +167,30 @@ def bench_high_share(workdir: Path) -> dict:
     started = time.perf_counter()
     write_mp4(frames, workdir / "high-24.mp4", fps=8, output_fps=24, duration_s=15.0)
     interpolation_s = max(0.0, time.perf_counter() - started - plain_s)
+    # The tiny model's frames are 64x64, so that share says little. At the high preset's own
+    # 512x512: the 24 fps encode's extra seconds, against the shortest job the high preset
+    # can be on the L4 it is made for: the standard clip's projected job
+    # (pricing.L4_PROJECTED_RENDER, 4 denoising steps; the high preset takes 8).
+    from infra.domain.pricing import L4_PROJECTED_RENDER
+
+    full = scene_frames(512)
+    extra = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        write_mp4(full, workdir / "high512-8.mp4", fps=8, output_fps=8, duration_s=15.0)
+        plain_s = time.perf_counter() - started
+        started = time.perf_counter()
+        write_mp4(full, workdir / "high512-24.mp4", fps=8, output_fps=24, duration_s=15.0)
+        extra.append(max(0.0, time.perf_counter() - started - plain_s))
+    interpolation_512_s = statistics.median(extra)
+    job_s = L4_PROJECTED_RENDER.seconds_for(15) + interpolation_512_s
     return {
         "high_render_s": files.timings["render_s"],
         "high_interpolation_s": interpolation_s,
         "high_interpolation_share": interpolation_s / files.timings["render_s"],
         "high_size": f"{spec.width}x{spec.height} (the tiny model's)",
+        "high_interpolation_512_s": interpolation_512_s,
+        "high_interpolation_share_l4_at_most": interpolation_512_s / job_s,
     }
 
 
