@@ -11,6 +11,7 @@
   against the renderer's chunk at a time, time and the process's memory growth, each in
   a fresh process, interleaved;
 - the job's start by stage, in a fresh process: imports, load, first denoising step;
+- diffusers' FreeNoise split inference against none: denoising time and memory growth;
 - burning the book's words into a 15-second clip (libass through the bundled ffmpeg), at
   the standard preset's 512x512 and 704x384 (16:9), 8 fps, and at 24 fps (the high preset).
 
@@ -233,6 +234,49 @@ def bench_decode_memory(size: int = 512, chunk: int = 16) -> dict:
     return result
 
 
+SPLIT = """
+import json, sys, time
+import torch
+from animate_job.renderer import PeakMemory, Renderer
+from infra.domain.storyboard import Storyboard, resolve_spec
+way, size = sys.argv[1], int(sys.argv[2])
+pipe = Renderer.load("tiny", device="cpu").pipeline
+spec = resolve_spec(Storyboard.model_validate_json(open("examples/neva-at-dusk.json").read()), width=size, height=size)
+pipe.enable_free_noise(context_length=spec.context_length, context_stride=spec.context_stride)
+if way == "split":
+    pipe.enable_free_noise_split_inference(spatial_split_size=256, temporal_split_size=16)
+with torch.inference_mode(), PeakMemory(torch.device("cpu")) as memory:
+    started = time.perf_counter()
+    latents = pipe(prompt="a lighthouse in a storm", num_frames=spec.frames, width=size, height=size,
+                   num_inference_steps=spec.steps, guidance_scale=spec.guidance,
+                   generator=torch.Generator("cpu").manual_seed(0), output_type="latent").frames
+    seconds = time.perf_counter() - started
+growth = memory.figures["host_peak"] - memory.figures["host_start"]
+print(json.dumps({"s": seconds, "growth_mib": growth, "latents": latents.double().sum().item()}))
+"""
+
+
+def bench_split_inference() -> dict:
+    """diffusers' FreeNoise split inference (enable_free_noise_split_inference, its default
+    split sizes) against none: the standard clip's denoising with the tiny model, time and
+    the process's memory growth, fresh processes, interleaved. BENCH_SPLIT_SIZES (default
+    256) names the frame sides; 512 takes minutes a run here."""
+    result: dict = {}
+    for size in [int(side) for side in os.environ.get("BENCH_SPLIT_SIZES", "256").split(",")]:
+        figures: dict[str, list[dict]] = {"split": [], "whole": []}
+        for _ in range(RUNS):
+            for way in figures:
+                output = subprocess.run(
+                    [sys.executable, "-c", SPLIT, way, str(size)], check=True, cwd=ROOT, capture_output=True, text=True
+                ).stdout
+                figures[way].append(json.loads(output.strip().splitlines()[-1]))
+        for way, runs in figures.items():
+            result[f"split_{size}_{way}_denoise_s"] = statistics.median(run["s"] for run in runs)
+            result[f"split_{size}_{way}_growth_mib"] = statistics.median(run["growth_mib"] for run in runs)
+        result[f"split_{size}_same_latents"] = len({run["latents"] for runs in figures.values() for run in runs}) == 1
+    return result
+
+
 FIRST_STEP = """
 import time
 STARTED = time.time()
@@ -338,6 +382,7 @@ def main() -> int:
         results |= bench_high_share(workdir)
         results |= bench_burn_in(workdir)
     results |= bench_decode_memory()
+    results |= bench_split_inference()
     results |= bench_first_step()
     with open("/proc/loadavg") as handle:
         results["load_average_at_end"] = " ".join(handle.read().split()[:3])
