@@ -53,6 +53,7 @@ def test_the_job_image_is_cuda_12_torch_offline():
     assert re.fullmatch(r"TORCH_INDEX=https://download\.pytorch\.org/whl/cu12\d", dict(steps)["ARG"])
     environment = " ".join(argument for kind, argument in steps if kind == "ENV")
     assert "HF_HUB_OFFLINE=1" in environment
+    assert "GRPC_ENABLE_FORK_SUPPORT=false" in environment  # ffmpeg beside a gRPC client
     assert ("ENTRYPOINT", '["python", "-m", "animate_job"]') in steps and ("CMD", '["run"]') in steps
 
 
