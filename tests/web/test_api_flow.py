@@ -129,6 +129,17 @@ def test_dialogue_is_rate_limited(app, api):
     assert codes == [201, 201, 429]
 
 
+def test_limits_hold_in_an_app_made_after_one_without_them(adapters):
+    from frontend_service import create_app
+    from tests.conftest import ApiClient
+
+    create_app({"TESTING": True, "START_WORKER": False, "RATELIMIT_ENABLED": False}, adapters)
+    app = create_app({"TESTING": True, "START_WORKER": False, "DIALOGUE_RATE_LIMIT": "2 per minute"}, adapters)
+    api = ApiClient(app.test_client())
+    codes = [api.post("/api/scenes", json={"text": "A lighthouse."}).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+
+
 def test_prompt_token_counter(api):
     body = api.post("/api/prompt-tokens", json={"texts": ["a cat", "lantern " * 40]}).get_json()
     assert body["limit"] == 77 and body["method"] == "estimated"
