@@ -77,7 +77,7 @@ class Admission:
         cloud = self._settings.mode == "cloud"
         self._queue = _Snapshot(adapters.records.in_progress, CLOUD_QUEUE_SNAPSHOT_S if cloud else 0.0)
         self._measured = _Snapshot(
-            lambda: adapters.records.recent_render_seconds(MEASURED_RENDERS), CLOUD_MEASUREMENTS_S if cloud else 0.0
+            lambda: adapters.records.recent_render_times(MEASURED_RENDERS), CLOUD_MEASUREMENTS_S if cloud else 0.0
         )
 
     @property
@@ -176,7 +176,15 @@ class Admission:
             return None
         entries = [entry for entry in self._queue.get() if entry.render_id != render.id]
         # The render as it is now (a snapshot may be a few seconds old).
-        entries.append(QueueEntry(render.id, render.user_id, render.state, render.created_at, render.started_at))
+        now_entry = QueueEntry(
+            render.id,
+            render.user_id,
+            render.state,
+            render.created_at,
+            render.started_at,
+            render.spec.storyboard.clip_seconds,
+        )
+        entries.append(now_entry)
         return queueing.standing(entries, render.id, self.typical_seconds(), self.parallel, moment)
 
     def forget_queue(self) -> None:

@@ -37,7 +37,7 @@ class _RenderCollector:
         for state in ("queued", "dispatching", "running", *FINISHED):
             renders.add_metric([state], self._adapters.records.count_renders(state))
         yield renders
-        seconds = self._adapters.records.recent_render_seconds()
+        seconds = [taken for taken, _clip_seconds in self._adapters.records.recent_render_times()]
         buckets = [(str(bound), sum(1 for s in seconds if s <= bound)) for bound in RENDER_SECONDS_BUCKETS]
         buckets.append(("+Inf", len(seconds)))
         durations = HistogramMetricFamily(

@@ -9,7 +9,9 @@ stands with it.
 
 A wait is estimated from measured render times and the renders made at once (the
 parallelism): each slot frees when its render is due to finish, and each render ahead
-takes the next free slot for a typical render's time.
+takes the next free slot for its own length's time. Times are measured per clip and
+counted as a 15-second clip's: a typical render of a 15-second clip takes the median of
+them, and a clip of n seconds takes n/15 of that (its frames are what take the time).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from infra.domain.presets import DEFAULT_CLIP_SECONDS
 from infra.domain.render import RenderState
 
 
@@ -33,6 +36,8 @@ class QueueEntry:
     state: RenderState
     created_at: datetime
     started_at: datetime | None = None
+    #: How long its clip is: a 60-second clip takes four times a 15-second one's time.
+    clip_seconds: int = DEFAULT_CLIP_SECONDS
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,17 @@ def turns(entries: Sequence[QueueEntry]) -> list[QueueEntry]:
     return [entry for _, entry in sorted(keyed, key=lambda pair: pair[0])]
 
 
-def typical_seconds(measured: Sequence[float]) -> float | None:
-    """A typical render's time: the median of the latest measured (None before any)."""
-    return statistics.median(measured) if measured else None
+def typical_seconds(measured: Sequence[tuple[float, int]]) -> float | None:
+    """A typical 15-second clip's render time (None before any measurement): the median of
+    the latest renders' seconds, each as if its clip were 15 seconds long."""
+    if not measured:
+        return None
+    return statistics.median(seconds * DEFAULT_CLIP_SECONDS / clip_seconds for seconds, clip_seconds in measured)
+
+
+def _takes(entry: QueueEntry, typical_s: float) -> float:
+    """How long the render is expected to take: a typical 15-second clip's time, by its length."""
+    return typical_s * entry.clip_seconds / DEFAULT_CLIP_SECONDS
 
 
 def standing(
@@ -72,14 +85,17 @@ def standing(
         if typical_s is None:
             return Standing(0, mine.started_at or moment, None)
         return Standing(0, mine.started_at or moment, moment + timedelta(seconds=_remaining(mine, typical_s, moment)))
-    order = [entry.render_id for entry in turns(entries)]
-    position = order.index(render_id)
+    order = turns(entries)
+    position = [entry.render_id for entry in order].index(render_id)
     if typical_s is None:
         return Standing(position, None, None)
     start_s = _start_after(
-        position, [_remaining(entry, typical_s, moment) for entry in in_progress], typical_s, parallel
+        [_remaining(entry, typical_s, moment) for entry in in_progress],
+        [_takes(entry, typical_s) for entry in order[:position]],
+        parallel,
     )
-    return Standing(position, moment + timedelta(seconds=start_s), moment + timedelta(seconds=start_s + typical_s))
+    finish_s = start_s + _takes(mine, typical_s)
+    return Standing(position, moment + timedelta(seconds=start_s), moment + timedelta(seconds=finish_s))
 
 
 def wait_for_new(
@@ -94,18 +110,19 @@ def wait_for_new(
 
 
 def _remaining(entry: QueueEntry, typical_s: float, moment: datetime) -> float:
-    """A render in progress is due to finish a typical render's time after it started."""
+    """A render in progress is due to finish its expected time after it started."""
     if entry.started_at is None:  # dispatching: its job is starting
-        return typical_s
-    return max(typical_s - (moment - entry.started_at).total_seconds(), 0.0)
+        return _takes(entry, typical_s)
+    return max(_takes(entry, typical_s) - (moment - entry.started_at).total_seconds(), 0.0)
 
 
-def _start_after(position: int, remaining: list[float], typical_s: float, parallel: int) -> float:
-    """When the render `position` places back starts, with `parallel` slots and these in progress."""
+def _start_after(remaining: list[float], ahead: list[float], parallel: int) -> float:
+    """When a render starts after the waiting renders `ahead` (their expected times, in
+    turn), with `parallel` slots and the renders in progress `remaining` seconds from done."""
     parallel = max(parallel, 1)
     # More in progress than slots (the cap was lowered): a slot frees only once enough have finished.
     slots = sorted(remaining + [0.0] * max(parallel - len(remaining), 0))[max(len(remaining) - parallel, 0) :]
     heapq.heapify(slots)
-    for _ in range(position):
-        heapq.heappush(slots, heapq.heappop(slots) + typical_s)
+    for takes in ahead:
+        heapq.heappush(slots, heapq.heappop(slots) + takes)
     return slots[0]

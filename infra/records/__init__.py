@@ -173,8 +173,10 @@ class Records(abc.ABC):
         started then, for running. The sweeper's query."""
 
     @abc.abstractmethod
-    def recent_render_seconds(self, limit: int = 1000) -> list[float]:
-        """How long the latest succeeded renders took to make (queue time not counted)."""
+    def recent_render_times(self, limit: int = 1000) -> list[tuple[float, int]]:
+        """The latest succeeded renders, newest first: how long each took to make (queue
+        time not counted), and how long its clip is in seconds (15 for a spec from before
+        clips had lengths)."""
 
     @abc.abstractmethod
     def in_progress(self, limit: int = 500) -> list[QueueEntry]:

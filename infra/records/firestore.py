@@ -25,6 +25,7 @@ from infra.domain.book import Book
 from infra.domain.idempotency import KeptRequest, document_id
 from infra.domain.ids import now
 from infra.domain.plan import Plan
+from infra.domain.presets import DEFAULT_CLIP_SECONDS
 from infra.domain.queueing import QueueEntry
 from infra.domain.render import UNFINISHED, Render, RenderState
 from infra.domain.scene import Scene
@@ -250,21 +251,26 @@ class FirestoreRecords(Records):
         )
         return [_render(snapshot) for snapshot in query.stream()]
 
-    def recent_render_seconds(self, limit: int = 1000) -> list[float]:
+    def recent_render_times(self, limit: int = 1000) -> list[tuple[float, int]]:
         query = (
             self._renders.where(filter=FieldFilter("state", "==", "succeeded"))
             .order_by("finished_at", direction=firestore.Query.DESCENDING)
             .limit(limit)
+            .select(["timings.render_s", "spec.storyboard.clip_seconds"])
         )
-        seconds = (snapshot.get("timings").get("render_s") for snapshot in query.stream())
-        return [value for value in seconds if value is not None]
+        times = [(snapshot.to_dict() or {}) for snapshot in query.stream()]
+        return [
+            (fields["timings"]["render_s"], _clip_seconds(fields))
+            for fields in times
+            if fields.get("timings", {}).get("render_s") is not None
+        ]
 
     def in_progress(self, limit: int = 500) -> list[QueueEntry]:
         query = (
             self._renders.where(filter=FieldFilter("state", "in", list(UNFINISHED)))
             .order_by("created_at")
             .limit(limit)
-            .select(["user_id", "state", "created_at", "started_at"])
+            .select(["user_id", "state", "created_at", "started_at", "spec.storyboard.clip_seconds"])
         )
         return [
             QueueEntry(
@@ -273,6 +279,7 @@ class FirestoreRecords(Records):
                 state=snapshot.get("state"),
                 created_at=snapshot.get("created_at"),
                 started_at=snapshot.get("started_at"),
+                clip_seconds=_clip_seconds(snapshot.to_dict() or {}),
             )
             for snapshot in query.stream()
         ]
@@ -360,6 +367,11 @@ def _started(attempt: int, runner: str, moment: datetime) -> Document:
 
 def _held_by(document: Document, runner: str) -> bool:
     return document["state"] == "running" and document.get("runner") == runner
+
+
+def _clip_seconds(fields: Document) -> int:
+    """A render's clip length from its selected fields (15 for a spec from before clips had lengths)."""
+    return fields.get("spec", {}).get("storyboard", {}).get("clip_seconds") or DEFAULT_CLIP_SECONDS
 
 
 def _json(render: Render) -> Document:

@@ -11,6 +11,7 @@ from infra.domain.book import Book
 from infra.domain.idempotency import KeptRequest
 from infra.domain.ids import now
 from infra.domain.plan import Plan
+from infra.domain.presets import DEFAULT_CLIP_SECONDS
 from infra.domain.queueing import QueueEntry
 from infra.domain.reel import Reel
 from infra.domain.render import Render, RenderState
@@ -248,17 +249,21 @@ class SqliteRecords(Records):
         )
         return [_render(row) for row in rows]
 
-    def recent_render_seconds(self, limit: int = 1000) -> list[float]:
+    def recent_render_times(self, limit: int = 1000) -> list[tuple[float, int]]:
         rows = self._execute(
-            "SELECT json_extract(timings, '$.render_s') FROM renders WHERE state = 'succeeded' "
+            "SELECT json_extract(timings, '$.render_s'), "
+            f"COALESCE(json_extract(spec, '$.storyboard.clip_seconds'), {DEFAULT_CLIP_SECONDS}) "
+            "FROM renders WHERE state = 'succeeded' "
             "AND json_extract(timings, '$.render_s') IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
             (limit,),
         )
-        return [row[0] for row in rows]
+        return [(row[0], row[1]) for row in rows]
 
     def in_progress(self, limit: int = 500) -> list[QueueEntry]:
         rows = self._execute(
-            f"SELECT id, user_id, state, created_at, started_at FROM renders WHERE state IN {_UNFINISHED} "
+            "SELECT id, user_id, state, created_at, started_at, "
+            f"COALESCE(json_extract(spec, '$.storyboard.clip_seconds'), {DEFAULT_CLIP_SECONDS}) AS clip_seconds "
+            f"FROM renders WHERE state IN {_UNFINISHED} "
             "ORDER BY created_at LIMIT ?",
             (limit,),
         )
@@ -269,6 +274,7 @@ class SqliteRecords(Records):
                 state=row["state"],
                 created_at=datetime.fromisoformat(row["created_at"]),
                 started_at=datetime.fromisoformat(row["started_at"]) if row["started_at"] else None,
+                clip_seconds=row["clip_seconds"],
             )
             for row in rows
         ]

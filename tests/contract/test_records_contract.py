@@ -15,8 +15,9 @@ from infra.domain.user import User
 
 @pytest.fixture
 def make_render(records, storyboard_data):
-    def make(user_id: str = "reader-1") -> Render:
-        render = Render(user_id=user_id, spec=resolve_spec(Storyboard.model_validate(storyboard_data)))
+    def make(user_id: str = "reader-1", clip_seconds: int = 15) -> Render:
+        storyboard = Storyboard.model_validate(storyboard_data | {"clip_seconds": clip_seconds})
+        render = Render(user_id=user_id, spec=resolve_spec(storyboard))
         records.create_render(render)
         return render
 
@@ -154,14 +155,15 @@ def test_racing_deliveries_start_a_render_exactly_once(records, make_render):
     assert records.get_render(render.id).state == "running"
 
 
-def test_recent_render_seconds_newest_first(records, make_render):
-    for seconds in (3.0, 9.0):
-        render = make_render()
+def test_recent_render_times_newest_first_with_their_clips_lengths(records, make_render):
+    for seconds, clip_seconds in ((3.0, 15), (9.0, 60)):
+        render = make_render(clip_seconds=clip_seconds)
         records.mark_running(render.id, 1, "r")
         records.mark_succeeded(render.id, "r", {"video": f"renders/{render.id}/clip.mp4"}, {"render_s": seconds})
     failed = make_render()
     records.mark_failed(failed.id, "no")
-    assert records.recent_render_seconds() == [9.0, 3.0]
+    assert records.recent_render_times() == [(9.0, 60), (3.0, 15)]
+    assert records.recent_render_times(limit=1) == [(9.0, 60)]
 
 
 def test_only_one_delivery_dispatches_and_a_dispatched_render_can_start_or_go_back(records, make_render):
@@ -329,7 +331,7 @@ def test_a_finished_render_cannot_be_cancelled(records, make_render, outcome):
 
 def test_the_renders_in_progress_oldest_first_and_in_flight_per_person(records, make_render):
     done, first, second, third = (make_render("a") for _ in range(4))
-    other = make_render("b")
+    other = make_render("b", clip_seconds=30)
     records.mark_running(done.id, 1, "r")
     records.mark_succeeded(done.id, "r", {}, {"render_s": 1.0})
     records.mark_dispatching(first.id)
@@ -344,6 +346,7 @@ def test_the_renders_in_progress_oldest_first_and_in_flight_per_person(records, 
         (other.id, "b", "queued"),
     ]
     assert entries[1].started_at is not None and entries[2].started_at is None
+    assert [e.clip_seconds for e in entries] == [15, 15, 15, 30]
     assert [e.created_at for e in entries] == sorted(e.created_at for e in entries)
     assert (records.count_in_flight("a"), records.count_in_flight("b")) == (2, 0)
     assert len(records.in_progress(limit=2)) == 2

@@ -9,9 +9,17 @@ from infra.domain.queueing import QueueEntry, Standing, standing, turns, typical
 T0 = datetime(2031, 5, 4, 12, 0, tzinfo=UTC)
 
 
-def entry(render_id: str, user: str, minute: int, state: str = "queued", started_s: float | None = None) -> QueueEntry:
+def entry(
+    render_id: str,
+    user: str,
+    minute: int,
+    state: str = "queued",
+    started_s: float | None = None,
+    clip_seconds: int = 15,
+) -> QueueEntry:
     started = T0 - timedelta(seconds=started_s) if started_s is not None else None
-    return QueueEntry(render_id, user, state, T0 - timedelta(minutes=60 - minute), started)  # type: ignore[arg-type]
+    created = T0 - timedelta(minutes=60 - minute)
+    return QueueEntry(render_id, user, state, created, started, clip_seconds)  # type: ignore[arg-type]
 
 
 def test_turns_go_round_the_people_oldest_first_within_a_turn():
@@ -33,8 +41,29 @@ def test_a_render_in_progress_takes_its_owners_first_turn():
 
 def test_typical_time_is_the_median_of_what_was_measured():
     assert typical_seconds([]) is None
-    assert typical_seconds([30.0, 10.0, 20.0]) == 20.0
-    assert typical_seconds([10.0, 20.0, 30.0, 100.0]) == 25.0
+    assert typical_seconds([(30.0, 15), (10.0, 15), (20.0, 15)]) == 20.0
+    assert typical_seconds([(10.0, 15), (20.0, 15), (30.0, 15), (100.0, 15)]) == 25.0
+
+
+def test_a_longer_clips_time_counts_as_a_fifteen_second_clips():
+    # 40 s for 30 s of clip and 80 s for 60 s are both 20 s a 15-second clip; with 12 s: median 20.
+    assert typical_seconds([(40.0, 30), (80.0, 60), (12.0, 15)]) == 20.0
+
+
+def test_a_longer_clip_takes_its_length_in_typical_times():
+    # Typical 15-second clip: 20 s. a1, a 60-second clip, started 10 s ago: 80 s, so 70 s left.
+    # Then b1, 30 seconds of clip: 40 s, from 70 to 110; then c1, 15 seconds: 110 to 130.
+    queue = [
+        entry("a1", "a", 1, "running", 10, clip_seconds=60),
+        entry("b1", "b", 2, clip_seconds=30),
+        entry("c1", "c", 3),
+    ]
+    assert standing(queue, "b1", 20.0, 1, T0) == Standing(0, T0 + timedelta(seconds=70), T0 + timedelta(seconds=110))
+    assert standing(queue, "c1", 20.0, 1, T0) == Standing(1, T0 + timedelta(seconds=110), T0 + timedelta(seconds=130))
+    assert standing(queue, "a1", 20.0, 1, T0) == Standing(0, T0 - timedelta(seconds=10), T0 + timedelta(seconds=70))
+    # A 30-second clip whose job is still starting is due 40 s from now.
+    dispatching = [entry("d", "d", 1, "dispatching", clip_seconds=30)]
+    assert standing(dispatching, "d", 20.0, 1, T0) == Standing(0, T0, T0 + timedelta(seconds=40))
 
 
 def test_one_at_a_time_each_render_ahead_adds_a_typical_render():

@@ -152,3 +152,17 @@ def position(admission: Admission, render) -> int:
     standing = admission.standing(render, now())
     assert standing is not None
     return standing.position
+
+
+def test_a_sixty_second_clip_is_due_four_typical_clips_after_it_starts(adapters, make_render, storyboard_data):
+    from infra.domain.render import Render
+    from infra.domain.storyboard import Storyboard, resolve_spec
+
+    measured = make_render("someone")  # a 15-second clip made in 20 s
+    adapters.records.mark_running(measured.id, 1, "r")
+    adapters.records.mark_succeeded(measured.id, "r", {}, {"render_s": 20.0})
+    minute = Render(user_id="me", spec=resolve_spec(Storyboard.model_validate(storyboard_data | {"clip_seconds": 60})))
+    adapters.records.create_render(minute)
+    standing = Admission(adapters).standing(minute, now())
+    assert standing is not None and standing.start is not None and standing.finish is not None
+    assert (standing.finish - standing.start).total_seconds() == 80.0  # 20 s x 60 / 15
