@@ -13,6 +13,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontend_service.flow import NewScene, NotFound, NotReady, SceneFlow
+from frontend_service.identity import Person
 from infra.bootstrap import Adapters
 from infra.domain.book import MAX_BOOK_SCENES, MAX_CHAPTER_CHARS, Book, BookBible, Chapter, SeedPolicy
 from infra.domain.ids import now
@@ -133,10 +134,14 @@ class BookFlow:
             if len(book.chapters) >= MAX_BOOK_SCENES:  # filled meanwhile: the scene stays, outside the book
                 raise NotReady("a book holds at most %(count)s scenes: start another book", count=MAX_BOOK_SCENES)
 
-    def start_reel(self, user_id: str, book_id: str) -> Render:
+    def start_reel(self, person: Person, book_id: str) -> Render:
         """Queues the reel of the book's scenes, in order, each scene's latest finished clip;
-        refuses (storing nothing) an empty book, a scene without a finished clip, and clips
-        of different frame shapes."""
+        refuses (storing nothing) an empty book, a scene without a finished clip, clips of
+        different frame shapes, and any reel once the day's render budget is spent (its job
+        is billed like a clip's). A reel takes no render from the daily quota: it makes no
+        new animation."""
+        user_id = person.user_id
+        self._scenes.admission.check_spend(person, now())
         book = self.book(user_id, book_id)
         if not book.chapters:
             raise NotReady("this book has no scenes yet: write its scenes and render them before its reel")
@@ -176,6 +181,7 @@ class BookFlow:
         except BaseException:
             self._records.delete_render(render.id)  # nothing half-stored: no reel without its request
             raise
+        self._scenes.admission.forget_queue()
         return render
 
 

@@ -481,7 +481,7 @@ def add_book_scene(book_id: str):
 @bp.post("/books/<book_id>/reel")
 @limiter.limit(_render_limit)
 def start_reel(book_id: str):
-    render = _books().start_reel(current_user(), book_id)
+    render = _books().start_reel(current_person(), book_id)
     return _json(RenderStarted(render_id=render.id, preset=render.spec.preset)), 202
 
 

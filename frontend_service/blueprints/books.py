@@ -15,7 +15,7 @@ from frontend_service import services
 from frontend_service.book_flow import BookChanges, NewBook, NewBookScene
 from frontend_service.flow import MAX_SCENE_CHARS
 from frontend_service.i18n import field_errors
-from frontend_service.identity import current_user
+from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from infra.domain.book import MAX_BOOK_SCENES, Book, Chapter
 
@@ -187,5 +187,5 @@ def add_scene(book_id: str):
 @bp.post("/<book_id>/reel")
 @limiter.limit(lambda: current_app.config["RENDER_RATE_LIMIT"])
 def reel(book_id: str):
-    render = services.book_flow().start_reel(current_user(), book_id)
+    render = services.book_flow().start_reel(current_person(), book_id)
     return redirect(url_for("renders.page", render_id=render.id), code=303)

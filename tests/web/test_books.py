@@ -210,6 +210,25 @@ def test_clips_of_different_shapes_make_no_reel(api, adapters, tmp_path):
     assert _renders(adapters, api) == 2
 
 
+def test_no_reel_once_the_days_render_budget_is_spent(api, adapters, tmp_path):
+    from datetime import timedelta
+
+    from infra.domain.ids import now
+    from infra.spending import spend_key
+
+    book = new_book(api)
+    scene = add_scene(api, book["id"], "Part One")
+    finished_clip(adapters, api, scene["id"], tmp_path)
+    adapters.settings.daily_spend_cap_usd = 1.0
+    adapters.counters.add(spend_key(now().date()), 999_999, now() + timedelta(days=2))  # a micro-dollar below
+    assert api.post(f"/api/books/{book['id']}/reel").status_code == 202
+    adapters.counters.add(spend_key(now().date()), 1, now() + timedelta(days=2))  # at the cap
+    refused = api.post(f"/api/books/{book['id']}/reel")
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (429, "spend_cap")
+    assert _renders(adapters, api) == 2  # the clip and the first reel; nothing for the refused one
+    assert adapters.queue.depth() == 1
+
+
 def test_the_reel_is_queued_made_by_the_job_played_with_its_words_and_published_as_one(app, adapters, tmp_path):
     person = signed_in(app, "reader@example.com")
     book = new_book(person)
