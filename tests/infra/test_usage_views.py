@@ -289,6 +289,27 @@ def test_clip_lengths(longer_clips):
     assert later["cost_per_animation_second_usd"] == pytest.approx(0.002)  # 0.06 / 30
 
 
+def test_clip_lengths_count_a_clip_once_and_an_event_from_before_lengths_as_fifteen_seconds(tmp_path):
+    sink = UsageFiles(tmp_path / "usage")
+    twice = render("twice", "a", "succeeded", 10.0, 0.04, at(DAY1)).model_copy(update={"clip_seconds": 30})
+    for event in (
+        twice,
+        twice.model_copy(update={"event_id": "the-second-job"}),  # delivered twice, both jobs ran
+        render("old", "a", "succeeded", 10.0, 0.03, at(DAY1)),  # no clip_seconds: from before lengths
+        UsageEvent(kind="download", user_id="a", cost_usd=0.01, event_ts=at(DAY1)),  # not a render
+    ):
+        sink.record(event)
+    reports = UsageReports(UsageWarehouse(sink.folder, tmp_path / "usage.duckdb"))
+    rows = {(r["day"], r["clip_seconds"]): r for r in reports.view("clip_lengths").dicts()}
+    assert set(rows) == {(DAY1, 15), (DAY1, 30)}
+    half, old = rows[DAY1, 30], rows[DAY1, 15]
+    assert (half["renders"], half["succeeded"], half["animation_seconds"]) == (1, 1, 30)
+    assert half["cost_usd"] == pytest.approx(0.08) and half["cost_per_clip_usd"] == pytest.approx(0.08)
+    assert half["cost_per_animation_second_usd"] == pytest.approx(0.0026666666667)  # 0.08 / 30
+    assert (old["renders"], old["succeeded"], old["animation_seconds"]) == (1, 1, 15)
+    assert old["cost_usd"] == pytest.approx(0.03) and old["cost_per_clip_usd"] == pytest.approx(0.03)
+
+
 def test_render_stats_counts_seconds_of_animation(longer_clips):
     day1, day2 = longer_clips.view("render_stats").dicts()
     # DAY1: 15 + 30 + 60 s succeeded for 0.03 + 0.06 + 0.09 + 0.05 = 0.23 USD.
