@@ -98,7 +98,8 @@ SELECT
   CASE WHEN kind = 'channel_reaction' THEN hash(n + 6) % (? // 200) END AS post_id,
   CASE WHEN kind = 'channel_reaction' THEN v END AS likes,
   CASE WHEN kind = 'channel_reaction' THEN v // 10 END AS dislikes,
-  CASE WHEN kind = 'channel_reaction' THEN 1000 + hash(n + 5) % 10 * 100 END AS subscribers
+  CASE WHEN kind = 'channel_reaction' THEN 1000 + hash(n + 5) % 10 * 100 END AS subscribers,
+  CASE WHEN kind = 'render' THEN CASE v % 3 WHEN 0 THEN 15 WHEN 1 THEN 30 ELSE 60 END END AS clip_seconds
 FROM deliveries
 """
 
