@@ -130,9 +130,7 @@ def month_from_days_sql(name: str) -> str:
         value, alias = projection.unalias(), projection.alias_or_name
         if alias in keys:
             columns.append(alias)
-        elif (isinstance(value, exp.Count) and not value.args.get("distinct")) or (
-            isinstance(value, exp.Sum) and not value.find(exp.Distinct)
-        ):
+        elif isinstance(value, exp.Count | exp.Sum) and not value.find(exp.Distinct):
             columns.append(f"SUM({alias}) AS {alias}")
         elif not value.find(exp.Column, exp.AggFunc):
             columns.append(f"ANY_VALUE({alias}) AS {alias}")

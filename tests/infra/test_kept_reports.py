@@ -134,3 +134,122 @@ def test_a_load_stopped_before_the_reports_were_made_again_is_finished_by_the_ne
     monkeypatch.setattr(module, "_refresh_reports", refresh)
     assert _kept(reports) == _every_view_at_once(warehouse)
     assert sum(row[2] for row in _kept(reports)["daily_cost"]) == len(rest) + 1
+
+
+def _load_in_pieces(tmp_path, pieces: list[list[UsageEvent]], name: str, columns: slice) -> list[list[tuple]]:
+    """The report's rows after each load, a load per piece, as a running site loads them."""
+    sink = UsageFiles(tmp_path / "usage")
+    reports = UsageReports(UsageWarehouse(sink.folder, tmp_path / "usage.duckdb"))
+    after = []
+    for piece in pieces:
+        for event in piece:
+            sink.record(event)
+        after.append([row[columns] for row in reports.view(name).rows])
+    return after
+
+
+def _post(post: int, likes: int, subscribers: int, at: datetime) -> UsageEvent:
+    return UsageEvent(
+        kind="channel_reaction",
+        channel_id="-300",
+        post_id=post,
+        likes=likes,
+        dislikes=0,
+        subscribers=subscribers,
+        event_ts=at,
+    )
+
+
+def test_a_post_is_made_again_on_the_day_it_was_first_seen_whenever_its_updates_come(tmp_path):
+    """Only the first-seen days of the posts a load touches are made again: with every post
+    first seen on them, at their latest counts, and no post first seen on another day."""
+    dec = [datetime(2026, 12, day, tzinfo=UTC) for day in range(1, 6)]  # dec[0] is 1 December
+    hour = timedelta(hours=1)
+    pieces = [
+        # Q first seen on the 1st; P1 and P2 on the 3rd.
+        [
+            _post(9, 5, 100, dec[0] + 9 * hour),
+            _post(1, 1, 100, dec[2] + 10 * hour),
+            _post(2, 2, 100, dec[2] + 11 * hour),
+        ],
+        [_post(9, 6, 110, dec[2] + 12 * hour)],  # Q's later counts, stamped the 3rd: Q still counts on the 1st
+        [_post(1, 4, 120, dec[4])],  # P1's counts two days later, on P1's day
+        [_post(2, 0, 90, dec[1] + 8 * hour)],  # stamped before P2 was first seen, come last: P2 moves to the 2nd
+    ]
+    after = _load_in_pieces(tmp_path, pieces, "channel_reactions", slice(0, 7))
+    channel = [[row for row in rows if row[1] == "-300"] for rows in after]
+    # (day, channel, channels, posts, likes, dislikes, subscribers: the most of its posts' latest updates)
+    assert channel == [
+        [(date(2026, 12, 1), "-300", 1, 1, 5, 0, 100), (date(2026, 12, 3), "-300", 1, 2, 3, 0, 100)],
+        [(date(2026, 12, 1), "-300", 1, 1, 6, 0, 110), (date(2026, 12, 3), "-300", 1, 2, 3, 0, 100)],
+        [(date(2026, 12, 1), "-300", 1, 1, 6, 0, 110), (date(2026, 12, 3), "-300", 1, 2, 6, 0, 120)],
+        # P2 at its latest counts (2 likes, 100 subscribers: the update stamped the 3rd) on the 2nd.
+        [
+            (date(2026, 12, 1), "-300", 1, 1, 6, 0, 110),
+            (date(2026, 12, 2), "-300", 1, 1, 2, 0, 100),
+            (date(2026, 12, 3), "-300", 1, 1, 4, 0, 120),
+        ],
+    ]
+    assert [(row[0], row[3]) for row in after[-1] if row[1] is None] == [
+        (date(2026, 12, 1), 1),
+        (date(2026, 12, 2), 1),
+        (date(2026, 12, 3), 1),
+    ]
+
+
+def test_a_month_loaded_in_pieces_is_its_days_added_up(tmp_path):
+    """stage_budget's month after each load: a day kept before, loaded again with more
+    events; the month's last microsecond and the next month's first; a copy counted once."""
+    nov3 = UsageEvent(kind="download", cost_usd=0.5, event_ts=datetime(2026, 11, 3, 12, tzinfo=UTC))
+    pieces = [
+        [nov3, UsageEvent(kind="download", cost_usd=0.25, event_ts=datetime(2026, 11, 10, 8, tzinfo=UTC))],
+        [
+            UsageEvent(kind="download", cost_usd=1.0, event_ts=datetime(2026, 11, 10, 20, tzinfo=UTC)),
+            UsageEvent(kind="download", cost_usd=2.0, event_ts=MIDNIGHT),
+        ],
+        [UsageEvent(kind="download", cost_usd=4.0, event_ts=MIDNIGHT - TICK), nov3],
+    ]
+    after = _load_in_pieces(tmp_path, pieces, "stage_budget", slice(0, 3))
+    assert after == [
+        [(date(2026, 11, 1), 2, 0.75)],
+        [(date(2026, 11, 1), 3, 1.75), (date(2026, 12, 1), 1, 2.0)],
+        [(date(2026, 11, 1), 4, 5.75), (date(2026, 12, 1), 1, 2.0)],
+    ]
+
+
+@pytest.mark.parametrize(
+    "column", ["AVG(cost_usd)", "COUNT(DISTINCT user_id)", "SUM(DISTINCT cost_usd)", "MAX(cost_usd)"]
+)
+def test_a_monthly_view_that_cannot_be_added_up_from_days_is_refused(monkeypatch, column):
+    module.month_from_days_sql.cache_clear()
+    monkeypatch.setattr(
+        module,
+        "view_sql",
+        lambda name, project, dataset: (
+            f"SELECT DATE_TRUNC(DATE(event_ts), MONTH) AS month, COUNT(*) AS events, {column} AS other "
+            f"FROM `{project}.{dataset}.usage_events_unique` GROUP BY month"
+        ),
+    )
+    try:
+        with pytest.raises(ValueError, match=r"stage_budget\.other cannot be added up from days"):
+            module.month_from_days_sql("stage_budget")
+    finally:
+        monkeypatch.undo()
+        module.month_from_days_sql.cache_clear()
+    assert "SUM(events) AS events" in module.month_from_days_sql("stage_budget")
+
+
+def test_a_database_from_before_the_kept_days_and_posts_gains_them(tmp_path):
+    events = _events()
+    sink = UsageFiles(tmp_path / "usage")
+    for event in events[:6]:
+        sink.record(event)
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    reports.views(view_names())
+    with duckdb.connect(str(warehouse.path)) as connection:  # as the version before them leaves a database
+        connection.execute(f"DROP TABLE {module.CHANNEL_POSTS.removeprefix('usage.')}")
+        connection.execute(f"DROP TABLE {module.days_table('stage_budget').removeprefix('usage.')}")
+    for event in events[6:]:
+        sink.record(event)
+    assert _kept(reports) == _every_view_at_once(warehouse)
