@@ -231,6 +231,8 @@ class UsageWarehouse:
                 connection.execute(column)
             connection.execute(f"CREATE TABLE IF NOT EXISTS {LOADED} (name VARCHAR PRIMARY KEY, bytes BIGINT NOT NULL)")
             _unique_events_table(connection)
+            for column in _added_columns_sql(UNIQUE_EVENTS):  # a load inserts every column into both
+                connection.execute(column)
             _channel_posts_table(connection)
             connection.execute(f"CREATE TABLE IF NOT EXISTS {STALE_DAYS} (day DATE PRIMARY KEY)")
             connection.execute(f"CREATE TABLE IF NOT EXISTS {STALE_POST_DAYS} (day DATE PRIMARY KEY)")

@@ -253,3 +253,19 @@ def test_a_database_from_before_the_kept_days_and_posts_gains_them(tmp_path):
     for event in events[6:]:
         sink.record(event)
     assert _kept(reports) == _every_view_at_once(warehouse)
+
+
+def test_a_database_from_before_a_column_was_added_gains_it_in_the_events_each_once_too(tmp_path):
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    sink.record(UsageEvent(kind="render", render_id="r1", status="succeeded", event_ts=MIDNIGHT))
+    reports.views(view_names())
+    with duckdb.connect(str(warehouse.path)) as connection:  # as a database made before clips had lengths
+        for table in ("usage_events", "usage_events_unique"):
+            connection.execute(f"ALTER TABLE {table} DROP COLUMN clip_seconds")
+    sink.record(UsageEvent(kind="render", render_id="r2", status="succeeded", clip_seconds=60, event_ts=MIDNIGHT))
+    rows = reports.view("clip_lengths").rows
+    assert _kept(reports) == _every_view_at_once(warehouse)
+    # (day, clip_seconds, renders, succeeded): r1, from before lengths, is a 15 s clip.
+    assert [row[:4] for row in rows] == [(date(2026, 12, 1), 15, 1, 1), (date(2026, 12, 1), 60, 1, 1)]
