@@ -262,6 +262,7 @@ def test_a_database_from_before_a_column_was_added_gains_it_in_the_events_each_o
     sink.record(UsageEvent(kind="render", render_id="r1", status="succeeded", event_ts=MIDNIGHT))
     reports.views(view_names())
     with duckdb.connect(str(warehouse.path)) as connection:  # as a database made before clips had lengths
+        connection.execute("DROP INDEX usage_events_unique_event_id")  # and before the index of kept ids
         for table in ("usage_events", "usage_events_unique"):
             connection.execute(f"ALTER TABLE {table} DROP COLUMN clip_seconds")
     sink.record(UsageEvent(kind="render", render_id="r2", status="succeeded", clip_seconds=60, event_ts=MIDNIGHT))
@@ -269,3 +270,25 @@ def test_a_database_from_before_a_column_was_added_gains_it_in_the_events_each_o
     assert _kept(reports) == _every_view_at_once(warehouse)
     # (day, clip_seconds, renders, succeeded): r1, from before lengths, is a 15 s clip.
     assert [row[:4] for row in rows] == [(date(2026, 12, 1), 15, 1, 1), (date(2026, 12, 1), 60, 1, 1)]
+
+
+@pytest.mark.parametrize("lookup_max", [2, 3])  # the second load's 3 ids: one scan, or looked up in the index
+def test_copies_of_kept_events_are_kept_out_whichever_way_they_are_found(tmp_path, monkeypatch, lookup_max):
+    monkeypatch.setattr(module, "LOOKUP_MAX", lookup_max)
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    first = [UsageEvent(kind="download", cost_usd=0.5, event_ts=MIDNIGHT + timedelta(hours=n)) for n in range(3)]
+    for event in first:
+        sink.record(event)
+    reports.views(view_names())
+    new = UsageEvent(kind="download", cost_usd=0.25, event_ts=MIDNIGHT)
+    for event in [first[0], first[2], new, new, first[0]]:  # two kept events again, a new one twice
+        sink.record(event)
+    [row] = reports.view("daily_cost").rows
+    assert row == (date(2026, 12, 1), "download", 4, 1.75)
+    assert len(warehouse.events()) == 8  # every delivery is in the table of events as they came
+    with warehouse.connection() as connection:  # the index the lookups use
+        assert connection.execute(
+            "SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'usage_events_unique_event_id' AND is_unique"
+        ).fetchone() == (1,)
