@@ -94,13 +94,20 @@ def create_table_sql(name: str = TABLE) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name} (\n    {columns}\n)"
 
 
-def _added_columns_sql(name: str) -> list[str]:
-    """Columns the table gained since a database was made (all NULLABLE, as BigQuery adds them)."""
-    return [
-        f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {field['name']} {DUCKDB_TYPES[field['type']]}"
-        for field in table_schema()
-        if field["mode"] != "REQUIRED"
-    ]
+def _add_columns(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Columns the table gained since a database was made (all NULLABLE, as BigQuery adds them):
+    one look at the catalog, not an ALTER per column on every open."""
+    catalog, schema, name = table.split(".")
+    present = {
+        column
+        for (column,) in connection.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+            [catalog, schema, name],
+        ).fetchall()
+    }
+    for field in table_schema():
+        if field["name"] not in present:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {field['name']} {DUCKDB_TYPES[field['type']]}")
 
 
 def period(name: str) -> str:
@@ -231,12 +238,10 @@ class UsageWarehouse:
             connection.execute("SET TimeZone = 'UTC'")
             connection.execute(f"ATTACH '{_quoted(self.path)}' AS {CATALOG}")
             connection.execute(create_table_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"))
-            for column in _added_columns_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"):  # a database from before
-                connection.execute(column)
+            _add_columns(connection, EVENTS)  # a database from before
             connection.execute(f"CREATE TABLE IF NOT EXISTS {LOADED} (name VARCHAR PRIMARY KEY, bytes BIGINT NOT NULL)")
             _unique_events_table(connection)
-            for column in _added_columns_sql(UNIQUE_EVENTS):  # a load inserts every column into both
-                connection.execute(column)
+            _add_columns(connection, UNIQUE_EVENTS)  # a load inserts every column into both
             _channel_posts_table(connection)
             connection.execute(f"CREATE TABLE IF NOT EXISTS {STALE_DAYS} (day DATE PRIMARY KEY)")
             connection.execute(f"CREATE TABLE IF NOT EXISTS {STALE_POST_DAYS} (day DATE PRIMARY KEY)")
@@ -344,29 +349,28 @@ def _unique_events_table(connection: duckdb.DuckDBPyConnection) -> None:
     """The events each once, as a table in time order with each id once in an index (made
     from the events where a database from before had the view of that name, indexed where
     one from before had the table without the index)."""
-    found = connection.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
-        "AND table_name = ?",
-        [CATALOG, SCHEMA, UNIQUE],
-    ).fetchone()
+    index = f"{UNIQUE}_event_id"
+    if _exists(connection, index, "duckdb_indexes", "index_name"):
+        return
     with _transaction(connection):
-        if found is None or found[0] == "VIEW":
-            if found is not None:
+        if not _exists(connection, UNIQUE_EVENTS):
+            if _exists(connection, UNIQUE_EVENTS, "duckdb_views", "view_name"):
                 connection.execute(f"DROP VIEW {UNIQUE_EVENTS}")
             query = f"SELECT * FROM ({unique_duckdb_sql()}) ORDER BY event_ts"
             connection.execute(f"CREATE TABLE {UNIQUE_EVENTS} AS {query}")
-        connection.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {UNIQUE}_event_id ON {UNIQUE_EVENTS} (event_id)")
+        connection.execute(f"CREATE UNIQUE INDEX {index} ON {UNIQUE_EVENTS} (event_id)")
 
 
-def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    catalog, schema, name = table.split(".")
-    return (
-        connection.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
-            [catalog, schema, name],
-        ).fetchone()
-        is not None
-    )
+def _exists(
+    connection: duckdb.DuckDBPyConnection, entry: str, listed_in: str = "duckdb_tables", key: str = "table_name"
+) -> bool:
+    """Whether the attached database has this table (or view, or index: catalog.schema.name, or a bare index name)."""
+    catalog, schema, name = entry.split(".") if "." in entry else (CATALOG, SCHEMA, entry)
+    found = connection.execute(
+        f"SELECT 1 FROM {listed_in}() WHERE database_name = ? AND schema_name = ? AND {key} = ?",
+        [catalog, schema, name],
+    ).fetchone()
+    return found is not None
 
 
 def _channel_posts_table(connection: duckdb.DuckDBPyConnection) -> None:
