@@ -374,7 +374,9 @@ def _exists(
 
 
 def _channel_posts_table(connection: duckdb.DuckDBPyConnection) -> None:
-    """Each channel post's first-seen time (made from the events where a database from before has none)."""
+    """Each channel post's first-seen time (made from the events where a database from before
+    has none; its channel_reactions is then made again whole, as a load stopped before its
+    reports were made again noted no post's day there)."""
     if _exists(connection, CHANNEL_POSTS):
         return
     with _transaction(connection):
@@ -382,6 +384,8 @@ def _channel_posts_table(connection: duckdb.DuckDBPyConnection) -> None:
             f"CREATE TABLE {CHANNEL_POSTS} AS SELECT channel_id, post_id, MIN(event_ts) AS first_seen "
             f"FROM {UNIQUE_EVENTS} WHERE kind = 'channel_reaction' GROUP BY channel_id, post_id"
         )
+        if _exists(connection, KEPT):
+            connection.execute(f"DELETE FROM {KEPT} WHERE name = ?", [POSTS_REPORT])
 
 
 def _report_tables(connection: duckdb.DuckDBPyConnection) -> None:

@@ -239,7 +239,9 @@ def test_a_monthly_view_that_cannot_be_added_up_from_days_is_refused(monkeypatch
     assert "SUM(events) AS events" in module.month_from_days_sql("stage_budget")
 
 
-def test_a_database_from_before_the_kept_days_and_posts_gains_them(tmp_path):
+def test_a_database_from_before_the_kept_days_and_posts_gains_them(tmp_path, monkeypatch):
+    """Even with a load that stopped before its reports were made again: the version before
+    made channel_reactions again whole, so it noted no post's day."""
     events = _events()
     sink = UsageFiles(tmp_path / "usage")
     for event in events[:6]:
@@ -247,11 +249,21 @@ def test_a_database_from_before_the_kept_days_and_posts_gains_them(tmp_path):
     warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
     reports = UsageReports(warehouse)
     reports.views(view_names())
-    with duckdb.connect(str(warehouse.path)) as connection:  # as the version before them leaves a database
-        connection.execute(f"DROP TABLE {module.CHANNEL_POSTS.removeprefix('usage.')}")
-        connection.execute(f"DROP TABLE {module.days_table('stage_budget').removeprefix('usage.')}")
-    for event in events[6:]:
+    for event in events[6:11]:  # a vote, a download and every update of post -100/1
         sink.record(event)
+    refresh = module._refresh_reports
+
+    def killed(connection):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "_refresh_reports", killed)
+    with pytest.raises(KeyboardInterrupt):
+        reports.views(view_names())
+    monkeypatch.setattr(module, "_refresh_reports", refresh)
+    with duckdb.connect(str(warehouse.path)) as connection:  # as the version before them leaves a database
+        for table in (module.CHANNEL_POSTS, module.STALE_POST_DAYS, module.days_table("stage_budget")):
+            connection.execute(f"DROP TABLE {table.removeprefix('usage.')}")
+    sink.record(events[11])  # another channel's post, first seen on another day
     assert _kept(reports) == _every_view_at_once(warehouse)
 
 
