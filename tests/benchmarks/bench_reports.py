@@ -12,11 +12,11 @@ order; the first open makes the table of events each once from them, sorted by t
 its index of ids (unique_table_s), as a running site's loads keep it.
 Target: the page in half a second at a million events.
 
-Measured on the 2-core machine (load average 2.6-3.3, medians of 3 runs), before and after
-the kept reports were made again per day (stage_budget), per post (channel_reactions), from a
-table in time order and with new events' ids looked up in an index:
-  1M:  page 0.084 s / 0.090 s; page after 100 new events 0.24, 0.33 s / 0.18, 0.22 s
-  10M: page 0.084 s / 0.083 s; page after 100 new events 2.01 s / 0.22 s
+Measured on the 2-core machine (load average 3.4-3.6, medians of 3 runs, before and after
+runs interleaved), before / after the kept reports were made again per day (stage_budget) and
+per post (channel_reactions), from a table in time order, with new ids looked up in an index:
+  1M:  page 0.093, 0.094 s / 0.084, 0.095 s; page after 100 new events 0.381, 0.389 s / 0.202, 0.184 s
+  10M: page 0.106 s / 0.086 s; page after 100 new events 1.81 s / 0.226 s
 
     python tests/benchmarks/bench_reports.py [--sizes 10000,100000,1000000,10000000] [--runs 3]
 """
