@@ -304,3 +304,45 @@ def test_copies_of_kept_events_are_kept_out_whichever_way_they_are_found(tmp_pat
         assert connection.execute(
             "SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'usage_events_unique_event_id' AND is_unique"
         ).fetchone() == (1,)
+
+
+def test_the_bench_s_events_loaded_in_shuffled_pieces_keep_the_view_s_rows(tmp_path):
+    """Thousands of events of every kind over 30 days (bench_reports' generator: copies, posts
+    updated on later days), written in a shuffled order to files of random sizes and loaded
+    now and then. Costs are float sums added in another order, so they are equal to the last
+    few bits, not bit for bit (a view's own sums are in no fixed order either)."""
+    import json
+    import random
+
+    from tests.benchmarks.bench_reports import DAYS, GENERATE
+
+    with duckdb.connect() as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        connection.execute(module.create_table_sql())
+        connection.execute(GENERATE, [3000, datetime(2026, 12, 20, tzinfo=UTC), DAYS * 86400, 50, 3000, 3000])
+        cursor = connection.execute("SELECT * FROM usage_events")
+        names = [column[0] for column in cursor.description]
+        events = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    shuffle = random.Random(21)
+    shuffle.shuffle(events)
+    folder = tmp_path / "usage"
+    folder.mkdir()
+    warehouse = UsageWarehouse(folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    start = 0
+    while start < len(events):
+        size = shuffle.choice([1, 7, 60, 500])
+        lines = [
+            json.dumps(event | {"event_ts": event["event_ts"].isoformat()}) for event in events[start : start + size]
+        ]
+        (folder / f"events-20261220-{start:05d}.jsonl").write_text("\n".join(lines) + "\n")
+        start += size
+        if shuffle.random() < 0.5:
+            reports.views(view_names())
+    kept, every = _kept(reports), _every_view_at_once(warehouse)
+    assert {name: len(rows) for name, rows in kept.items()} == {name: len(rows) for name, rows in every.items()}
+    assert len(every["channel_reactions"]) > 100 and len(every["stage_budget"]) == 2  # 20 December: two months
+    for name in view_names():
+        for ours, theirs in zip(kept[name], every[name], strict=True):
+            for mine, truth in zip(ours, theirs, strict=True):
+                assert mine == (pytest.approx(truth, rel=1e-12) if isinstance(truth, float) else truth), (name, ours)
