@@ -17,11 +17,22 @@ the one the view keeps.
 Each report (infra/bigquery/views/*.sql) is kept as a table of its rows too, so a page
 reads thousands of rows, not millions (at a million events the views took about a
 second). A load notes the UTC days its new events fall on, in the same transaction as
-the events; at the end of the load the rows of those days (or months) are made again
-by the view itself, unchanged, run over only those days' events. A day's rows depend
-on that day's events alone in every view but channel_reactions, where a post counts on
-the day it was first seen with its latest counts, which may arrive any day later: that
-one is made again whole. A table whose view's SQL changed is made again from every event.
+the events; at the end of the load the rows of those days are made again by the view
+itself, unchanged, run over only those days' events. The events each once are kept in
+time order (made sorted, appended as they come), so a day's events are a few row groups
+that the scan's min/max skip to, not a filter over every event.
+
+A day's rows depend on that day's events alone in every view but two:
+- stage_budget is per month. Its view is run over each stale day alone, its rows kept per
+  day (report_stage_budget_days), and a month's row is its days' rows added up: the view
+  is made of sums, counts and constants (checked when its SQL is read), so adding days up
+  is the view over the month, up to the order a float sum is added in.
+- channel_reactions counts a post on the day it was first seen, with its latest counts,
+  which may arrive any day later. Each post's first-seen time is kept (report_channel_posts,
+  with the events); a load notes the first-seen days of the posts its new events touch,
+  before and after (a late update stamped earlier moves its post), and those days are
+  made again by the view over the events of every post first seen on them.
+A table whose view's SQL changed is made again from every event.
 """
 
 from __future__ import annotations
@@ -57,11 +68,18 @@ STALE_DAYS, KEPT = f"{CATALOG}.{SCHEMA}.report_stale_days", f"{CATALOG}.{SCHEMA}
 #: Where a view reads its events when its table is made (all of them, or the stale days'):
 #: a temporary view of that name, usage_events_unique, in this connection alone.
 READ_CATALOG, READ_SCHEMA = "temp", "main"
-#: Reports whose rows are per month, not per day.
+#: Reports whose rows are per month, not per day: kept per day too, and added up (see above).
 MONTHLY = {"stage_budget"}
-#: Reports whose day is not the day of their events (see above): made again whole.
-WHOLE = {"channel_reactions"}
+#: The report whose day is the day its post was first seen (see above).
+POSTS_REPORT = "channel_reactions"
+#: Each channel post's first-seen time, and the days whose posts' rows are out of date.
+CHANNEL_POSTS = f"{CATALOG}.{SCHEMA}.report_channel_posts"
+STALE_POST_DAYS = f"{CATALOG}.{SCHEMA}.report_stale_post_days"
 LOAD_CHUNK_BYTES = 32 * 1024 * 1024
+#: Up to this many new events, whether each is kept already is looked up in the index of kept
+#: ids (about 40 µs an id at ten million events); past it, one scan of every kept id (0.15 to
+#: 0.3 s at ten million, a twentieth of that at one million) is cheaper.
+LOOKUP_MAX = 1000
 
 
 class UsageReportsBusy(RuntimeError):
@@ -76,13 +94,20 @@ def create_table_sql(name: str = TABLE) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name} (\n    {columns}\n)"
 
 
-def _added_columns_sql(name: str) -> list[str]:
-    """Columns the table gained since a database was made (all NULLABLE, as BigQuery adds them)."""
-    return [
-        f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {field['name']} {DUCKDB_TYPES[field['type']]}"
-        for field in table_schema()
-        if field["mode"] != "REQUIRED"
-    ]
+def _add_columns(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Columns the table gained since a database was made (all NULLABLE, as BigQuery adds them):
+    one look at the catalog, not an ALTER per column on every open."""
+    catalog, schema, name = table.split(".")
+    present = {
+        column
+        for (column,) in connection.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+            [catalog, schema, name],
+        ).fetchall()
+    }
+    for field in table_schema():
+        if field["name"] not in present:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {field['name']} {DUCKDB_TYPES[field['type']]}")
 
 
 def period(name: str) -> str:
@@ -92,6 +117,37 @@ def period(name: str) -> str:
 
 def report_table(name: str) -> str:
     return f"{CATALOG}.{SCHEMA}.report_{name}"
+
+
+def days_table(name: str) -> str:
+    """A monthly report's rows per day: the view over each day's events alone."""
+    return f"{CATALOG}.{SCHEMA}.report_{name}_days"
+
+
+@cache
+def month_from_days_sql(name: str) -> str:
+    """A monthly report's rows from its rows per day: each column of the view added up
+    (a COUNT or a SUM), kept (a constant) or grouped by (the month). A view with any other
+    column (a mean, a distinct count) cannot be added up, so it is refused here, loudly."""
+    import sqlglot  # only when a report is asked for
+    from sqlglot import exp
+
+    select = sqlglot.parse_one(view_sql(name, CATALOG, SCHEMA), read="bigquery")
+    if not isinstance(select, exp.Select):
+        raise ValueError(f"the monthly view {name} is not one SELECT")
+    keys = {key.name for key in select.args["group"].expressions}
+    columns = []
+    for projection in select.expressions:
+        value, alias = projection.unalias(), projection.alias_or_name
+        if alias in keys:
+            columns.append(alias)
+        elif isinstance(value, exp.Count | exp.Sum) and not value.find(exp.Distinct):
+            columns.append(f"SUM({alias}) AS {alias}")
+        elif not value.find(exp.Column, exp.AggFunc):
+            columns.append(f"ANY_VALUE({alias}) AS {alias}")
+        else:
+            raise ValueError(f"{name}.{alias} cannot be added up from days: {value.sql('bigquery')}")
+    return f"SELECT {', '.join(columns)} FROM {days_table(name)} GROUP BY {', '.join(sorted(keys))}"
 
 
 @cache
@@ -182,11 +238,13 @@ class UsageWarehouse:
             connection.execute("SET TimeZone = 'UTC'")
             connection.execute(f"ATTACH '{_quoted(self.path)}' AS {CATALOG}")
             connection.execute(create_table_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"))
-            for column in _added_columns_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"):  # a database from before
-                connection.execute(column)
+            _add_columns(connection, EVENTS)  # a database from before
             connection.execute(f"CREATE TABLE IF NOT EXISTS {LOADED} (name VARCHAR PRIMARY KEY, bytes BIGINT NOT NULL)")
             _unique_events_table(connection)
+            _add_columns(connection, UNIQUE_EVENTS)  # a load inserts every column into both
+            _channel_posts_table(connection)
             connection.execute(f"CREATE TABLE IF NOT EXISTS {STALE_DAYS} (day DATE PRIMARY KEY)")
+            connection.execute(f"CREATE TABLE IF NOT EXISTS {STALE_POST_DAYS} (day DATE PRIMARY KEY)")
             _report_tables(connection)
             connection.execute(f"SELECT count(*) FROM {LOADED}").fetchone()  # reads the file, not only its header
         except BaseException:
@@ -225,14 +283,16 @@ class UsageWarehouse:
             )
             columns = ", ".join(COLUMNS)
             connection.execute(f"CREATE OR REPLACE TEMP TABLE arrived AS {new_events}", [chunk])  # parsed once
+            _kept_already(connection)
             connection.execute(
-                "CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM arrived AS new "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {UNIQUE_EVENTS} AS kept WHERE kept.event_id = new.event_id) "
+                "CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM arrived ANTI JOIN kept_already USING (event_id) "
                 "QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_ts) = 1"
             )
-            connection.execute(f"INSERT INTO {UNIQUE_EVENTS} ({columns}) SELECT {columns} FROM fresh")
+            # In time order: a day's events stay a few row groups (see above).
+            connection.execute(f"INSERT INTO {UNIQUE_EVENTS} ({columns}) SELECT {columns} FROM fresh ORDER BY event_ts")
             connection.execute(f"INSERT INTO {EVENTS} ({columns}) SELECT {columns} FROM arrived")
             connection.execute(f"INSERT OR IGNORE INTO {STALE_DAYS} SELECT DISTINCT CAST(event_ts AS DATE) FROM fresh")
+            _note_channel_posts(connection)
             connection.execute(
                 f"INSERT OR REPLACE INTO {LOADED} (name, bytes) VALUES (?, ?)",
                 [name, upto],
@@ -245,32 +305,87 @@ class UsageWarehouse:
         finally:
             os.unlink(chunk)
             with contextlib.suppress(duckdb.Error):
-                connection.execute("DROP TABLE IF EXISTS temp.main.arrived")
-                connection.execute("DROP TABLE IF EXISTS temp.main.fresh")
+                for table in ("arrived", "kept_already", "fresh", "touched_posts"):
+                    connection.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+
+
+def _kept_already(connection: duckdb.DuckDBPyConnection) -> None:
+    """The ids of the arrived events that are kept already (copies delivered again), as a temporary table."""
+    ids = [event_id for (event_id,) in connection.execute("SELECT DISTINCT event_id FROM arrived").fetchall()]
+    if len(ids) <= LOOKUP_MAX:  # constants, so the scan looks them up in the index (see above)
+        listed = ", ".join("?" for _ in ids) or "NULL"
+        query = f"SELECT event_id FROM {UNIQUE_EVENTS} WHERE event_id IN ({listed})"
+    else:
+        ids, query = [], f"SELECT event_id FROM {UNIQUE_EVENTS} SEMI JOIN arrived USING (event_id)"
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE kept_already AS {query}", ids)
+
+
+def _note_channel_posts(connection: duckdb.DuckDBPyConnection) -> None:
+    """The new events' posts: their first-seen days noted stale, the day each was first seen
+    before and the day it is now (the same day unless an update stamped earlier came late),
+    and their first-seen times kept. Posts are matched as the view partitions them, NULL
+    matching NULL."""
+    connection.execute(
+        "CREATE OR REPLACE TEMP TABLE touched_posts AS "
+        "SELECT new.channel_id, new.post_id, LEAST(new.first_seen, post.first_seen) AS first_seen, "
+        "post.first_seen AS was "
+        "FROM (SELECT channel_id, post_id, MIN(event_ts) AS first_seen FROM fresh "
+        "WHERE kind = 'channel_reaction' GROUP BY channel_id, post_id) AS new "
+        f"LEFT JOIN {CHANNEL_POSTS} AS post "
+        "ON post.channel_id IS NOT DISTINCT FROM new.channel_id AND post.post_id IS NOT DISTINCT FROM new.post_id"
+    )
+    connection.execute(
+        f"INSERT OR IGNORE INTO {STALE_POST_DAYS} SELECT CAST(first_seen AS DATE) FROM touched_posts "
+        "UNION SELECT CAST(was AS DATE) FROM touched_posts WHERE was IS NOT NULL"
+    )
+    connection.execute(
+        f"DELETE FROM {CHANNEL_POSTS} AS post WHERE EXISTS (SELECT 1 FROM touched_posts AS new "
+        "WHERE post.channel_id IS NOT DISTINCT FROM new.channel_id AND post.post_id IS NOT DISTINCT FROM new.post_id)"
+    )
+    connection.execute(f"INSERT INTO {CHANNEL_POSTS} SELECT channel_id, post_id, first_seen FROM touched_posts")
 
 
 def _unique_events_table(connection: duckdb.DuckDBPyConnection) -> None:
-    """The events each once, as a table (made from the events where a database from before
-    had the view of that name)."""
-    found = connection.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
-        "AND table_name = ?",
-        [CATALOG, SCHEMA, UNIQUE],
-    ).fetchone()
-    if found is not None and found[0] != "VIEW":
+    """The events each once, as a table in time order with each id once in an index (made
+    from the events where a database from before had the view of that name, indexed where
+    one from before had the table without the index)."""
+    index = f"{UNIQUE}_event_id"
+    if _exists(connection, index, "duckdb_indexes", "index_name"):
         return
-    import duckdb
+    with _transaction(connection):
+        if not _exists(connection, UNIQUE_EVENTS):
+            if _exists(connection, UNIQUE_EVENTS, "duckdb_views", "view_name"):
+                connection.execute(f"DROP VIEW {UNIQUE_EVENTS}")
+            query = f"SELECT * FROM ({unique_duckdb_sql()}) ORDER BY event_ts"
+            connection.execute(f"CREATE TABLE {UNIQUE_EVENTS} AS {query}")
+        connection.execute(f"CREATE UNIQUE INDEX {index} ON {UNIQUE_EVENTS} (event_id)")
 
-    connection.execute("BEGIN")
-    try:
-        if found is not None:
-            connection.execute(f"DROP VIEW {UNIQUE_EVENTS}")
-        connection.execute(f"CREATE TABLE {UNIQUE_EVENTS} AS {unique_duckdb_sql()}")
-        connection.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            connection.execute("ROLLBACK")
-        raise
+
+def _exists(
+    connection: duckdb.DuckDBPyConnection, entry: str, listed_in: str = "duckdb_tables", key: str = "table_name"
+) -> bool:
+    """Whether the attached database has this table (or view, or index: catalog.schema.name, or a bare index name)."""
+    catalog, schema, name = entry.split(".") if "." in entry else (CATALOG, SCHEMA, entry)
+    found = connection.execute(
+        f"SELECT 1 FROM {listed_in}() WHERE database_name = ? AND schema_name = ? AND {key} = ?",
+        [catalog, schema, name],
+    ).fetchone()
+    return found is not None
+
+
+def _channel_posts_table(connection: duckdb.DuckDBPyConnection) -> None:
+    """Each channel post's first-seen time (made from the events where a database from before
+    has none; its channel_reactions is then made again whole, as a load stopped before its
+    reports were made again noted no post's day there)."""
+    if _exists(connection, CHANNEL_POSTS):
+        return
+    with _transaction(connection):
+        connection.execute(
+            f"CREATE TABLE {CHANNEL_POSTS} AS SELECT channel_id, post_id, MIN(event_ts) AS first_seen "
+            f"FROM {UNIQUE_EVENTS} WHERE kind = 'channel_reaction' GROUP BY channel_id, post_id"
+        )
+        if _exists(connection, KEPT):
+            connection.execute(f"DELETE FROM {KEPT} WHERE name = ?", [POSTS_REPORT])
 
 
 def _report_tables(connection: duckdb.DuckDBPyConnection) -> None:
@@ -278,14 +393,25 @@ def _report_tables(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"CREATE TABLE IF NOT EXISTS {KEPT} (name VARCHAR PRIMARY KEY, sql VARCHAR NOT NULL)")
     kept = dict(connection.execute(f"SELECT name, sql FROM {KEPT}").fetchall())
     for name in view_names():
-        if kept.get(name) == view_duckdb_sql(name):
+        if kept.get(name) == view_duckdb_sql(name) and (name not in MONTHLY or _exists(connection, days_table(name))):
             continue
-        with _transaction(connection), _events_read(connection, "TRUE"):
-            connection.execute(f"CREATE OR REPLACE TABLE {report_table(name)} AS {_view_over_read_events(name)}")
+        with _transaction(connection):
+            with _events_read(connection, "TRUE"):
+                connection.execute(f"CREATE OR REPLACE TABLE {report_table(name)} AS {_view_over_read_events(name)}")
+            if name in MONTHLY:
+                days = connection.execute(
+                    f"SELECT DISTINCT CAST(make_timestamp(epoch_us(event_ts)) AS DATE) FROM {UNIQUE_EVENTS} ORDER BY 1"
+                ).fetchall()
+                connection.execute(
+                    f"CREATE OR REPLACE TABLE {days_table(name)} AS "
+                    f"SELECT CAST(NULL AS DATE) AS day, * FROM {report_table(name)} LIMIT 0"
+                )
+                _days_again(connection, name, [day for (day,) in days])
             connection.execute(f"INSERT OR REPLACE INTO {KEPT} VALUES (?, ?)", [name, view_duckdb_sql(name)])
     for name in set(kept) - set(view_names()):  # a view that was deleted
         with _transaction(connection):
             connection.execute(f"DROP TABLE IF EXISTS {report_table(name)}")
+            connection.execute(f"DROP TABLE IF EXISTS {days_table(name)}")
             connection.execute(f"DELETE FROM {KEPT} WHERE name = ?", [name])
 
 
@@ -294,21 +420,53 @@ def _refresh_reports(connection: duckdb.DuckDBPyConnection) -> None:
     days = [day for (day,) in connection.execute(f"SELECT day FROM {STALE_DAYS} ORDER BY day").fetchall()]
     if not days:
         return
-    months = sorted({day.replace(day=1) for day in days})
+    post_days = [day for (day,) in connection.execute(f"SELECT day FROM {STALE_POST_DAYS} ORDER BY day").fetchall()]
     with _transaction(connection):
         for name in view_names():
-            table, key = report_table(name), period(name)
-            if name in WHOLE:
-                with _events_read(connection, "TRUE"):
-                    connection.execute(f"DELETE FROM {table}")
+            table = report_table(name)
+            if name in MONTHLY:
+                _days_again(connection, name, days)
+                months = _listed(sorted({day.replace(day=1) for day in days}))
+                connection.execute(f"DELETE FROM {table} WHERE month IN ({months})")
+                connection.execute(
+                    f"INSERT INTO {table} SELECT * FROM ({month_from_days_sql(name)}) WHERE month IN ({months})"
+                )
+            elif name == POSTS_REPORT:
+                if post_days:
+                    with _events_read(connection, _posts_first_seen_on(post_days)):
+                        connection.execute(f"DELETE FROM {table} WHERE day IN ({_listed(post_days)})")
+                        connection.execute(f"INSERT INTO {table} {_view_over_read_events(name)}")
+            else:
+                with _events_read(connection, _within(_spans(days))):
+                    connection.execute(f"DELETE FROM {table} WHERE day IN ({_listed(days)})")
                     connection.execute(f"INSERT INTO {table} {_view_over_read_events(name)}")
-                continue
-            periods = days if key == "day" else months
-            with _events_read(connection, _within(_spans(periods, key))):
-                listed = ", ".join(f"DATE '{value.isoformat()}'" for value in periods)
-                connection.execute(f"DELETE FROM {table} WHERE {key} IN ({listed})")
-                connection.execute(f"INSERT INTO {table} {_view_over_read_events(name)}")
         connection.execute(f"DELETE FROM {STALE_DAYS}")
+        connection.execute(f"DELETE FROM {STALE_POST_DAYS}")
+
+
+def _days_again(connection: duckdb.DuckDBPyConnection, name: str, days: list[date]) -> None:
+    """A monthly report's rows for each of these days, from the view over that day's events alone."""
+    connection.execute(f"DELETE FROM {days_table(name)} WHERE day IN ({_listed(days) or 'NULL'})")
+    for day in days:
+        with _events_read(connection, _within(_spans([day]))):
+            connection.execute(
+                f"INSERT INTO {days_table(name)} SELECT DATE '{day.isoformat()}' AS day, * "
+                f"FROM ({_view_over_read_events(name)})"
+            )
+
+
+def _posts_first_seen_on(days: list[date]) -> str:
+    """The events of every post first seen on these days: all of them are from the first of
+    those days on (a bare comparison, so the scan skips the older row groups)."""
+    return (
+        f"kind = 'channel_reaction' AND event_ts >= TIMESTAMPTZ '{days[0]} 00:00:00+00' "
+        f"AND EXISTS (SELECT 1 FROM {CHANNEL_POSTS} AS post WHERE CAST(post.first_seen AS DATE) IN ({_listed(days)}) "
+        "AND post.channel_id IS NOT DISTINCT FROM event.channel_id AND post.post_id IS NOT DISTINCT FROM event.post_id)"
+    )
+
+
+def _listed(days: list[date]) -> str:
+    return ", ".join(f"DATE '{day.isoformat()}'" for day in days)
 
 
 @contextlib.contextmanager
@@ -320,7 +478,7 @@ def _events_read(connection: duckdb.DuckDBPyConnection, where: str) -> Iterator[
     BigQuery's DATE(timestamp) is the UTC day, and the connection's zone is UTC."""
     connection.execute(
         f"CREATE OR REPLACE TEMP VIEW {UNIQUE} AS SELECT * REPLACE (make_timestamp(epoch_us(event_ts)) AS event_ts) "
-        f"FROM {UNIQUE_EVENTS} WHERE {where}"
+        f"FROM {UNIQUE_EVENTS} AS event WHERE {where}"
     )
     import duckdb
 
@@ -335,11 +493,11 @@ def _view_over_read_events(name: str) -> str:
     return f"SELECT * FROM ({view_duckdb_sql(name, READ_CATALOG, READ_SCHEMA)})"
 
 
-def _spans(periods: list[date], key: str) -> list[tuple[date, date]]:
-    """Days (or months), oldest first, as [start, end) spans, neighbours joined."""
+def _spans(days: list[date]) -> list[tuple[date, date]]:
+    """Days, oldest first, as [start, end) spans, neighbours joined."""
     spans: list[tuple[date, date]] = []
-    for start in periods:
-        end = start + timedelta(days=1) if key == "day" else (start + timedelta(days=32)).replace(day=1)
+    for start in days:
+        end = start + timedelta(days=1)
         if spans and spans[-1][1] == start:
             spans[-1] = (spans[-1][0], end)
         else:

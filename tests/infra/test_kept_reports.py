@@ -134,3 +134,215 @@ def test_a_load_stopped_before_the_reports_were_made_again_is_finished_by_the_ne
     monkeypatch.setattr(module, "_refresh_reports", refresh)
     assert _kept(reports) == _every_view_at_once(warehouse)
     assert sum(row[2] for row in _kept(reports)["daily_cost"]) == len(rest) + 1
+
+
+def _load_in_pieces(tmp_path, pieces: list[list[UsageEvent]], name: str, columns: slice) -> list[list[tuple]]:
+    """The report's rows after each load, a load per piece, as a running site loads them."""
+    sink = UsageFiles(tmp_path / "usage")
+    reports = UsageReports(UsageWarehouse(sink.folder, tmp_path / "usage.duckdb"))
+    after = []
+    for piece in pieces:
+        for event in piece:
+            sink.record(event)
+        after.append([row[columns] for row in reports.view(name).rows])
+    return after
+
+
+def _post(post: int, likes: int, subscribers: int, at: datetime) -> UsageEvent:
+    return UsageEvent(
+        kind="channel_reaction",
+        channel_id="-300",
+        post_id=post,
+        likes=likes,
+        dislikes=0,
+        subscribers=subscribers,
+        event_ts=at,
+    )
+
+
+def test_a_post_is_made_again_on_the_day_it_was_first_seen_whenever_its_updates_come(tmp_path):
+    """Only the first-seen days of the posts a load touches are made again: with every post
+    first seen on them, at their latest counts, and no post first seen on another day."""
+    dec = [datetime(2026, 12, day, tzinfo=UTC) for day in range(1, 6)]  # dec[0] is 1 December
+    hour = timedelta(hours=1)
+    pieces = [
+        # Q first seen on the 1st; P1 and P2 on the 3rd.
+        [
+            _post(9, 5, 100, dec[0] + 9 * hour),
+            _post(1, 1, 100, dec[2] + 10 * hour),
+            _post(2, 2, 100, dec[2] + 11 * hour),
+        ],
+        [_post(9, 6, 110, dec[2] + 12 * hour)],  # Q's later counts, stamped the 3rd: Q still counts on the 1st
+        [_post(1, 4, 120, dec[4])],  # P1's counts two days later, on P1's day
+        [_post(2, 0, 90, dec[1] + 8 * hour)],  # stamped before P2 was first seen, come last: P2 moves to the 2nd
+    ]
+    after = _load_in_pieces(tmp_path, pieces, "channel_reactions", slice(0, 7))
+    channel = [[row for row in rows if row[1] == "-300"] for rows in after]
+    # (day, channel, channels, posts, likes, dislikes, subscribers: the most of its posts' latest updates)
+    assert channel == [
+        [(date(2026, 12, 1), "-300", 1, 1, 5, 0, 100), (date(2026, 12, 3), "-300", 1, 2, 3, 0, 100)],
+        [(date(2026, 12, 1), "-300", 1, 1, 6, 0, 110), (date(2026, 12, 3), "-300", 1, 2, 3, 0, 100)],
+        [(date(2026, 12, 1), "-300", 1, 1, 6, 0, 110), (date(2026, 12, 3), "-300", 1, 2, 6, 0, 120)],
+        # P2 at its latest counts (2 likes, 100 subscribers: the update stamped the 3rd) on the 2nd.
+        [
+            (date(2026, 12, 1), "-300", 1, 1, 6, 0, 110),
+            (date(2026, 12, 2), "-300", 1, 1, 2, 0, 100),
+            (date(2026, 12, 3), "-300", 1, 1, 4, 0, 120),
+        ],
+    ]
+    assert [(row[0], row[3]) for row in after[-1] if row[1] is None] == [
+        (date(2026, 12, 1), 1),
+        (date(2026, 12, 2), 1),
+        (date(2026, 12, 3), 1),
+    ]
+
+
+def test_a_month_loaded_in_pieces_is_its_days_added_up(tmp_path):
+    """stage_budget's month after each load: a day kept before, loaded again with more
+    events; the month's last microsecond and the next month's first; a copy counted once."""
+    nov3 = UsageEvent(kind="download", cost_usd=0.5, event_ts=datetime(2026, 11, 3, 12, tzinfo=UTC))
+    pieces = [
+        [nov3, UsageEvent(kind="download", cost_usd=0.25, event_ts=datetime(2026, 11, 10, 8, tzinfo=UTC))],
+        [
+            UsageEvent(kind="download", cost_usd=1.0, event_ts=datetime(2026, 11, 10, 20, tzinfo=UTC)),
+            UsageEvent(kind="download", cost_usd=2.0, event_ts=MIDNIGHT),
+        ],
+        [UsageEvent(kind="download", cost_usd=4.0, event_ts=MIDNIGHT - TICK), nov3],
+    ]
+    after = _load_in_pieces(tmp_path, pieces, "stage_budget", slice(0, 3))
+    assert after == [
+        [(date(2026, 11, 1), 2, 0.75)],
+        [(date(2026, 11, 1), 3, 1.75), (date(2026, 12, 1), 1, 2.0)],
+        [(date(2026, 11, 1), 4, 5.75), (date(2026, 12, 1), 1, 2.0)],
+    ]
+
+
+@pytest.mark.parametrize(
+    "column", ["AVG(cost_usd)", "COUNT(DISTINCT user_id)", "SUM(DISTINCT cost_usd)", "MAX(cost_usd)"]
+)
+def test_a_monthly_view_that_cannot_be_added_up_from_days_is_refused(monkeypatch, column):
+    module.month_from_days_sql.cache_clear()
+    monkeypatch.setattr(
+        module,
+        "view_sql",
+        lambda name, project, dataset: (
+            f"SELECT DATE_TRUNC(DATE(event_ts), MONTH) AS month, COUNT(*) AS events, {column} AS other "
+            f"FROM `{project}.{dataset}.usage_events_unique` GROUP BY month"
+        ),
+    )
+    try:
+        with pytest.raises(ValueError, match=r"stage_budget\.other cannot be added up from days"):
+            module.month_from_days_sql("stage_budget")
+    finally:
+        monkeypatch.undo()
+        module.month_from_days_sql.cache_clear()
+    assert "SUM(events) AS events" in module.month_from_days_sql("stage_budget")
+
+
+def test_a_database_from_before_the_kept_days_and_posts_gains_them(tmp_path, monkeypatch):
+    """Even with a load that stopped before its reports were made again: the version before
+    made channel_reactions again whole, so it noted no post's day."""
+    events = _events()
+    sink = UsageFiles(tmp_path / "usage")
+    for event in events[:6]:
+        sink.record(event)
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    reports.views(view_names())
+    for event in events[6:11]:  # a vote, a download and every update of post -100/1
+        sink.record(event)
+    refresh = module._refresh_reports
+
+    def killed(connection):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "_refresh_reports", killed)
+    with pytest.raises(KeyboardInterrupt):
+        reports.views(view_names())
+    monkeypatch.setattr(module, "_refresh_reports", refresh)
+    with duckdb.connect(str(warehouse.path)) as connection:  # as the version before them leaves a database
+        for table in (module.CHANNEL_POSTS, module.STALE_POST_DAYS, module.days_table("stage_budget")):
+            connection.execute(f"DROP TABLE {table.removeprefix('usage.')}")
+    sink.record(events[11])  # another channel's post, first seen on another day
+    assert _kept(reports) == _every_view_at_once(warehouse)
+
+
+def test_a_database_from_before_a_column_was_added_gains_it_in_the_events_each_once_too(tmp_path):
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    sink.record(UsageEvent(kind="render", render_id="r1", status="succeeded", event_ts=MIDNIGHT))
+    reports.views(view_names())
+    with duckdb.connect(str(warehouse.path)) as connection:  # as a database made before clips had lengths
+        connection.execute("DROP INDEX usage_events_unique_event_id")  # and before the index of kept ids
+        for table in ("usage_events", "usage_events_unique"):
+            connection.execute(f"ALTER TABLE {table} DROP COLUMN clip_seconds")
+    sink.record(UsageEvent(kind="render", render_id="r2", status="succeeded", clip_seconds=60, event_ts=MIDNIGHT))
+    rows = reports.view("clip_lengths").rows
+    assert _kept(reports) == _every_view_at_once(warehouse)
+    # (day, clip_seconds, renders, succeeded): r1, from before lengths, is a 15 s clip.
+    assert [row[:4] for row in rows] == [(date(2026, 12, 1), 15, 1, 1), (date(2026, 12, 1), 60, 1, 1)]
+
+
+@pytest.mark.parametrize("lookup_max", [2, 3])  # the second load's 3 ids: one scan, or looked up in the index
+def test_copies_of_kept_events_are_kept_out_whichever_way_they_are_found(tmp_path, monkeypatch, lookup_max):
+    monkeypatch.setattr(module, "LOOKUP_MAX", lookup_max)
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    first = [UsageEvent(kind="download", cost_usd=0.5, event_ts=MIDNIGHT + timedelta(hours=n)) for n in range(3)]
+    for event in first:
+        sink.record(event)
+    reports.views(view_names())
+    new = UsageEvent(kind="download", cost_usd=0.25, event_ts=MIDNIGHT)
+    for event in [first[0], first[2], new, new, first[0]]:  # two kept events again, a new one twice
+        sink.record(event)
+    [row] = reports.view("daily_cost").rows
+    assert row == (date(2026, 12, 1), "download", 4, 1.75)
+    assert len(warehouse.events()) == 8  # every delivery is in the table of events as they came
+    with warehouse.connection() as connection:  # the index the lookups use
+        assert connection.execute(
+            "SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'usage_events_unique_event_id' AND is_unique"
+        ).fetchone() == (1,)
+
+
+def test_the_bench_s_events_loaded_in_shuffled_pieces_keep_the_view_s_rows(tmp_path):
+    """Thousands of events of every kind over 30 days (bench_reports' generator: copies, posts
+    updated on later days), written in a shuffled order to files of random sizes and loaded
+    now and then. Costs are float sums added in another order, so they are equal to the last
+    few bits, not bit for bit (a view's own sums are in no fixed order either)."""
+    import json
+    import random
+
+    from tests.benchmarks.bench_reports import DAYS, GENERATE
+
+    with duckdb.connect() as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        connection.execute(module.create_table_sql())
+        connection.execute(GENERATE, [3000, datetime(2026, 12, 20, tzinfo=UTC), DAYS * 86400, 50, 3000, 3000])
+        cursor = connection.execute("SELECT * FROM usage_events")
+        names = [column[0] for column in cursor.description]
+        events = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    shuffle = random.Random(21)
+    shuffle.shuffle(events)
+    folder = tmp_path / "usage"
+    folder.mkdir()
+    warehouse = UsageWarehouse(folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    start = 0
+    while start < len(events):
+        size = shuffle.choice([1, 7, 60, 500])
+        lines = [
+            json.dumps(event | {"event_ts": event["event_ts"].isoformat()}) for event in events[start : start + size]
+        ]
+        (folder / f"events-20261220-{start:05d}.jsonl").write_text("\n".join(lines) + "\n")
+        start += size
+        if shuffle.random() < 0.5:
+            reports.views(view_names())
+    kept, every = _kept(reports), _every_view_at_once(warehouse)
+    assert {name: len(rows) for name, rows in kept.items()} == {name: len(rows) for name, rows in every.items()}
+    assert len(every["channel_reactions"]) > 100 and len(every["stage_budget"]) == 2  # 20 December: two months
+    for name in view_names():
+        for ours, theirs in zip(kept[name], every[name], strict=True):
+            for mine, truth in zip(ours, theirs, strict=True):
+                assert mine == (pytest.approx(truth, rel=1e-12) if isinstance(truth, float) else truth), (name, ours)
