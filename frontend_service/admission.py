@@ -182,7 +182,7 @@ class Admission:
             render.state,
             render.created_at,
             render.started_at,
-            render.spec.storyboard.clip_seconds,
+            0 if render.reel else render.spec.storyboard.clip_seconds,  # a reel makes no animation
         )
         entries.append(now_entry)
         return queueing.standing(entries, render.id, self.typical_seconds(), self.parallel, moment)

@@ -141,7 +141,6 @@ class BookFlow:
         is billed like a clip's). A reel takes no render from the daily quota: it makes no
         new animation."""
         user_id = person.user_id
-        self._scenes.admission.check_spend(person, now())
         book = self.book(user_id, book_id)
         if not book.chapters:
             raise NotReady("this book has no scenes yet: write its scenes and render them before its reel")
@@ -173,6 +172,7 @@ class BookFlow:
                 shapes=", ".join(sorted(shapes)),
                 aspect=book.aspect,
             )
+        self._scenes.admission.check_spend(person, now())
         reel = Reel(book_id=book.id, title=book.title, author=book.author, parts=parts)
         render = Render(user_id=user_id, spec=_reel_spec(clips[0].spec, book, reel), reel=reel)
         try:

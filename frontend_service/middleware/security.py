@@ -135,9 +135,9 @@ def _api_speaks_json() -> None:
 def init(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(_api_speaks_json)  # after the CSRF check, before any blueprint's
-    # Flask-Limiter takes RATELIMIT_ENABLED's default from its own last value, and its one
-    # object serves every app in the process: an app built with limits off (a test's) left
-    # the next app without them. Each app says its own.
+    # Flask-Limiter keeps one `enabled` for every app in the process, set by the last app
+    # built, and took its default from its own last value: an app built with limits off (a
+    # test's) left every later app without them. Each app now defaults to on.
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     # Every limit is a route's own (@limiter.limit), checked by the route's wrapper as it runs;

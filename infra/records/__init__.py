@@ -174,14 +174,15 @@ class Records(abc.ABC):
 
     @abc.abstractmethod
     def recent_render_times(self, limit: int = 1000) -> list[tuple[float, int]]:
-        """The latest succeeded renders, newest first: how long each took to make (queue
-        time not counted), and how long its clip is in seconds (15 for a spec from before
-        clips had lengths)."""
+        """The latest succeeded clips, newest first: how long each took to make (queue time
+        not counted), and how long its clip is in seconds (15 for a spec from before clips
+        had lengths). A book's reel is not among them: joining clips is not making one."""
 
     @abc.abstractmethod
     def in_progress(self, limit: int = 500) -> list[QueueEntry]:
         """Unfinished renders (queued, dispatching, running), oldest first: the queue as
-        the estimates of where a render stands see it."""
+        the estimates of where a render stands see it. A book's reel has 0 seconds of clip
+        to make (it joins clips already made: seconds to a minute)."""
 
     @abc.abstractmethod
     def count_in_flight(self, user_id: str) -> int:

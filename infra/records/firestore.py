@@ -256,13 +256,13 @@ class FirestoreRecords(Records):
             self._renders.where(filter=FieldFilter("state", "==", "succeeded"))
             .order_by("finished_at", direction=firestore.Query.DESCENDING)
             .limit(limit)
-            .select(["timings.render_s", "spec.storyboard.clip_seconds"])
+            .select(["timings.render_s", "spec.storyboard.clip_seconds", "reel"])
         )
         times = [(snapshot.to_dict() or {}) for snapshot in query.stream()]
         return [
             (fields["timings"]["render_s"], _clip_seconds(fields))
             for fields in times
-            if fields.get("timings", {}).get("render_s") is not None
+            if fields.get("timings", {}).get("render_s") is not None and not fields.get("reel")
         ]
 
     def in_progress(self, limit: int = 500) -> list[QueueEntry]:
@@ -270,7 +270,7 @@ class FirestoreRecords(Records):
             self._renders.where(filter=FieldFilter("state", "in", list(UNFINISHED)))
             .order_by("created_at")
             .limit(limit)
-            .select(["user_id", "state", "created_at", "started_at", "spec.storyboard.clip_seconds"])
+            .select(["user_id", "state", "created_at", "started_at", "spec.storyboard.clip_seconds", "reel"])
         )
         return [
             QueueEntry(
@@ -370,7 +370,10 @@ def _held_by(document: Document, runner: str) -> bool:
 
 
 def _clip_seconds(fields: Document) -> int:
-    """A render's clip length from its selected fields (15 for a spec from before clips had lengths)."""
+    """A render's seconds of clip to make from its selected fields: 0 for a reel (it joins
+    clips already made), 15 for a spec from before clips had lengths."""
+    if fields.get("reel"):
+        return 0
     return fields.get("spec", {}).get("storyboard", {}).get("clip_seconds") or DEFAULT_CLIP_SECONDS
 
 

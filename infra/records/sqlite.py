@@ -253,7 +253,7 @@ class SqliteRecords(Records):
         rows = self._execute(
             "SELECT json_extract(timings, '$.render_s'), "
             f"COALESCE(json_extract(spec, '$.storyboard.clip_seconds'), {DEFAULT_CLIP_SECONDS}) "
-            "FROM renders WHERE state = 'succeeded' "
+            "FROM renders WHERE state = 'succeeded' AND reel IS NULL "
             "AND json_extract(timings, '$.render_s') IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
             (limit,),
         )
@@ -262,7 +262,9 @@ class SqliteRecords(Records):
     def in_progress(self, limit: int = 500) -> list[QueueEntry]:
         rows = self._execute(
             "SELECT id, user_id, state, created_at, started_at, "
-            f"COALESCE(json_extract(spec, '$.storyboard.clip_seconds'), {DEFAULT_CLIP_SECONDS}) AS clip_seconds "
+            "CASE WHEN reel IS NOT NULL THEN 0 "
+            f"ELSE COALESCE(json_extract(spec, '$.storyboard.clip_seconds'), {DEFAULT_CLIP_SECONDS}) "
+            "END AS clip_seconds "
             f"FROM renders WHERE state IN {_UNFINISHED} "
             "ORDER BY created_at LIMIT ?",
             (limit,),

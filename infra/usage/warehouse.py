@@ -311,7 +311,8 @@ class UsageWarehouse:
 
 def _kept_already(connection: duckdb.DuckDBPyConnection) -> None:
     """The ids of the arrived events that are kept already (copies delivered again), as a temporary table."""
-    ids = [event_id for (event_id,) in connection.execute("SELECT DISTINCT event_id FROM arrived").fetchall()]
+    rows = connection.execute(f"SELECT DISTINCT event_id FROM arrived LIMIT {LOOKUP_MAX + 1}").fetchall()
+    ids = [event_id for (event_id,) in rows]
     if len(ids) <= LOOKUP_MAX:  # constants, so the scan looks them up in the index (see above)
         listed = ", ".join("?" for _ in ids) or "NULL"
         query = f"SELECT event_id FROM {UNIQUE_EVENTS} WHERE event_id IN ({listed})"
@@ -348,7 +349,9 @@ def _note_channel_posts(connection: duckdb.DuckDBPyConnection) -> None:
 def _unique_events_table(connection: duckdb.DuckDBPyConnection) -> None:
     """The events each once, as a table in time order with each id once in an index (made
     from the events where a database from before had the view of that name, indexed where
-    one from before had the table without the index)."""
+    one from before had the table without the index). DuckDB refuses to drop or change a
+    column of an indexed table (adding one is allowed): such a change must drop the index
+    first and make it again."""
     index = f"{UNIQUE}_event_id"
     if _exists(connection, index, "duckdb_indexes", "index_name"):
         return

@@ -166,6 +166,20 @@ def test_recent_render_times_newest_first_with_their_clips_lengths(records, make
     assert records.recent_render_times(limit=1) == [(9.0, 60)]
 
 
+def test_a_reel_makes_no_seconds_of_clip_and_its_time_is_no_clips(records, make_render):
+    from infra.domain.reel import Reel, ReelPart
+
+    clip = make_render(clip_seconds=60)
+    parts = [ReelPart(scene_id="s1", render_id=clip.id, duration_s=60.0)]
+    reel = Render(user_id="reader-1", spec=clip.spec, reel=Reel(book_id="b", title="t", parts=parts))
+    records.create_render(reel)
+    assert [(e.render_id, e.clip_seconds) for e in records.in_progress()] == [(clip.id, 60), (reel.id, 0)]
+    for render, seconds in ((clip, 80.0), (reel, 2.0)):
+        records.mark_running(render.id, 1, "r")
+        records.mark_succeeded(render.id, "r", {}, {"render_s": seconds})
+    assert records.recent_render_times() == [(80.0, 60)]
+
+
 def test_only_one_delivery_dispatches_and_a_dispatched_render_can_start_or_go_back(records, make_render):
     render = make_render()
     assert records.mark_dispatching(render.id)

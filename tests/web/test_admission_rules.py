@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from frontend_service import admission as admission_module
 from frontend_service.admission import Admission, Busy
 from frontend_service.identity import Person
 from infra.counters import Contended
 from infra.domain.ids import now
+from infra.domain.render import Render
 from infra.settings import Settings
 from tests.conftest import stored_render
 
@@ -122,11 +124,12 @@ def test_everyone_without_an_assigned_plan_is_on_the_free_plan_at_their_quota(tm
 
 @pytest.mark.parametrize(("mode", "renders_ahead"), [("local", 0), ("cloud", 1)])
 def test_the_queue_is_read_every_time_locally_and_every_few_seconds_on_google_cloud(
-    adapters, make_render, tmp_path, mode, renders_ahead
+    adapters, make_render, tmp_path, monkeypatch, mode, renders_ahead
 ):
     """Many Cloud Run instances poll each render's status: each reads the queue (many
     Firestore documents) at most every CLOUD_QUEUE_SNAPSHOT_S. One machine reads SQLite
     every time, so a page never shows a render that has gone as still ahead."""
+    monkeypatch.setattr(admission_module, "CLOUD_QUEUE_SNAPSHOT_S", 3600.0)  # however slow this machine is
     settings = Settings(mode=mode, gcp_project="books", renders_bucket="renders", data_dir=tmp_path)
     admission = Admission(dataclasses.replace(adapters, settings=settings))  # the SQLite records, either mode
     ahead, mine = make_render("other"), make_render("me")
@@ -137,8 +140,9 @@ def test_the_queue_is_read_every_time_locally_and_every_few_seconds_on_google_cl
 
 @pytest.mark.parametrize(("mode", "typical_after"), [("local", 20.0), ("cloud", None)])
 def test_measured_times_are_read_every_time_locally_and_every_minute_on_google_cloud(
-    adapters, make_render, tmp_path, mode, typical_after
+    adapters, make_render, tmp_path, monkeypatch, mode, typical_after
 ):
+    monkeypatch.setattr(admission_module, "CLOUD_MEASUREMENTS_S", 3600.0)
     settings = Settings(mode=mode, gcp_project="books", renders_bucket="renders", data_dir=tmp_path)
     admission = Admission(dataclasses.replace(adapters, settings=settings))  # the SQLite records, either mode
     assert admission.typical_seconds() is None  # nothing measured yet
@@ -166,3 +170,28 @@ def test_a_sixty_second_clip_is_due_four_typical_clips_after_it_starts(adapters,
     standing = Admission(adapters).standing(minute, now())
     assert standing is not None and standing.start is not None and standing.finish is not None
     assert (standing.finish - standing.start).total_seconds() == 80.0  # 20 s x 60 / 15
+
+
+def test_a_reel_ahead_counts_no_seconds_of_clip_and_its_time_is_no_clips(adapters, make_render):
+    """A reel joins clips already made (seconds to a minute): it neither holds the queue for
+    a clip's time nor counts among the measured clips."""
+    from infra.domain.reel import Reel, ReelPart
+
+    measured = make_render("someone")  # a 15-second clip made in 20 s
+    adapters.records.mark_running(measured.id, 1, "r")
+    adapters.records.mark_succeeded(measured.id, "r", {}, {"render_s": 20.0})
+    parts = [ReelPart(scene_id="s1", render_id=measured.id, duration_s=15.0)]
+    finished_reel = Render(user_id="someone", spec=measured.spec, reel=Reel(book_id="b", title="t", parts=parts))
+    adapters.records.create_render(finished_reel)
+    adapters.records.mark_running(finished_reel.id, 1, "r")
+    adapters.records.mark_succeeded(finished_reel.id, "r", {}, {"render_s": 2.0})
+    queued_reel = Render(user_id="other", spec=measured.spec, reel=Reel(book_id="b", title="t", parts=parts))
+    adapters.records.create_render(queued_reel)
+    mine = make_render("me")
+    admission = Admission(adapters)
+    assert admission.typical_seconds() == 20.0  # the reel's 2 s is not a clip's time
+    moment = now()
+    standing = admission.standing(mine, moment)
+    assert standing is not None and standing.position == 1  # behind the reel,
+    assert standing.start == moment  # which holds it back no clip's time
+    assert standing.finish == moment + timedelta(seconds=20)
