@@ -16,6 +16,7 @@ from frontend_service.admission import Admission, Busy
 from frontend_service.identity import Person
 from infra.counters import Contended
 from infra.domain.ids import now
+from infra.domain.queueing import Standing
 from infra.domain.render import Render
 from infra.settings import Settings
 from tests.conftest import stored_render
@@ -195,3 +196,4 @@ def test_a_reel_ahead_counts_no_seconds_of_clip_and_its_time_is_no_clips(adapter
     assert standing is not None and standing.position == 1  # behind the reel,
     assert standing.start == moment  # which holds it back no clip's time
     assert standing.finish == moment + timedelta(seconds=20)
+    assert admission.standing(queued_reel, moment) == Standing(0, moment, moment)  # its own estimate: no clip
