@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from animate_job.trigger import PushEnvelope
 from infra.bootstrap import Adapters, bootstrap
 from infra.settings import Settings
+from infra.usage.pubsub import decode
 from tests import emulators
 from tests.conftest import ADMIN_EMAIL, ROOT
 from tests.emulators import create_usage_topic
@@ -61,6 +63,17 @@ def pull(cloud, topic: str, at_least: int) -> list:
         request={"subscription": cloud["subscriptions"][topic], "ack_ids": [m.ack_id for m in messages]}
     )
     return [m.message for m in messages]
+
+
+def usage_until(cloud, kind: str, timeout_s: float = 60.0) -> list[dict]:
+    """The usage topic's events, pulled until one of `kind` has come: a usage sink publishes
+    in the background, so a pull of a set number can come before the event it waits for."""
+    events: list[dict] = []
+    deadline = time.monotonic() + timeout_s
+    while not any(event["kind"] == kind for event in events):
+        assert time.monotonic() < deadline, f"no {kind} event on the usage topic, only {events}"
+        events += [decode(message.data) for message in pull(cloud, "usage-events", 1)]
+    return events
 
 
 def job_environment(cloud, render_id: str, task_attempt: int) -> dict:

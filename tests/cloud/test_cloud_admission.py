@@ -12,8 +12,7 @@ from frontend_service import create_app
 from infra.bootstrap import Adapters, bootstrap
 from infra.domain.ids import now
 from infra.spending import spend_key
-from infra.usage.pubsub import decode
-from tests.cloud.conftest import pull
+from tests.cloud.conftest import usage_until
 from tests.cloud.test_trigger import JOB, FakeCloudRun
 from tests.conftest import ApiClient, stored_render
 from tests.web.test_admission import start, with_storyboard
@@ -122,8 +121,7 @@ def test_cancelled_while_running_the_job_stops_deletes_what_it_stored_and_says_s
     render = stored_render(adapters.records, render_id)
     assert (render.state, render.artifacts) == ("cancelled", {})
     assert list(bucket.list_blobs(prefix=f"renders/{render_id}/")) == []  # nothing half-stored
-    events = [decode(message.data) for message in pull(cloud, "usage-events", 2)]
-    [attempt] = [event for event in events if event["kind"] == "render"]
+    [attempt] = [event for event in usage_until(cloud, "render") if event["kind"] == "render"]
     assert (attempt["render_id"], attempt["status"]) == (render_id, "cancelled")
     # Its cost is in the day's spend, in micro-dollars.
     assert adapters.counters.value(spend_key(now().date())) == round(attempt["cost_usd"] * 1_000_000)

@@ -10,8 +10,7 @@ import pytest
 from animate_job.trigger import Dispatcher
 from frontend_service import create_app
 from infra.domain.subtitles import Cue
-from infra.usage.pubsub import decode
-from tests.cloud.conftest import pull, push_of, run_job, signed_adapters
+from tests.cloud.conftest import pull, push_of, run_job, signed_adapters, usage_until
 from tests.cloud.test_trigger import JOB, FakeCloudRun
 from tests.conftest import ApiClient, stored_render
 from tests.media import probe
@@ -64,10 +63,7 @@ def test_a_reel_made_in_cloud_mode(cloud, httpserver, tmp_path):
     )
 
     # The reel's attempt is a usage event, with the job's attached GPU's time.
-    events: list[dict] = []
-    while not any(event["kind"] == "render" for event in events):
-        events += [decode(m.data) for m in pull(cloud, "usage-events", 1)]
-    [reel_event] = [e for e in events if e["kind"] == "render"]
+    [reel_event] = [e for e in usage_until(cloud, "render") if e["kind"] == "render"]
     assert reel_event["render_id"] == reel_id and reel_event["status"] == "succeeded"
     assert reel_event["gpu_seconds"] == reel_event["wall_seconds"] > 0
     # The downloads' events are sent before the emulators go: none is left retrying into later tests.

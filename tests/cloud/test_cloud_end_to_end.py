@@ -9,8 +9,7 @@ import pytest
 
 from animate_job.trigger import Dispatcher
 from frontend_service import create_app
-from infra.usage.pubsub import decode
-from tests.cloud.conftest import pull, push_of, run_job, signed_adapters
+from tests.cloud.conftest import pull, push_of, run_job, signed_adapters, usage_until
 from tests.cloud.test_trigger import JOB, FakeCloudRun
 from tests.conftest import ROOT, ApiClient, stored_render
 from tests.media import probe
@@ -74,7 +73,7 @@ def test_a_clip_made_in_cloud_mode(cloud, httpserver):
     clip.unlink()
 
     # Usage events went to the usage topic, as the BigQuery subscription will read them.
-    events = [decode(m.data) for m in pull(cloud, "usage-events", 2)]
+    events = usage_until(cloud, "render")
     assert {e["kind"] for e in events} >= {"dialogue_turn", "render"}
     [render_event] = [e for e in events if e["kind"] == "render"]
     assert render_event["render_id"] == render_id and render_event["status"] == "succeeded"

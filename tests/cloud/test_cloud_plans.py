@@ -12,8 +12,7 @@ import pytest
 
 from animate_job.trigger import Dispatcher
 from frontend_service import create_app
-from infra.usage.pubsub import decode
-from tests.cloud.conftest import pull, run_job, signed_adapters, with_google_signin
+from tests.cloud.conftest import pull, run_job, signed_adapters, usage_until, with_google_signin
 from tests.cloud.test_trigger import JOB, FakeCloudRun
 from tests.conftest import ADMIN_EMAIL, ApiClient, stored_render
 from tests.media import probe
@@ -75,6 +74,5 @@ def test_a_thirty_second_clip_for_an_account_on_a_plan(cloud, httpserver, tmp_pa
     assert played["duration_s"] == pytest.approx(30.0) and played["frames"] == 240
 
     # The render's usage event, as the BigQuery subscription reads it, says how long the clip is.
-    events = [decode(message.data) for message in pull(cloud, "usage-events", 2)]
-    [render_event] = [event for event in events if event["kind"] == "render"]
+    [render_event] = [event for event in usage_until(cloud, "render") if event["kind"] == "render"]
     assert (render_event["render_id"], render_event["clip_seconds"], render_event["frames"]) == (render_id, 30, 240)
