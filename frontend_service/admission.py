@@ -176,15 +176,11 @@ class Admission:
             return None
         entries = [entry for entry in self._queue.get() if entry.render_id != render.id]
         # The render as it is now (a snapshot may be a few seconds old).
-        now_entry = QueueEntry(
-            render.id,
-            render.user_id,
-            render.state,
-            render.created_at,
-            render.started_at,
-            0 if render.reel else render.spec.storyboard.clip_seconds,  # a reel makes no animation
+        entries.append(
+            QueueEntry(
+                render.id, render.user_id, render.state, render.created_at, render.started_at, render.animation_seconds
+            )
         )
-        entries.append(now_entry)
         return queueing.standing(entries, render.id, self.typical_seconds(), self.parallel, moment)
 
     def forget_queue(self) -> None:

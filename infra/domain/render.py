@@ -52,3 +52,9 @@ class Render(BaseModel):
     #: A book's reel: the job joins these finished clips with title cards instead of rendering
     #: (its spec is the first clip's, at the reel's length).
     reel: Reel | None = None
+
+    @property
+    def animation_seconds(self) -> int:
+        """The seconds of new animation it makes: its clip's length; none for a reel, which
+        joins clips already made (and counted)."""
+        return 0 if self.reel else self.spec.storyboard.clip_seconds
