@@ -178,7 +178,12 @@ class Admission:
         # The render as it is now (a snapshot may be a few seconds old).
         entries.append(
             QueueEntry(
-                render.id, render.user_id, render.state, render.created_at, render.started_at, render.animation_seconds
+                render.id,
+                render.user_id,
+                render.state,
+                render.created_at,
+                render.started_at,
+                render.animation_seconds(),
             )
         )
         return queueing.standing(entries, render.id, self.typical_seconds(), self.parallel, moment)

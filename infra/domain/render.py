@@ -53,8 +53,8 @@ class Render(BaseModel):
     #: (its spec is the first clip's, at the reel's length).
     reel: Reel | None = None
 
-    @property
     def animation_seconds(self) -> int:
         """The seconds of new animation it makes: its clip's length; none for a reel, which
-        joins clips already made (and counted)."""
+        joins clips already made (and counted). A method, not a property: mutmut leaves
+        decorated functions unmutated."""
         return 0 if self.reel else self.spec.storyboard.clip_seconds

@@ -70,7 +70,7 @@ def render_attempt_event(render: Render, wall_seconds: float, status: str, devic
         frames=render.spec.frames,
         # A reel joins clips already made: no new seconds of animation (and not None, which
         # the views read as an event from before clips had lengths: 15 s).
-        clip_seconds=render.animation_seconds,
+        clip_seconds=render.animation_seconds(),
         wall_seconds=wall_seconds,
         gpu_seconds=gpu_seconds,
         status=status,
