@@ -7,6 +7,13 @@ runs on the same machine at the same time, and the ratio printed:
   (2 threads, 8 connections, on the same 2 cores), requests per second, the site's over
   the bare app's; also the site's 304 answer to If-None-Match, and in-process microseconds
   per request through Flask's test client;
+- the status request's CPU time in gunicorn's workers, per request served, the bare app's
+  over the site's (`status_cpu_ratio`): how many status requests the same cores serve.
+  Each run's spread of the 8 connections over the workers is printed, and both ratios are
+  taken between runs spread alike. A run started while a worker still booted gave all 8
+  connections to the other, which then served at about 40% of the rate, whichever app it
+  was: the ratio of one such run against a spread one read 1.05 where it is 0.45. So the
+  load starts a second after every worker is up;
 - cold start: a fresh process imports the app, builds it and answers its first request
   (and proof that torch stayed out of it); and a fresh gunicorn's time to its first 200.
 
@@ -43,6 +50,7 @@ from frontend_service import gunicorn_conf  # noqa: E402
 from tests.benchmarks.report import report  # noqa: E402
 
 TARGETS = {
+    "status_cpu_ratio": ">= 0.6",
     "status_rps_ratio": ">= 0.6",
     "renders_get_p99_ms": "<= 50",
     "cold_start_ratio": "<= 2",
@@ -147,9 +155,9 @@ def _gunicorn_command(port: int, site: bool) -> list[str]:
 
 
 @contextlib.contextmanager
-def _served(site: bool, environment: dict[str, str]) -> Iterator[tuple[str, float]]:
-    """A gunicorn serving the site (as `make run` does) or the bare app; yields its address
-    and the seconds from starting it to its first 200."""
+def _served(site: bool, environment: dict[str, str]) -> Iterator[tuple[str, float, int]]:
+    """A gunicorn serving the site (as `make run` does) or the bare app; yields its address,
+    the seconds from starting it to its first 200, and its master's process id."""
     port = _free_port()
     started = time.perf_counter()
     server = subprocess.Popen(
@@ -171,25 +179,77 @@ def _served(site: bool, environment: dict[str, str]) -> Iterator[tuple[str, floa
                 if server.poll() is not None:
                     raise RuntimeError("gunicorn exited before answering") from None
                 time.sleep(0.01)
-        yield base, time.perf_counter() - started
+        first_200_s = time.perf_counter() - started
+        # Every worker up before any load: a run that starts while one still boots gives it
+        # none of the connections (gunicorn starts them together, so they are near).
+        while len(_children(server.pid)) < gunicorn_conf.workers:
+            if server.poll() is not None:
+                raise RuntimeError("gunicorn exited while starting its workers")
+            time.sleep(0.01)
+        time.sleep(1.0)
+        yield base, first_200_s, server.pid
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 
-def _wrk(url: str, seconds: int, headers: list[str]) -> dict:
+def _wrk(url: str, seconds: int, headers: list[str], master: int) -> dict:
+    """One wrk run against the gunicorn whose master is `master`: its rate and latencies,
+    the workers' CPU microseconds per request, and how the connections were spread over
+    the workers (connections per worker, sorted; empty where `ss` is missing)."""
     command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency"]
     for header in headers:
         command += ["-H", header]
-    result = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    workers = _children(master)
+    cpu_before = _cpu_seconds(workers)
+    load = subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True)
+    time.sleep(seconds / 2)
+    spread = _connections_per_process(int(url.split(":")[2].split("/")[0]), workers)
+    result, _ = load.communicate()
+    if load.returncode:
+        raise RuntimeError(f"wrk failed: {result}")
+    cpu = _cpu_seconds(workers) - cpu_before
     percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)", result, re.M)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
+    requests = int(_found(r"(\d+) requests in", result)[1])
     return {
         "rps": float(_found(r"Requests/sec:\s+([\d.]+)", result)[1]),
         "p50_ms": percentiles["50"],
         "p99_ms": percentiles["99"],
         "non_2xx_3xx": int(errors[1]) if errors else 0,
+        "cpu_us": cpu / requests * 1e6,
+        "spread": spread,
     }
+
+
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is `parent` (gunicorn's workers), from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                children.append(int(stat.parent.name))
+    return children
+
+
+def _cpu_seconds(processes: list[int]) -> float:
+    """User and system CPU seconds the processes have used so far (proc(5): utime, stime)."""
+    ticks = 0
+    for pid in processes:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _connections_per_process(port: int, processes: list[int]) -> list[int]:
+    """How many established connections to `port` each of the processes holds, sorted."""
+    if not shutil.which("ss"):
+        return []
+    listing = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True
+    ).stdout
+    held = [int(pid) for pid in re.findall(r"pid=(\d+)", listing)]
+    return sorted(held.count(pid) for pid in processes)
 
 
 def _a_render(base: str) -> tuple[str, str, bytes, str]:
@@ -231,20 +291,20 @@ def bench_status(rounds: int, seconds: int) -> dict:
     site_environment = _environment(data)
     figures: dict[str, list] = {"site": [], "bare": [], "site_304": [], "site_start": [], "bare_start": []}
     try:
-        with _served(True, site_environment) as (base, _):
+        with _served(True, site_environment) as (base, _, _):
             path, cookie, body, etag = _a_render(base)
         body_file.write_bytes(body)
         site_headers = [f"Cookie: {cookie}"]
         for _ in range(rounds):
-            with _served(True, site_environment) as (base, first_200_s):
+            with _served(True, site_environment) as (base, first_200_s, master):
                 figures["site_start"].append(first_200_s)
-                figures["site"].append(_wrk(f"{base}{path}", seconds, site_headers))
+                figures["site"].append(_wrk(f"{base}{path}", seconds, site_headers, master))
                 if etag:
                     unchanged = [*site_headers, f"If-None-Match: {etag}"]
-                    figures["site_304"].append(_wrk(f"{base}{path}", seconds, unchanged))
-            with _served(False, _environment(data, body_file)) as (base, first_200_s):
+                    figures["site_304"].append(_wrk(f"{base}{path}", seconds, unchanged, master))
+            with _served(False, _environment(data, body_file)) as (base, first_200_s, master):
                 figures["bare_start"].append(first_200_s)
-                figures["bare"].append(_wrk(f"{base}{path}", seconds, site_headers))
+                figures["bare"].append(_wrk(f"{base}{path}", seconds, site_headers, master))
         in_process: dict[str, list[float]] = {"site": [], "bare": []}
         child_environment = _environment(data, body_file) | {
             "BENCH_SESSION": cookie.removeprefix("session="),
@@ -259,14 +319,20 @@ def bench_status(rounds: int, seconds: int) -> dict:
     def median(which: str, key: str) -> float:
         return statistics.median(run[key] for run in figures[which])
 
+    site, bare, between = _alike(figures["site"], figures["bare"])
+    site_304, bare_304, between_304 = _alike(figures["site_304"], figures["bare"])
     results = {
         "status_bytes": len(body),
-        "status_rps": median("site", "rps"),
-        "status_bare_rps": median("bare", "rps"),
-        "status_rps_ratio": median("site", "rps") / median("bare", "rps"),
-        "status_rps_ratio_by_round": [
-            round(s["rps"] / b["rps"], 3) for s, b in zip(figures["site"], figures["bare"], strict=True)
-        ],
+        "status_rps": statistics.median(run["rps"] for run in site),
+        "status_bare_rps": statistics.median(run["rps"] for run in bare),
+        "status_rps_ratio": statistics.median(run["rps"] for run in site)
+        / statistics.median(run["rps"] for run in bare),
+        "status_cpu_us": statistics.median(run["cpu_us"] for run in site),
+        "status_bare_cpu_us": statistics.median(run["cpu_us"] for run in bare),
+        "status_cpu_ratio": statistics.median(run["cpu_us"] for run in bare)
+        / statistics.median(run["cpu_us"] for run in site),
+        "status_compared": between,
+        "status_runs": {which: [_run_summary(run) for run in figures[which]] for which in ("site", "bare")},
         "renders_get_p50_ms": median("site", "p50_ms"),
         "renders_get_p99_ms": median("site", "p99_ms"),
         "status_bare_p99_ms": median("bare", "p99_ms"),
@@ -281,9 +347,42 @@ def bench_status(rounds: int, seconds: int) -> dict:
         f"wrk 2 threads, 8 connections, {seconds} s a run, {rounds} interleaved rounds, on the same cores",
     }
     if figures["site_304"]:
-        results["status_304_rps"] = median("site_304", "rps")
-        results["status_304_rps_ratio"] = median("site_304", "rps") / median("bare", "rps")
+        results |= {
+            "status_304_rps_ratio": statistics.median(run["rps"] for run in site_304)
+            / statistics.median(run["rps"] for run in bare_304),
+            "status_304_cpu_ratio": statistics.median(run["cpu_us"] for run in bare_304)
+            / statistics.median(run["cpu_us"] for run in site_304),
+            "status_304_compared": between_304,
+        }
+        results["status_runs"]["site_304"] = [_run_summary(run) for run in figures["site_304"]]
     return results
+
+
+def _spread_over_all(run: dict) -> bool | None:
+    """Whether every worker held some of the run's connections (None: not known)."""
+    return min(run["spread"]) > 0 if run["spread"] else None
+
+
+SPREADS = {
+    True: "runs over every worker",
+    False: "runs on one worker",
+    None: "all runs (connections per worker not known)",
+}
+
+
+def _alike(site: list[dict], bare: list[dict]) -> tuple[list[dict], list[dict], str]:
+    """The two apps' runs whose connections were spread alike: over every worker where both
+    apps have such runs, else all on one; and which those are."""
+    for spread in (True, False, None):
+        site_runs = [run for run in site if _spread_over_all(run) is spread]
+        bare_runs = [run for run in bare if _spread_over_all(run) is spread]
+        if site_runs and bare_runs:
+            return site_runs, bare_runs, SPREADS[spread]
+    return site, bare, "all runs (none spread alike: run more rounds)"
+
+
+def _run_summary(run: dict) -> str:
+    return f"{run['rps']:.0f}/s, {run['cpu_us']:.0f} us CPU a request, connections per worker {run['spread']}"
 
 
 def _found(pattern: str, text: str) -> re.Match[str]:
