@@ -27,7 +27,7 @@ from animate_job import encode
 from animate_job import gpu_speedups as speedups
 from animate_job.models import load_pipeline
 from animate_job.progress import Progress
-from infra.domain import subtitles
+from infra.domain import failures, subtitles
 from infra.domain.presets import TINY_MODEL
 from infra.domain.prompt_tokens import TokenCounter, TokenizerCounter
 from infra.domain.storyboard import RenderSpec, frame_prompts
@@ -216,10 +216,7 @@ class Renderer:
         except (MemoryError, RuntimeError) as error:  # torch.OutOfMemoryError is a RuntimeError
             if not _is_out_of_memory(error):
                 raise
-            raise RenderOutOfMemory(
-                f"the {self.device.type.upper()} ran out of memory rendering {spec.width}x{spec.height}: "
-                "try the draft preset, a smaller size, or a GPU with more memory"
-            ) from error
+            raise RenderOutOfMemory(failures.out_of_memory(self.device.type, spec.width, spec.height)) from error
         progress.report("decoding", 1.0)
         return RenderedFrames(frames=frames, timings=timings, memory=memory)
 

@@ -24,6 +24,7 @@ from animate_job.progress import REEL_STAGES, Progress
 from animate_job.reel import assemble_reel
 from animate_job.renderer import ClipFiles, Renderer, RenderOutOfMemory, render_clip
 from infra.bootstrap import Adapters
+from infra.domain import failures
 from infra.domain.ids import new_id
 from infra.domain.render import Render
 from infra.domain.usage import render_attempt_event
@@ -133,7 +134,7 @@ def join_reel(render: Render, adapters: Adapters, folder: Path, progress: Progre
         video = clip and clip.state == "succeeded" and clip.artifacts.get("video")
         data = adapters.storage.read_bytes(video) if video else None
         if clip is None or data is None:
-            raise ReelPartMissing(f"the clip of part {index + 1} is gone: ask for the reel again")
+            raise ReelPartMissing(failures.part_missing(index + 1))
         path = folder / f"part-{index}.mp4"
         path.write_bytes(data)
         clips.append(path)
@@ -144,6 +145,8 @@ def join_reel(render: Render, adapters: Adapters, folder: Path, progress: Progre
 
 
 def _reason(error: Exception) -> str:
-    if isinstance(error, ModelNotAvailable | RenderOutOfMemory | ReelPartMissing):
+    if isinstance(error, RenderOutOfMemory | ReelPartMissing):
         return str(error)
-    return f"the renderer stopped: {type(error).__name__}: {error}"
+    if isinstance(error, ModelNotAvailable):
+        return failures.model_unavailable(str(error))
+    return failures.renderer_stopped(error)

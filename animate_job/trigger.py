@@ -37,6 +37,7 @@ from google.cloud import run_v2
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from infra.bootstrap import Adapters, bootstrap
+from infra.domain import failures
 from infra.domain.ids import now
 from infra.queue import RenderQueue
 from infra.records import Records
@@ -116,13 +117,6 @@ class PushEnvelope(BaseModel):
         return render_id
 
 
-GAVE_UP = (
-    "The render could not be started: the render service stayed busy or out of GPU capacity "
-    "through every retry. Please try again later."
-)
-TIMED_OUT = "The render ran past its time limit and was stopped. Try the draft preset, or try again later."
-
-
 @dataclass
 class Dispatcher:
     records: Records
@@ -173,9 +167,8 @@ def sweep(
                 records.requeue(render.id, note=None)  # the job never started: dispatch it again
             queue.submit(render.id)
             republished.append(render.id)
-    timed_out = [
-        r.id for r in records.stale_renders("running", now - task_timeout) if records.mark_failed(r.id, TIMED_OUT)
-    ]
+    overdue = records.stale_renders("running", now - task_timeout)
+    timed_out = [r.id for r in overdue if records.mark_failed(r.id, failures.TIMED_OUT)]
     return {"republished": republished, "timed_out": timed_out}
 
 
@@ -234,7 +227,7 @@ def on_dead_letter(request):
         log.error("dropped a dead-lettered message that is not a render request: %s", error)
         return "", 204
     attempts = push.message.attributes.get("CloudPubSubDeadLetterSourceDeliveryCount", "?")
-    if _adapters().records.mark_failed(render_id, GAVE_UP):
+    if _adapters().records.mark_failed(render_id, failures.NOT_STARTED):
         log.error("render %s failed: its request was dead-lettered after %s deliveries", render_id, attempts)
     return "", 204
 

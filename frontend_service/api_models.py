@@ -63,7 +63,10 @@ class RenderOut(BaseModel):
     width: int
     height: int
     created_at: str
+    #: Why it failed, as stored: English and technical (for the logs and whoever runs the site).
     error: str | None = None
+    #: Why it failed, as a person reads it: one sentence in their language, saying what to do.
+    error_message: str | None = None
     #: The preset asked for, when a long queue gave the render a faster one.
     requested_preset: str | None = None
     #: While unfinished: how many renders start before this one (0: next, or started).

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 from infra.bootstrap import Adapters
+from infra.domain import failures
 from infra.domain.ids import now
 from infra.domain.render import FINISHED
 from infra.domain.usage import render_attempt_event
@@ -81,7 +82,7 @@ class LocalWorker:
         for delivery in self._queue.recover():
             if delivery.claimed_by:
                 _kill_leftover_job(delivery.claimed_by, delivery.render_id)
-            self._settle(delivery, "the site restarted during this render")
+            self._settle(delivery, failures.SITE_RESTARTED)
 
     def run_once(self) -> bool:
         """Runs one queued render to its end; False when nothing was waiting."""
@@ -159,23 +160,20 @@ class LocalWorker:
             ran_s = ((render.progress_at or started) - started).total_seconds()
             record_render_attempt(self._adapters, render_attempt_event(render, ran_s, "interrupted", None))
             if last_attempt:
-                records.mark_failed(delivery.render_id, _gave_up(delivery.attempt, reason), runner=render.runner)
+                gave_up = failures.gave_up(reason, delivery.attempt)
+                records.mark_failed(delivery.render_id, gave_up, runner=render.runner)
                 queue.acknowledge(delivery.render_id)
             else:
                 records.requeue(delivery.render_id, note=reason, runner=render.runner)
                 queue.release(delivery.render_id)
         elif render.state == "queued":  # the job queued it again itself, or died before starting it
             if last_attempt:
-                records.mark_failed(delivery.render_id, _gave_up(delivery.attempt, reason))
+                records.mark_failed(delivery.render_id, failures.gave_up(reason, delivery.attempt))
                 queue.acknowledge(delivery.render_id)
             else:
                 queue.release(delivery.render_id)
         else:  # another attempt holds it (only on Google Cloud, where deliveries overlap)
             queue.acknowledge(delivery.render_id)
-
-
-def _gave_up(attempts: int, reason: str) -> str:
-    return f"{reason}; gave up after {attempts} attempts"
 
 
 def _kill_leftover_job(pid: int, render_id: str) -> None:
@@ -196,5 +194,4 @@ def _reason(returncode: int, stderr: str) -> str:
     if last.startswith("{"):  # a JSON log line: its message is the reason
         with contextlib.suppress(ValueError):
             last = json.loads(last).get("message", last)
-    detail = f": {last}" if last else ""
-    return f"the render process stopped unexpectedly (exit status {returncode}){detail}"
+    return failures.process_stopped(returncode, last)

@@ -74,6 +74,7 @@ from frontend_service.idempotency import idempotent
 from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
 from frontend_service.openapi import openapi_document
+from infra.domain import failures
 from infra.domain.book import Book
 from infra.domain.ids import now
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter
@@ -216,6 +217,7 @@ def render_out(render: Render) -> RenderOut:
         height=render.spec.height,
         created_at=render.created_at.isoformat(),
         error=render.error,
+        error_message=failures.person_message(render.error, gettext),
         requested_preset=render.requested_preset,
     )
     standing = _flow().admission.standing(render, now())

@@ -421,7 +421,7 @@ function setUpRender(data) {
       document.getElementById("sharing").hidden = false;
     } else if (render.state === "failed") {
       finished();
-      document.querySelector("#failure .error").textContent = t("failed", { reason: render.error });
+      document.querySelector("#failure .error").textContent = t("failed", { reason: render.error_message });
       document.getElementById("failure").hidden = false;
     } else if (render.state === "cancelled") {
       finished();

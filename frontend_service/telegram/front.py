@@ -50,6 +50,7 @@ from frontend_service.telegram.links import SiteLinks
 from frontend_service.telegram.texts import say
 from infra.bootstrap import Adapters
 from infra.counters import Limit
+from infra.domain import failures
 from infra.domain.ids import now
 from infra.domain.publication import Publication
 from infra.domain.render import FINISHED, Render
@@ -317,7 +318,8 @@ class TelegramFront:
         if render.state == "succeeded":
             return say(language, texts.READY)
         if render.state == "failed":
-            return say(language, texts.FAILED, reason=render.error or "")
+            reason = failures.person_message(render.error, lambda text: say(language, text)) or ""
+            return say(language, texts.FAILED, reason=reason)
         if render.state == "cancelled":
             return say(language, texts.CANCELLED)
         if render.state == "running":

@@ -46,11 +46,18 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
+def live_data(tmp_path_factory):
+    """The live server's data folder: a test may read and change its records (SQLite, which
+    several processes share) as the site's own workers would."""
     data = tmp_path_factory.mktemp("live-data")
-    with running_site(data, environment=os.environ | {"ANIMBOOKS_ADMIN_EMAILS": ADMIN_EMAIL}) as site:
-        yield site.base
+    yield data
     shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def live_server(live_data):
+    with running_site(live_data, environment=os.environ | {"ANIMBOOKS_ADMIN_EMAILS": ADMIN_EMAIL}) as site:
+        yield site.base
 
 
 def _watched_page(browser, request, name: str):

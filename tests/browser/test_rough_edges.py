@@ -243,3 +243,28 @@ def test_stages_states_and_dates_in_russian(browser, live_server, published):
             break
         page.wait_for_timeout(200)
     context.close()
+
+
+def test_a_failed_render_says_why_in_russian(browser, live_server, live_data, published):
+    """The render page tells a failure in the person's language, not the job's English."""
+    from infra.bootstrap import bootstrap
+    from infra.domain import failures
+    from infra.domain.render import Render
+    from infra.settings import Settings
+    from tests.conftest import stored_render
+
+    context = browser.new_context(storage_state=published["owner_state"])
+    owner = api(context, live_server, "GET", "/api/session")["user"]
+    records = bootstrap(Settings(data_dir=live_data)).records
+    # Made in the records, not queued: no worker takes it, so it fails with this reason only.
+    render = Render(user_id=owner, spec=stored_render(records, published["render"]).spec)
+    records.create_render(render)
+    assert records.mark_failed(
+        render.id, failures.renderer_stopped(RuntimeError("CUDA error: an illegal memory access"))
+    )
+    page = context.new_page()
+    page.goto(f"{live_server}/renders/{render.id}?lang=ru")
+    expect(page.locator("#failure .error")).to_have_text(
+        "Рендер не удался: Рендерер остановился из-за ошибки. Попробуйте ещё раз."
+    )
+    context.close()

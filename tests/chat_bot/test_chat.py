@@ -93,3 +93,23 @@ def test_a_longer_clip_than_the_chat_s_plan_allows_is_refused_in_its_language(po
         "попросите администратора о тарифе с более длинными роликами"
     )
     assert adapters.records.list_renders("telegram:77") == []
+
+
+def test_a_failed_render_is_told_in_the_chat_s_language(polling, fake, adapters, storyboard_data):
+    """The progress message ends on why the render failed: the kind's sentence, in Russian,
+    not the job's English reason."""
+    from infra.domain import failures
+    from infra.domain.scene import Scene
+    from infra.domain.storyboard import Storyboard
+
+    scene = Scene(
+        user_id="telegram:78", text="Маяк.", storyboard=Storyboard.model_validate(storyboard_data), state="ready"
+    )
+    adapters.records.save_scene(scene)
+    fake.send(press(user(78, "ru"), f"render:{scene.id}"))
+    [render] = _wait_for_renders(adapters, "telegram:78")
+    assert adapters.records.mark_failed(render.id, failures.out_of_memory("cuda", 512, 512))
+    edits = fake.wait_for("editMessageText", chat_id=78)
+    assert edits[-1].params["text"] == (
+        "Рендер не удался: Рендереру не хватило памяти. Попробуйте пресет draft или меньший размер."
+    )

@@ -15,6 +15,7 @@ from werkzeug import Request, Response
 
 from animate_job import trigger
 from animate_job.trigger import AtCapacity, Dispatcher, JobNotStarted, NotARenderRequest, PushEnvelope
+from infra.domain import failures
 from tests.conftest import ROOT
 
 JOB = "projects/books/locations/us-central1/jobs/animate-job"
@@ -290,7 +291,7 @@ def test_a_dead_lettered_request_fails_its_render_with_a_reason(adapters, make_r
     with caplog.at_level(logging.ERROR, logger="animate_job.trigger"):
         assert call(trigger.on_dead_letter, json.dumps(body).encode()) == (204, "")
     failed = adapters.records.get_render(render.id)
-    assert failed.state == "failed" and failed.error == trigger.GAVE_UP
+    assert failed.state == "failed" and failed.error == failures.NOT_STARTED
     assert "dead-lettered after 20 deliveries" in caplog.text
     assert call(trigger.on_dead_letter, json.dumps(body).encode()) == (204, "")  # a second copy changes nothing
     assert adapters.records.get_render(render.id) == failed
@@ -312,7 +313,7 @@ def test_the_sweeper_republishes_stuck_requests_and_fails_overdue_renders(adapte
     assert sorted(result["republished"]) == sorted([queued.id, dispatching.id])
     assert result["timed_out"] == [running.id]
     assert adapters.records.get_render(dispatching.id).state == "queued"
-    assert adapters.records.get_render(running.id).error == trigger.TIMED_OUT
+    assert adapters.records.get_render(running.id).error == failures.TIMED_OUT
     assert adapters.records.get_render(fresh.id).state == "queued"
     delivered = {adapters.queue.claim().render_id, adapters.queue.claim().render_id}
     assert delivered == {queued.id, dispatching.id} and adapters.queue.claim() is None
@@ -341,4 +342,4 @@ def test_the_sweeper_as_an_http_function(adapters, make_render, monkeypatch):
     later = timedelta(seconds=max(settings.stuck_after_s, settings.task_timeout_s) + 60)
     assert sweep_at(later) == {"republished": [stuck.id], "timed_out": [running.id]}
     assert adapters.queue.claim().render_id == stuck.id
-    assert adapters.records.get_render(running.id).error == trigger.TIMED_OUT
+    assert adapters.records.get_render(running.id).error == failures.TIMED_OUT

@@ -132,3 +132,19 @@ def test_a_vote_on_ones_own_clip_is_refused_in_russian(app, finished_render):
     refused = owner.put(f"/api/renders/{render.id}/vote", json={"value": 1}, headers=RUSSIAN)
     assert refused.status_code == 403
     assert refused.get_json()["error"]["message"] == "За свой ролик голосовать нельзя."
+
+
+def test_a_failed_render_says_why_in_the_person_s_language(api, adapters, make_render):
+    """The stored reason stays as the job wrote it (English, for the logs and the API's
+    `error`); the person reads its kind's sentence in their language (`error_message`)."""
+    from infra.domain import failures
+    from tests.conftest import user_of
+
+    render = make_render(user_id=user_of(api))
+    reason = failures.gave_up(failures.process_stopped(3, "error: " + failures.out_of_memory("cuda", 512, 512)), 2)
+    assert adapters.records.mark_failed(render.id, reason)
+    english = api.get(f"/api/renders/{render.id}").get_json()
+    russian = api.get(f"/api/renders/{render.id}", headers=RUSSIAN).get_json()
+    assert english["error"] == russian["error"] == reason
+    assert english["error_message"] == "The renderer ran out of memory. Try the draft preset or a smaller size."
+    assert russian["error_message"] == "Рендереру не хватило памяти. Попробуйте пресет draft или меньший размер."
