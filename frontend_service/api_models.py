@@ -63,9 +63,10 @@ class RenderOut(BaseModel):
     width: int
     height: int
     created_at: str
-    #: Why it failed, as stored: English and technical (for the logs and whoever runs the site).
+    #: Why it failed, as stored: English and technical (for the logs and whoever runs the site);
+    #: while a render is queued again after a failed attempt, that attempt's note.
     error: str | None = None
-    #: Why it failed, as a person reads it: one sentence in their language, saying what to do.
+    #: Once failed, why, as a person reads it: one sentence in their language, saying what to do.
     error_message: str | None = None
     #: The preset asked for, when a long queue gave the render a faster one.
     requested_preset: str | None = None

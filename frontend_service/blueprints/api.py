@@ -217,7 +217,8 @@ def render_out(render: Render) -> RenderOut:
         height=render.spec.height,
         created_at=render.created_at.isoformat(),
         error=render.error,
-        error_message=failures.person_message(render.error, gettext),
+        # `error` also holds a retried render's last note: only a failed render is told why.
+        error_message=failures.person_message(render.error, gettext) if render.state == "failed" else None,
         requested_preset=render.requested_preset,
     )
     standing = _flow().admission.standing(render, now())

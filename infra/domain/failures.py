@@ -4,9 +4,10 @@ here, and the sentence a person reads for each, in their language.
 The stored reason is English and technical (exit statuses, exception names, model paths),
 for the logs, the API's `error` and whoever runs the site. A person reads instead one
 sentence per kind of failure, translated (`person_message`): what happened and what to do.
-Every reason is made by a function of this module, so each kind is recognised by the words
-its function writes; a reason wraps another (the local worker gives up on a job that said
-why it stopped), and the innermost kind found is the one told."""
+Every reason a failed render stores is made by a function of this module, so each kind is
+recognised by the words its function writes, wherever they stand in the reason: a reason
+may wrap another (the local worker gives up on a job that said why it stopped), and the
+job's words are then the ones told. The kinds are looked for in a fixed order (`kind`)."""
 
 from __future__ import annotations
 

@@ -10,10 +10,11 @@ runs on the same machine at the same time, and the ratio printed:
 - the status request's CPU time in gunicorn's workers, per request served, the bare app's
   over the site's (`status_cpu_ratio`): how many status requests the same cores serve.
   Each run's spread of the 8 connections over the workers is printed, and both ratios are
-  taken between runs spread alike. A run started while a worker still booted gave all 8
-  connections to the other, which then served at about 40% of the rate, whichever app it
-  was: the ratio of one such run against a spread one read 1.05 where it is 0.45. So the
-  load starts a second after every worker is up;
+  taken between runs spread alike (over every worker, or all on one). A run started while
+  a worker still booted gave all 8 connections to the other, which then served at about
+  40% of the rate, whichever app it was: the ratio of one such run against a spread one
+  read 1.05 where it is 0.45. So the load starts a second after every worker is forked,
+  and a run that left a worker without connections is run again (three tries);
 - cold start: a fresh process imports the app, builds it and answers its first request
   (and proof that torch stayed out of it); and a fresh gunicorn's time to its first 200.
 
@@ -180,8 +181,8 @@ def _served(site: bool, environment: dict[str, str]) -> Iterator[tuple[str, floa
                     raise RuntimeError("gunicorn exited before answering") from None
                 time.sleep(0.01)
         first_200_s = time.perf_counter() - started
-        # Every worker up before any load: a run that starts while one still boots gives it
-        # none of the connections (gunicorn starts them together, so they are near).
+        # Every worker forked (its CPU is counted) and, a second later, most likely booted: a
+        # run that starts while one still boots gives it none of the connections (`_spread`).
         while len(_children(server.pid)) < gunicorn_conf.workers:
             if server.poll() is not None:
                 raise RuntimeError("gunicorn exited while starting its workers")
@@ -209,9 +210,11 @@ def _wrk(url: str, seconds: int, headers: list[str], master: int) -> dict:
     if load.returncode:
         raise RuntimeError(f"wrk failed: {result}")
     cpu = _cpu_seconds(workers) - cpu_before
+    requests = int(_found(r"(\d+) requests in", result)[1])
+    if not requests:
+        raise RuntimeError(f"wrk completed no requests: {result}")
     percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)", result, re.M)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
-    requests = int(_found(r"(\d+) requests in", result)[1])
     return {
         "rps": float(_found(r"Requests/sec:\s+([\d.]+)", result)[1]),
         "p50_ms": percentiles["50"],
@@ -220,6 +223,17 @@ def _wrk(url: str, seconds: int, headers: list[str], master: int) -> dict:
         "cpu_us": cpu / requests * 1e6,
         "spread": spread,
     }
+
+
+def _spread_run(url: str, seconds: int, headers: list[str], master: int, tries: int = 3) -> dict:
+    """A wrk run whose connections went to every worker, run again (up to `tries` in all)
+    while one worker got none; the last run whatever its spread."""
+    run = _wrk(url, seconds, headers, master)
+    for _ in range(tries - 1):
+        if _spread_over_all(run) is not False:
+            break
+        run = _wrk(url, seconds, headers, master)
+    return run
 
 
 def _children(parent: int) -> list[int]:
@@ -233,11 +247,13 @@ def _children(parent: int) -> list[int]:
 
 
 def _cpu_seconds(processes: list[int]) -> float:
-    """User and system CPU seconds the processes have used so far (proc(5): utime, stime)."""
+    """User and system CPU seconds the processes have used so far (proc(5): utime, stime);
+    a process gone meanwhile (gunicorn replaced a worker) counts nothing."""
     ticks = 0
     for pid in processes:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -298,13 +314,13 @@ def bench_status(rounds: int, seconds: int) -> dict:
         for _ in range(rounds):
             with _served(True, site_environment) as (base, first_200_s, master):
                 figures["site_start"].append(first_200_s)
-                figures["site"].append(_wrk(f"{base}{path}", seconds, site_headers, master))
+                figures["site"].append(_spread_run(f"{base}{path}", seconds, site_headers, master))
                 if etag:
                     unchanged = [*site_headers, f"If-None-Match: {etag}"]
-                    figures["site_304"].append(_wrk(f"{base}{path}", seconds, unchanged, master))
+                    figures["site_304"].append(_spread_run(f"{base}{path}", seconds, unchanged, master))
             with _served(False, _environment(data, body_file)) as (base, first_200_s, master):
                 figures["bare_start"].append(first_200_s)
-                figures["bare"].append(_wrk(f"{base}{path}", seconds, site_headers, master))
+                figures["bare"].append(_spread_run(f"{base}{path}", seconds, site_headers, master))
         in_process: dict[str, list[float]] = {"site": [], "bare": []}
         child_environment = _environment(data, body_file) | {
             "BENCH_SESSION": cookie.removeprefix("session="),

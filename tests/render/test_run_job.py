@@ -72,7 +72,10 @@ def test_a_failure_is_retried_then_failed_with_its_reason(adapters, make_render)
     assert retrying.state == "queued" and "attempt 1 failed" in retrying.error
     assert run_render(render.id, adapters, attempt=2, load_renderer=missing_weights) == EXIT_RETRY
     failed = adapters.records.get_render(render.id)
-    assert (failed.state, failed.error) == ("failed", "no model directory at /models/sd15")
+    assert (failed.state, failed.error) == (
+        "failed",
+        "the model could not be loaded: no model directory at /models/sd15",
+    )
     assert [e["status"] for e in stored_events(adapters)] == ["failed", "failed"]
     assert not any(adapters.storage.root.rglob("*.mp4"))  # nothing stored half-way
 

@@ -63,7 +63,16 @@ def test_no_reason_no_sentence():
 
 
 def test_the_stored_reasons_keep_their_words():
-    """What the logs and the API's `error` show, as the job and the worker wrote it before."""
+    """What the logs and the API's `error` show, as the job, the worker and the trigger wrote
+    it before (a model that could not be loaded is now said so first). Reasons already stored
+    are told by these words: changing them tells old failures as stopped."""
+    assert failures.NOT_STARTED == (
+        "The render could not be started: the render service stayed busy or out of GPU capacity "
+        "through every retry. Please try again later."
+    )
+    assert failures.TIMED_OUT == (
+        "The render ran past its time limit and was stopped. Try the draft preset, or try again later."
+    )
     assert failures.out_of_memory("cuda", 512, 768) == (
         "the CUDA ran out of memory rendering 512x768: try the draft preset, a smaller size, or a GPU with more memory"
     )

@@ -148,3 +148,16 @@ def test_a_failed_render_says_why_in_the_person_s_language(api, adapters, make_r
     assert english["error"] == russian["error"] == reason
     assert english["error_message"] == "The renderer ran out of memory. Try the draft preset or a smaller size."
     assert russian["error_message"] == "Рендереру не хватило памяти. Попробуйте пресет draft или меньший размер."
+
+
+def test_a_render_queued_again_after_a_failed_attempt_is_not_told_it_failed(api, adapters, make_render):
+    """A retried render keeps its last attempt's note in `error`; it has not failed."""
+    from infra.domain import failures
+    from tests.conftest import user_of
+
+    render = make_render(user_id=user_of(api))
+    assert adapters.records.mark_running(render.id, 1, "runner-1")
+    assert adapters.records.requeue(render.id, note=failures.process_stopped(1, ""), runner="runner-1")
+    status = api.get(f"/api/renders/{render.id}").get_json()
+    assert (status["state"], status["error"]) == ("queued", "the render process stopped unexpectedly (exit status 1)")
+    assert "error_message" not in status
