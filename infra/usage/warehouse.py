@@ -10,9 +10,11 @@ is set aside and loaded again from the files, which are the source of truth.
 The events each once (infra/bigquery/usage_events_unique.sql, a view in BigQuery) are a
 table here, kept as events are loaded: a new event goes in unless its id is there
 already. Every report reads it, so the copies are sorted out once per event rather than
-once per view per page (at a million events that was most of the page's time). Copies
-of an event are the same event delivered twice, so keeping the first loaded is keeping
-the one the view keeps.
+once per view per page (at a million events that was most of the page's time). The view
+keeps each event's earliest-stamped copy, and so does the table: a copy loaded later but
+stamped earlier than the kept one takes its place, and both copies' days are made again.
+(Copies can differ: the local worker and a job it lost may each record the same render
+attempt, at different times.)
 
 Each report (infra/bigquery/views/*.sql) is kept as a table of its rows too, so a page
 reads thousands of rows, not millions (at a million events the views took about a
@@ -284,14 +286,26 @@ class UsageWarehouse:
             columns = ", ".join(COLUMNS)
             connection.execute(f"CREATE OR REPLACE TEMP TABLE arrived AS {new_events}", [chunk])  # parsed once
             _kept_already(connection)
+            # Each event's earliest copy that arrived, unless a copy stamped as early or earlier is kept.
             connection.execute(
-                "CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM arrived ANTI JOIN kept_already USING (event_id) "
-                "QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_ts) = 1"
+                "CREATE OR REPLACE TEMP TABLE fresh AS SELECT arrived.* FROM arrived "
+                "LEFT JOIN kept_already AS kept ON kept.event_id = arrived.event_id "
+                "WHERE kept.event_id IS NULL OR arrived.event_ts < kept.event_ts "
+                "QUALIFY ROW_NUMBER() OVER (PARTITION BY arrived.event_id ORDER BY arrived.event_ts) = 1"
             )
+            # The kept copies an earlier-stamped one replaces: out, and their days made again.
+            connection.execute(
+                "CREATE OR REPLACE TEMP TABLE replaced AS SELECT kept.* FROM kept_already AS kept SEMI JOIN fresh "
+                "ON fresh.event_id = kept.event_id"
+            )
+            _delete_replaced(connection)
             # In time order: a day's events stay a few row groups (see above).
             connection.execute(f"INSERT INTO {UNIQUE_EVENTS} ({columns}) SELECT {columns} FROM fresh ORDER BY event_ts")
             connection.execute(f"INSERT INTO {EVENTS} ({columns}) SELECT {columns} FROM arrived")
-            connection.execute(f"INSERT OR IGNORE INTO {STALE_DAYS} SELECT DISTINCT CAST(event_ts AS DATE) FROM fresh")
+            connection.execute(
+                f"INSERT OR IGNORE INTO {STALE_DAYS} SELECT DISTINCT CAST(event_ts AS DATE) FROM fresh "
+                "UNION SELECT CAST(event_ts AS DATE) FROM replaced"
+            )
             _note_channel_posts(connection)
             connection.execute(
                 f"INSERT OR REPLACE INTO {LOADED} (name, bytes) VALUES (?, ?)",
@@ -305,20 +319,30 @@ class UsageWarehouse:
         finally:
             os.unlink(chunk)
             with contextlib.suppress(duckdb.Error):
-                for table in ("arrived", "kept_already", "fresh", "touched_posts"):
+                for table in ("arrived", "kept_already", "fresh", "replaced", "touched_posts"):
                     connection.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
 
 
 def _kept_already(connection: duckdb.DuckDBPyConnection) -> None:
-    """The ids of the arrived events that are kept already (copies delivered again), as a temporary table."""
+    """The arrived events that are kept already (copies delivered again): the kept copy's id
+    and time, as a temporary table."""
     rows = connection.execute(f"SELECT DISTINCT event_id FROM arrived LIMIT {LOOKUP_MAX + 1}").fetchall()
     ids = [event_id for (event_id,) in rows]
     if len(ids) <= LOOKUP_MAX:  # constants, so the scan looks them up in the index (see above)
         listed = ", ".join("?" for _ in ids) or "NULL"
-        query = f"SELECT event_id FROM {UNIQUE_EVENTS} WHERE event_id IN ({listed})"
+        query = f"SELECT event_id, event_ts FROM {UNIQUE_EVENTS} WHERE event_id IN ({listed})"
     else:
-        ids, query = [], f"SELECT event_id FROM {UNIQUE_EVENTS} SEMI JOIN arrived USING (event_id)"
+        ids, query = [], f"SELECT event_id, event_ts FROM {UNIQUE_EVENTS} SEMI JOIN arrived USING (event_id)"
     connection.execute(f"CREATE OR REPLACE TEMP TABLE kept_already AS {query}", ids)
+
+
+def _delete_replaced(connection: duckdb.DuckDBPyConnection) -> None:
+    """The replaced copies out of the events each once: looked up in the index by their ids
+    as constants (a subquery would scan every kept event, each load, for none at all)."""
+    ids = [event_id for (event_id,) in connection.execute("SELECT event_id FROM replaced").fetchall()]
+    for start in range(0, len(ids), LOOKUP_MAX):
+        some = ids[start : start + LOOKUP_MAX]
+        connection.execute(f"DELETE FROM {UNIQUE_EVENTS} WHERE event_id IN ({', '.join('?' for _ in some)})", some)
 
 
 def _note_channel_posts(connection: duckdb.DuckDBPyConnection) -> None:

@@ -10,12 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pytest
 
-from infra.bigquery import view_names
+from infra.bigquery import UNIQUE, view_names
 from infra.domain.usage import UsageEvent
 from infra.usage import warehouse as module
 from infra.usage.files import UsageFiles
-from infra.usage.reports import UsageReports, duckdb_sql
-from infra.usage.warehouse import KEPT, UsageWarehouse, report_table
+from infra.usage.reports import UsageReports
+from infra.usage.warehouse import KEPT, UsageWarehouse, report_table, unique_duckdb_sql, view_duckdb_sql
 
 MIDNIGHT = datetime(2026, 12, 1, tzinfo=UTC)  # the end of a month: a day and a month turn at once
 TICK = timedelta(microseconds=1)
@@ -54,12 +54,20 @@ def _events() -> list[UsageEvent]:
 
 
 def _every_view_at_once(warehouse: UsageWarehouse) -> dict[str, list[tuple]]:
-    """The views themselves over every event, as BigQuery runs them."""
+    """The views themselves over every delivery of every event, each once as BigQuery's view
+    of the events each once keeps it (infra/bigquery/usage_events_unique.sql), not the table
+    the warehouse keeps."""
     with warehouse.connection() as connection:
-        return {
-            name: connection.execute(f"SELECT * FROM ({duckdb_sql(name)}) ORDER BY ALL").fetchall()
-            for name in view_names()
-        }
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW {UNIQUE} AS {unique_duckdb_sql()}")
+        try:
+            return {
+                name: connection.execute(
+                    f"SELECT * FROM ({view_duckdb_sql(name, 'temp', 'main')}) ORDER BY ALL"
+                ).fetchall()
+                for name in view_names()
+            }
+        finally:
+            connection.execute(f"DROP VIEW temp.main.{UNIQUE}")
 
 
 def _kept(reports: UsageReports) -> dict[str, list[tuple]]:
@@ -346,3 +354,52 @@ def test_the_bench_s_events_loaded_in_shuffled_pieces_keep_the_view_s_rows(tmp_p
         for ours, theirs in zip(kept[name], every[name], strict=True):
             for mine, truth in zip(ours, theirs, strict=True):
                 assert mine == (pytest.approx(truth, rel=1e-12) if isinstance(truth, float) else truth), (name, ours)
+
+
+def test_an_event_s_earliest_stamped_copy_is_the_one_kept_whenever_it_loads(tmp_path):
+    """Copies of one render attempt, as the local worker and the job it lost may each write
+    it: the worker's ("interrupted", after midnight) loads first, the job's ("failed", before
+    midnight) later. BigQuery's view keeps the copy stamped earliest, so the kept table does
+    too, and both days are made again; a copy stamped later, or at the same time, changes
+    nothing."""
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    worker = UsageEvent(
+        kind="render", render_id="r1", status="interrupted", gpu_seconds=40.0, cost_usd=0.04, event_ts=MIDNIGHT + TICK
+    )
+    other = UsageEvent(
+        kind="render", render_id="r2", status="succeeded", gpu_seconds=10.0, cost_usd=0.01, event_ts=MIDNIGHT
+    )
+    for event in (worker, other):
+        sink.record(event)
+    assert [row[:5] for row in reports.view("render_stats").rows] == [(date(2026, 12, 1), 2, 1, 1, 0)]
+    job = worker.model_copy(
+        update={"status": "failed", "gpu_seconds": 30.0, "cost_usd": 0.03, "event_ts": MIDNIGHT - TICK}
+    )
+    sink.record(job)
+    stats = reports.view("render_stats").rows
+    # (day, renders, succeeded, failed, cancelled): r1 is the 30th's now, and gone from the 1st.
+    assert [row[:5] for row in stats] == [(date(2026, 11, 30), 1, 0, 1, 0), (date(2026, 12, 1), 1, 1, 0, 0)]
+    assert [(row[0], row[7]) for row in stats] == [(date(2026, 11, 30), 30.0), (date(2026, 12, 1), 10.0)]
+    sink.record(worker)  # a later copy again
+    assert reports.view("render_stats").rows == stats
+    assert _kept(reports) == _every_view_at_once(warehouse)
+    # One stamped at the same microsecond (which of the two BigQuery keeps is not defined): the kept one stays.
+    sink.record(job.model_copy(update={"status": "succeeded"}))
+    assert reports.view("render_stats").rows == stats
+    assert len(warehouse.events()) == 5  # every delivery is in the table of events as it came
+
+
+def test_copies_stamped_earlier_replace_more_kept_events_than_one_lookup_takes(tmp_path, monkeypatch):
+    monkeypatch.setattr(module, "LOOKUP_MAX", 2)  # three replaced: deleted two, then one
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    late = [UsageEvent(kind="download", cost_usd=0.5, event_ts=MIDNIGHT + timedelta(hours=n)) for n in range(3)]
+    for event in late:
+        sink.record(event)
+    assert reports.view("daily_cost").rows == [(date(2026, 12, 1), "download", 3, 1.5)]
+    for event in late:
+        sink.record(event.model_copy(update={"cost_usd": 0.25, "event_ts": MIDNIGHT - timedelta(hours=1)}))
+    assert reports.view("daily_cost").rows == [(date(2026, 11, 30), "download", 3, 0.75)]
