@@ -72,3 +72,10 @@ class Gallery(abc.ABC):
     @abc.abstractmethod
     def delete(self, render_id: str) -> None:
         """Forgets the publication, its votes and reports."""
+
+    @abc.abstractmethod
+    def reindex(self) -> int:
+        """Works out again, from each publication itself, what the gallery's queries compare
+        (whether it is listed, its filter keys, its search words) and writes it where it
+        differs; the number written. For publications stored before one of these existed,
+        or after the way one is worked out changed (`python -m infra.gallery_reindex`)."""

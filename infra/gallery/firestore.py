@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -139,9 +139,27 @@ class FirestoreGallery(Gallery):
         assert changed is not None  # fields() ran and wrote it, or raised
         return changed
 
+    def reindex(self) -> int:
+        written = 0
+        for snapshot in self._publications.stream():
+            stored = snapshot.to_dict() or {}  # a streamed document exists: never None
+            worked_out = _document(Publication.model_validate(stored))
+            differs = {name: worked_out[name] for name in DERIVED if stored.get(name) != worked_out[name]}
+            if differs:
+                # Written since it was read: its writer worked these out afresh (`_document`).
+                with contextlib.suppress(FailedPrecondition):
+                    update = self._client.write_option(last_update_time=snapshot.update_time)
+                    snapshot.reference.update(differs, option=update)
+                    written += 1
+        return written
+
     def _require(self, render_id: str) -> None:
         if not self._publications.document(render_id).get().exists:
             raise KeyError(render_id)
+
+
+#: The fields the queries compare, worked out from the publication (`_document`).
+DERIVED = ("listed", "keys", "search_terms")
 
 
 def _document(publication: Publication) -> dict:

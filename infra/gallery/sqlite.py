@@ -17,6 +17,24 @@ from infra.sqlite import SqliteDatabase
 ORDER = {"top": "score DESC, published_at DESC, render_id", "new": "published_at DESC, render_id"}
 
 
+#: What the queries compare, worked out from the publication (`_columns`).
+COLUMNS = ("listed", "sunk", "score", "published_at", "book", "author", "style", "search")
+
+
+def _columns(publication: Publication) -> dict:
+    return {
+        "listed": publication.listed,
+        "sunk": publication.sunk,
+        "score": publication.score,
+        "published_at": publication.published_at.isoformat(),
+        **publication.filter_keys(),
+        # A storyboard may have no style; the column, from the first schema, is NOT NULL.
+        "style": publication.filter_keys()["style"] or "",
+        # A search term never holds "|", so a match never runs from one field into the next.
+        "search": " | ".join(publication.search_fields()),
+    }
+
+
 class SqliteGallery(Gallery):
     def __init__(self, database: SqliteDatabase):
         self._db = database
@@ -40,20 +58,18 @@ class SqliteGallery(Gallery):
             "ON CONFLICT(render_id) DO UPDATE SET data = excluded.data, listed = excluded.listed, "
             "sunk = excluded.sunk, score = excluded.score, published_at = excluded.published_at, "
             "book = excluded.book, author = excluded.author, style = excluded.style, search = excluded.search",
-            {
-                "render_id": publication.render_id,
-                "data": publication.model_dump_json(),
-                "listed": publication.listed,
-                "sunk": publication.sunk,
-                "score": publication.score,
-                "published_at": publication.published_at.isoformat(),
-                **publication.filter_keys(),
-                # A storyboard may have no style; the column, from the first schema, is NOT NULL.
-                "style": publication.filter_keys()["style"] or "",
-                # A search term never holds "|", so a match never runs from one field into the next.
-                "search": " | ".join(publication.search_fields()),
-            },
+            {"render_id": publication.render_id, "data": publication.model_dump_json(), **_columns(publication)},
         )
+
+    def reindex(self) -> int:
+        written = 0
+        with self._transaction() as connection:
+            for row in connection.execute(f"SELECT data, {', '.join(COLUMNS)} FROM publications").fetchall():
+                publication = Publication.model_validate_json(row["data"])
+                if any(row[name] != value for name, value in _columns(publication).items()):
+                    self._write(connection, publication)
+                    written += 1
+        return written
 
     def _read(self, connection, render_id: str) -> Publication | None:
         row = connection.execute("SELECT data FROM publications WHERE render_id = ?", (render_id,)).fetchone()

@@ -269,3 +269,26 @@ def test_search_follows_a_publication_published_again(gallery, publish):
     gallery.publish(clip.model_copy(update={"title": "Second title"}))
     assert gallery.page("new", GalleryFilter(search="second"), 1)[0][0].render_id == clip.render_id
     assert gallery.page("new", GalleryFilter(search="first"), 1)[0] == []
+
+
+def test_publications_stored_before_their_search_words_and_keys_existed_are_found_once_reindexed(
+    gallery, publish, monkeypatch
+):
+    """As an older version of the site stored them: no search words, no filter keys."""
+    with monkeypatch.context() as older:
+        older.setattr(Publication, "search_fields", lambda self: [])
+        older.setattr(Publication, "search_terms", lambda self: [])
+        older.setattr(Publication, "filter_keys", lambda self: {"book": None, "author": None, "style": None})
+        clip = publish(title="Neva at dusk", book="Crime and Punishment")
+        current = publish(title="A lighthouse", book="To the Lighthouse")
+        current_id = current.render_id
+    assert gallery.page("new", GalleryFilter(search="neva"), 1)[0] == []
+    assert gallery.page("new", GalleryFilter(book="crime and punishment"), 1)[0] == []
+    gallery.vote(current_id, "u1", 1)  # written again by today's code: its words and keys are there
+    assert gallery.reindex() == 1
+    assert [p.render_id for p in gallery.page("new", GalleryFilter(search="neva"), 1)[0]] == [clip.render_id]
+    assert [p.render_id for p in gallery.page("new", GalleryFilter(book="Crime and Punishment"), 1)[0]] == [
+        clip.render_id
+    ]
+    assert gallery.get(clip.render_id) == clip  # the publication itself unchanged
+    assert gallery.reindex() == 0  # nothing left to write

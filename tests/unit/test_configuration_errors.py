@@ -44,6 +44,7 @@ ENTRY_POINTS = {
         "frontend_service:create_app()",
     ],
     "job": [sys.executable, "-m", "animate_job", "run", "r1"],
+    "the gallery's reindex": [sys.executable, "-m", "infra.gallery_reindex"],
     "trigger (functions-framework)": [
         str(BIN / "functions-framework"),
         "--source=animate_job/trigger.py",
