@@ -75,7 +75,8 @@ class Gallery(abc.ABC):
 
     @abc.abstractmethod
     def reindex(self) -> int:
-        """Works out again, from each publication itself, what the gallery's queries compare
-        (whether it is listed, its filter keys, its search words) and writes it where it
-        differs; the number written. For publications stored before one of these existed,
-        or after the way one is worked out changed (`python -m infra.gallery_reindex`)."""
+        """Works out again, from each publication's own card and counts, what is stored to be
+        compared and sorted on (listed, filter keys, search words, score, sunk, held, needs
+        review) and writes it where it differs; the number written. A publication that cannot
+        be read is left as it is, with a warning. For publications stored before one of these
+        existed, or after the way one is worked out changed (`python -m infra.gallery_reindex`)."""

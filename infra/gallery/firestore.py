@@ -10,16 +10,20 @@ composite indexes in infra/firestore_indexes.json.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from infra.domain.ids import now
 from infra.domain.publication import GalleryFilter, GallerySort, Publication, Report, Vote, review_order
 from infra.firestore import TRANSITION_ATTEMPTS, compare_and_set, count
 from infra.gallery import Gallery
+
+log = logging.getLogger(__name__)
 
 ORDER = {"top": [("score", "DESCENDING"), ("published_at", "DESCENDING")], "new": [("published_at", "DESCENDING")]}
 
@@ -141,25 +145,40 @@ class FirestoreGallery(Gallery):
 
     def reindex(self) -> int:
         written = 0
-        for snapshot in self._publications.stream():
-            stored = snapshot.to_dict() or {}  # a streamed document exists: never None
-            worked_out = _document(Publication.model_validate(stored))
-            differs = {name: worked_out[name] for name in DERIVED if stored.get(name) != worked_out[name]}
-            if differs:
-                # Written since it was read: its writer worked these out afresh (`_document`).
-                with contextlib.suppress(FailedPrecondition):
-                    update = self._client.write_option(last_update_time=snapshot.update_time)
-                    snapshot.reference.update(differs, option=update)
-                    written += 1
+        # A page at a time: one stream's deadline covers all of it, and may end it early.
+        query = self._publications.order_by(FieldPath.document_id()).limit(REINDEX_PAGE)
+        page = list(query.stream())
+        while page:
+            for snapshot in page:
+                written += self._reindexed(snapshot)
+            page = list(query.start_after(page[-1]).stream()) if len(page) == REINDEX_PAGE else []
         return written
+
+    def _reindexed(self, snapshot: firestore.DocumentSnapshot) -> int:
+        stored = snapshot.to_dict() or {}  # a listed document exists: never None
+        try:
+            publication = Publication.model_validate(stored)
+        except ValueError as error:
+            log.warning("publication %s cannot be read, left as it is: %s", snapshot.id, error)
+            return 0
+        worked_out = _document(publication.counted(publication.up, publication.down, publication.reports))
+        differs = {name: value for name, value in worked_out.items() if stored.get(name) != value}
+        if not differs:
+            return 0
+        try:
+            update = self._client.write_option(last_update_time=snapshot.update_time)
+            snapshot.reference.update(differs, option=update)
+        except (FailedPrecondition, NotFound):  # written (and so worked out afresh) or deleted meanwhile
+            return 0
+        return 1
 
     def _require(self, render_id: str) -> None:
         if not self._publications.document(render_id).get().exists:
             raise KeyError(render_id)
 
 
-#: The fields the queries compare, worked out from the publication (`_document`).
-DERIVED = ("listed", "keys", "search_terms")
+#: Publications read at a time by `reindex`.
+REINDEX_PAGE = 300
 
 
 def _document(publication: Publication) -> dict:

@@ -6,6 +6,7 @@ publication's recounted totals are written together or not at all.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -13,6 +14,8 @@ from infra.domain.ids import now
 from infra.domain.publication import GalleryFilter, GallerySort, Publication, Report, Vote, review_order
 from infra.gallery import Gallery
 from infra.sqlite import SqliteDatabase
+
+log = logging.getLogger(__name__)
 
 ORDER = {"top": "score DESC, published_at DESC, render_id", "new": "published_at DESC, render_id"}
 
@@ -64,10 +67,17 @@ class SqliteGallery(Gallery):
     def reindex(self) -> int:
         written = 0
         with self._transaction() as connection:
-            for row in connection.execute(f"SELECT data, {', '.join(COLUMNS)} FROM publications").fetchall():
-                publication = Publication.model_validate_json(row["data"])
-                if any(row[name] != value for name, value in _columns(publication).items()):
-                    self._write(connection, publication)
+            rows = connection.execute(f"SELECT render_id, data, {', '.join(COLUMNS)} FROM publications").fetchall()
+            for row in rows:
+                try:
+                    stored = Publication.model_validate_json(row["data"])
+                except ValueError as error:
+                    log.warning("publication %s cannot be read, left as it is: %s", row["render_id"], error)
+                    continue
+                worked_out = stored.counted(stored.up, stored.down, stored.reports)
+                columns = _columns(worked_out).items()
+                if worked_out != stored or any(row[name] != value for name, value in columns):
+                    self._write(connection, worked_out)
                     written += 1
         return written
 

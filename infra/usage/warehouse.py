@@ -294,6 +294,8 @@ class UsageWarehouse:
                 "QUALIFY ROW_NUMBER() OVER (PARTITION BY arrived.event_id ORDER BY arrived.event_ts) = 1"
             )
             # The kept copies an earlier-stamped one replaces: out, and their days made again.
+            # Copies are one event delivered twice: they agree on its kind, channel and post, so
+            # a replaced reaction's post is the one its replacement notes (_note_channel_posts).
             connection.execute(
                 "CREATE OR REPLACE TEMP TABLE replaced AS SELECT kept.* FROM kept_already AS kept SEMI JOIN fresh "
                 "ON fresh.event_id = kept.event_id"
@@ -371,20 +373,32 @@ def _note_channel_posts(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def _unique_events_table(connection: duckdb.DuckDBPyConnection) -> None:
-    """The events each once, as a table in time order with each id once in an index (made
-    from the events where a database from before had the view of that name, indexed where
-    one from before had the table without the index). DuckDB refuses to drop or change a
-    column of an indexed table (adding one is allowed): such a change must drop the index
-    first and make it again."""
+    """The events each once, as a table in time order with each id once in an index. Made
+    from every event by the view's rule where there is none (a database from before had a
+    view of that name) or where it was kept by another rule: its SQL is kept beside the
+    reports' (a database from before kept the first-loaded copy), and every report, with
+    each post's first-seen time, is then made again. Indexed where a database from before
+    had the table without the index. DuckDB refuses to drop or change a column of an indexed
+    table (adding one is allowed): such a change must drop the index first and make it again."""
     index = f"{UNIQUE}_event_id"
-    if _exists(connection, index, "duckdb_indexes", "index_name"):
+    connection.execute(f"CREATE TABLE IF NOT EXISTS {KEPT} (name VARCHAR PRIMARY KEY, sql VARCHAR NOT NULL)")
+    made_by = connection.execute(f"SELECT sql FROM {KEPT} WHERE name = ?", [UNIQUE]).fetchone()
+    indexed = _exists(connection, index, "duckdb_indexes", "index_name")
+    if indexed and made_by == (unique_duckdb_sql(),):
         return
     with _transaction(connection):
-        if not _exists(connection, UNIQUE_EVENTS):
-            if _exists(connection, UNIQUE_EVENTS, "duckdb_views", "view_name"):
-                connection.execute(f"DROP VIEW {UNIQUE_EVENTS}")
+        if _exists(connection, UNIQUE_EVENTS, "duckdb_views", "view_name"):
+            connection.execute(f"DROP VIEW {UNIQUE_EVENTS}")
+        if not _exists(connection, UNIQUE_EVENTS) or made_by != (unique_duckdb_sql(),):
+            if made_by is not None or _exists(connection, UNIQUE_EVENTS):
+                log.warning("the usage events each once are made again by the view's rule; every report follows")
+            if indexed:
+                connection.execute(f"DROP INDEX {CATALOG}.{SCHEMA}.{index}")
             query = f"SELECT * FROM ({unique_duckdb_sql()}) ORDER BY event_ts"
-            connection.execute(f"CREATE TABLE {UNIQUE_EVENTS} AS {query}")
+            connection.execute(f"CREATE OR REPLACE TABLE {UNIQUE_EVENTS} AS {query}")
+            connection.execute(f"DROP TABLE IF EXISTS {CHANNEL_POSTS}")  # made again from the events
+            connection.execute(f"DELETE FROM {KEPT}")  # every report made again from every event
+            connection.execute(f"INSERT INTO {KEPT} VALUES (?, ?)", [UNIQUE, unique_duckdb_sql()])
         connection.execute(f"CREATE UNIQUE INDEX {index} ON {UNIQUE_EVENTS} (event_id)")
 
 
@@ -435,7 +449,7 @@ def _report_tables(connection: duckdb.DuckDBPyConnection) -> None:
                 )
                 _days_again(connection, name, [day for (day,) in days])
             connection.execute(f"INSERT OR REPLACE INTO {KEPT} VALUES (?, ?)", [name, view_duckdb_sql(name)])
-    for name in set(kept) - set(view_names()):  # a view that was deleted
+    for name in set(kept) - {*view_names(), UNIQUE}:  # a view that was deleted
         with _transaction(connection):
             connection.execute(f"DROP TABLE IF EXISTS {report_table(name)}")
             connection.execute(f"DROP TABLE IF EXISTS {days_table(name)}")

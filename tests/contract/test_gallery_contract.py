@@ -274,21 +274,27 @@ def test_search_follows_a_publication_published_again(gallery, publish):
 def test_publications_stored_before_their_search_words_and_keys_existed_are_found_once_reindexed(
     gallery, publish, monkeypatch
 ):
-    """As an older version of the site stored them: no search words, no filter keys."""
+    """As an older version of the site stored them: no search words, no filter keys, and a
+    report that did not yet put the clip up for review. Read a page of one at a time."""
+    monkeypatch.setattr("infra.gallery.firestore.REINDEX_PAGE", 1)
     with monkeypatch.context() as older:
         older.setattr(Publication, "search_fields", lambda self: [])
         older.setattr(Publication, "search_terms", lambda self: [])
         older.setattr(Publication, "filter_keys", lambda self: {"book": None, "author": None, "style": None})
+        older.setattr(Publication, "_derived", lambda self, **changes: self.model_copy(update=changes))
         clip = publish(title="Neva at dusk", book="Crime and Punishment")
+        reported = gallery.report(publish(title="A storm", book="The Tempest").render_id, "u2", "spam")
         current = publish(title="A lighthouse", book="To the Lighthouse")
         current_id = current.render_id
     assert gallery.page("new", GalleryFilter(search="neva"), 1)[0] == []
     assert gallery.page("new", GalleryFilter(book="crime and punishment"), 1)[0] == []
+    assert gallery.for_review() == []
     gallery.vote(current_id, "u1", 1)  # written again by today's code: its words and keys are there
-    assert gallery.reindex() == 1
+    assert gallery.reindex() == 2
     assert [p.render_id for p in gallery.page("new", GalleryFilter(search="neva"), 1)[0]] == [clip.render_id]
     assert [p.render_id for p in gallery.page("new", GalleryFilter(book="Crime and Punishment"), 1)[0]] == [
         clip.render_id
     ]
-    assert gallery.get(clip.render_id) == clip  # the publication itself unchanged
+    assert [(p.render_id, p.needs_review) for p in gallery.for_review()] == [(reported.render_id, True)]
+    assert gallery.get(clip.render_id) == clip  # the card and counts unchanged
     assert gallery.reindex() == 0  # nothing left to write

@@ -403,3 +403,48 @@ def test_copies_stamped_earlier_replace_more_kept_events_than_one_lookup_takes(t
     for event in late:
         sink.record(event.model_copy(update={"cost_usd": 0.25, "event_ts": MIDNIGHT - timedelta(hours=1)}))
     assert reports.view("daily_cost").rows == [(date(2026, 11, 30), "download", 3, 0.75)]
+
+
+def test_a_database_that_kept_the_first_loaded_copy_is_made_again_by_the_view_s_rule(tmp_path, monkeypatch, caplog):
+    """As the version before kept copies: whichever loaded first stayed, and the table had no
+    rule of its own noted. Opened now, the events each once and every report are made again
+    from every delivery, the earliest-stamped copy kept."""
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    reports = UsageReports(warehouse)
+    kept_already = module._kept_already
+
+    def first_loaded_stays(connection):  # the kept copy counts as stamped before any other
+        kept_already(connection)
+        connection.execute("UPDATE kept_already SET event_ts = TIMESTAMPTZ '0001-01-01 00:00:00+00'")
+
+    worker = UsageEvent(
+        kind="render", render_id="r1", status="interrupted", gpu_seconds=40.0, cost_usd=0.04, event_ts=MIDNIGHT + TICK
+    )
+    post = _post(1, likes=3, subscribers=100, at=MIDNIGHT + timedelta(hours=2))
+    with monkeypatch.context() as before:
+        before.setattr(module, "_kept_already", first_loaded_stays)
+        for event in (worker, post):
+            sink.record(event)
+        reports.views(view_names())
+        for event in (
+            worker.model_copy(update={"status": "failed", "event_ts": MIDNIGHT - TICK}),
+            post.model_copy(update={"event_ts": MIDNIGHT - timedelta(hours=1)}),
+        ):
+            sink.record(event)
+        assert [row[:5] for row in reports.view("render_stats").rows] == [(date(2026, 12, 1), 1, 0, 1, 0)]
+    with duckdb.connect(str(warehouse.path)) as connection:
+        connection.execute(f"DELETE FROM {KEPT.removeprefix('usage.')} WHERE name = 'usage_events_unique'")
+    stats = reports.view("render_stats").rows
+    assert [row[:5] for row in stats] == [(date(2026, 11, 30), 1, 0, 1, 0)]  # the job's copy, before midnight
+    # The post, first seen before midnight now: its channel's row and every channel's.
+    assert [row[:2] for row in reports.view("channel_reactions").rows] == [
+        (date(2026, 11, 30), "-300"),
+        (date(2026, 11, 30), None),
+    ]
+    assert _kept(reports) == _every_view_at_once(warehouse)
+    assert "made again by the view's rule" in caplog.text
+    caplog.clear()  # once: the rule is noted, and the next load keeps the table
+    sink.record(UsageEvent(kind="download", cost_usd=0.5, event_ts=MIDNIGHT))
+    assert reports.view("daily_cost").rows[-1] == (date(2026, 12, 1), "download", 1, 0.5)
+    assert "made again" not in caplog.text
