@@ -53,6 +53,13 @@ def _events() -> list[UsageEvent]:
     return events
 
 
+def _stack(tmp_path) -> tuple[UsageFiles, UsageWarehouse, UsageReports]:
+    """The usage files, the warehouse that loads them and the reports over it, as a site has them."""
+    sink = UsageFiles(tmp_path / "usage")
+    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
+    return sink, warehouse, UsageReports(warehouse)
+
+
 def _every_view_at_once(warehouse: UsageWarehouse) -> dict[str, list[tuple]]:
     """The views themselves over every delivery of every event, each once as BigQuery's view
     of the events each once keeps it (infra/bigquery/usage_events_unique.sql), not the table
@@ -87,9 +94,7 @@ def test_the_kept_rows_are_the_view_s_rows_over_every_event(tmp_path, order):
     copies = [events[0], events[3], events[-2]]  # delivered twice, the copy in a later load
     if order == "newest first":
         events = sorted(events, key=lambda event: event.event_ts, reverse=True)
-    sink = UsageFiles(tmp_path / "usage")
-    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
-    reports = UsageReports(warehouse)
+    sink, warehouse, reports = _stack(tmp_path)
     for event in [*events, *copies]:
         sink.record(event)
         if order != "together":
@@ -123,9 +128,7 @@ def test_a_report_whose_view_changed_is_made_again_from_every_event(tmp_path):
 
 
 def test_a_load_stopped_before_the_reports_were_made_again_is_finished_by_the_next(tmp_path, monkeypatch):
-    sink = UsageFiles(tmp_path / "usage")
-    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
-    reports = UsageReports(warehouse)
+    sink, warehouse, reports = _stack(tmp_path)
     first, *rest = _events()
     sink.record(first)
     reports.views(view_names())
@@ -276,9 +279,7 @@ def test_a_database_from_before_the_kept_days_and_posts_gains_them(tmp_path, mon
 
 
 def test_a_database_from_before_a_column_was_added_gains_it_in_the_events_each_once_too(tmp_path):
-    sink = UsageFiles(tmp_path / "usage")
-    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
-    reports = UsageReports(warehouse)
+    sink, warehouse, reports = _stack(tmp_path)
     sink.record(UsageEvent(kind="render", render_id="r1", status="succeeded", event_ts=MIDNIGHT))
     reports.views(view_names())
     with duckdb.connect(str(warehouse.path)) as connection:  # as a database made before clips had lengths
@@ -295,9 +296,7 @@ def test_a_database_from_before_a_column_was_added_gains_it_in_the_events_each_o
 @pytest.mark.parametrize("lookup_max", [2, 3])  # the second load's 3 ids: one scan, or looked up in the index
 def test_copies_of_kept_events_are_kept_out_whichever_way_they_are_found(tmp_path, monkeypatch, lookup_max):
     monkeypatch.setattr(module, "LOOKUP_MAX", lookup_max)
-    sink = UsageFiles(tmp_path / "usage")
-    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
-    reports = UsageReports(warehouse)
+    sink, warehouse, reports = _stack(tmp_path)
     first = [UsageEvent(kind="download", cost_usd=0.5, event_ts=MIDNIGHT + timedelta(hours=n)) for n in range(3)]
     for event in first:
         sink.record(event)
@@ -362,9 +361,7 @@ def test_an_event_s_earliest_stamped_copy_is_the_one_kept_whenever_it_loads(tmp_
     midnight) later. BigQuery's view keeps the copy stamped earliest, so the kept table does
     too, and both days are made again; a copy stamped later, or at the same time, changes
     nothing."""
-    sink = UsageFiles(tmp_path / "usage")
-    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
-    reports = UsageReports(warehouse)
+    sink, warehouse, reports = _stack(tmp_path)
     worker = UsageEvent(
         kind="render", render_id="r1", status="interrupted", gpu_seconds=40.0, cost_usd=0.04, event_ts=MIDNIGHT + TICK
     )
@@ -393,9 +390,7 @@ def test_an_event_s_earliest_stamped_copy_is_the_one_kept_whenever_it_loads(tmp_
 
 def test_copies_stamped_earlier_replace_more_kept_events_than_one_lookup_takes(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "LOOKUP_MAX", 2)  # three replaced: deleted two, then one
-    sink = UsageFiles(tmp_path / "usage")
-    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
-    reports = UsageReports(warehouse)
+    sink, _, reports = _stack(tmp_path)
     late = [UsageEvent(kind="download", cost_usd=0.5, event_ts=MIDNIGHT + timedelta(hours=n)) for n in range(3)]
     for event in late:
         sink.record(event)
@@ -409,9 +404,7 @@ def test_a_database_that_kept_the_first_loaded_copy_is_made_again_by_the_view_s_
     """As the version before kept copies: whichever loaded first stayed, and the table had no
     rule of its own noted. Opened now, the events each once and every report are made again
     from every delivery, the earliest-stamped copy kept."""
-    sink = UsageFiles(tmp_path / "usage")
-    warehouse = UsageWarehouse(sink.folder, tmp_path / "usage.duckdb")
-    reports = UsageReports(warehouse)
+    sink, warehouse, reports = _stack(tmp_path)
     kept_already = module._kept_already
 
     def first_loaded_stays(connection):  # the kept copy counts as stamped before any other
