@@ -242,6 +242,8 @@ class UsageWarehouse:
             connection.execute(create_table_sql(f"{CATALOG}.{SCHEMA}.{TABLE}"))
             _add_columns(connection, EVENTS)  # a database from before
             connection.execute(f"CREATE TABLE IF NOT EXISTS {LOADED} (name VARCHAR PRIMARY KEY, bytes BIGINT NOT NULL)")
+            # The SQL each kept table was made by: the events each once's, then every report's.
+            connection.execute(f"CREATE TABLE IF NOT EXISTS {KEPT} (name VARCHAR PRIMARY KEY, sql VARCHAR NOT NULL)")
             _unique_events_table(connection)
             _add_columns(connection, UNIQUE_EVENTS)  # a load inserts every column into both
             _channel_posts_table(connection)
@@ -381,7 +383,6 @@ def _unique_events_table(connection: duckdb.DuckDBPyConnection) -> None:
     had the table without the index. DuckDB refuses to drop or change a column of an indexed
     table (adding one is allowed): such a change must drop the index first and make it again."""
     index = f"{UNIQUE}_event_id"
-    connection.execute(f"CREATE TABLE IF NOT EXISTS {KEPT} (name VARCHAR PRIMARY KEY, sql VARCHAR NOT NULL)")
     made_by = connection.execute(f"SELECT sql FROM {KEPT} WHERE name = ?", [UNIQUE]).fetchone()
     indexed = _exists(connection, index, "duckdb_indexes", "index_name")
     if indexed and made_by == (unique_duckdb_sql(),):
@@ -425,13 +426,11 @@ def _channel_posts_table(connection: duckdb.DuckDBPyConnection) -> None:
             f"CREATE TABLE {CHANNEL_POSTS} AS SELECT channel_id, post_id, MIN(event_ts) AS first_seen "
             f"FROM {UNIQUE_EVENTS} WHERE kind = 'channel_reaction' GROUP BY channel_id, post_id"
         )
-        if _exists(connection, KEPT):
-            connection.execute(f"DELETE FROM {KEPT} WHERE name = ?", [POSTS_REPORT])
+        connection.execute(f"DELETE FROM {KEPT} WHERE name = ?", [POSTS_REPORT])
 
 
 def _report_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """Each report's table, made from every event where it is missing or its view's SQL changed."""
-    connection.execute(f"CREATE TABLE IF NOT EXISTS {KEPT} (name VARCHAR PRIMARY KEY, sql VARCHAR NOT NULL)")
     kept = dict(connection.execute(f"SELECT name, sql FROM {KEPT}").fetchall())
     for name in view_names():
         if kept.get(name) == view_duckdb_sql(name) and (name not in MONTHLY or _exists(connection, days_table(name))):
