@@ -1,6 +1,7 @@
-"""Works out again what the gallery's queries compare (listed, filter keys, search words)
-for every publication, and writes it where it differs: after a change to how those are
-worked out (infra.domain.publication), or for publications stored before one existed.
+"""Works out again what the gallery stores to compare and sort on (listed, filter keys,
+search words, score, sunk, held, needs review) for every publication, and writes it where
+it differs (Gallery.reindex): after a change to how those are worked out
+(infra.domain.publication), or for publications stored before one existed.
 Run once after such a deploy, with the site's settings (its Firestore project, or the data
 folder): `python -m infra.gallery_reindex`. Safe beside the running site, and to run again."""
 
