@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
-
-import pymorphy3
-import simplemma
+from typing import TYPE_CHECKING, Literal
 
 from frontend_service.dialogue.language import transliterate
+
+if TYPE_CHECKING:
+    import pymorphy3
+
+# pymorphy3 and simplemma are imported where they are first used, as their dictionaries are
+# loaded: the website starts without them (a sixth of its start), and with a ChatGPT key it
+# loads them only if the offline engine has to stand in.
 
 # pymorphy3's grammemes (OpenCorpora's tag set) for a person's first name, surname and patronymic.
 _PERSON_NAME = {"Name", "Surn", "Patr"}
@@ -45,6 +49,8 @@ class RussianWord:
 @cache
 def _morph() -> pymorphy3.MorphAnalyzer:
     # Loading the dictionaries takes about a second; one analyzer per process serves every request.
+    import pymorphy3
+
     return pymorphy3.MorphAnalyzer(lang="ru")
 
 
@@ -95,6 +101,8 @@ def russian_gender(word: str) -> Gender:
 
 def english_lemma(word: str) -> str:
     """An English word's dictionary form, lower case: bridges -> bridge, walked -> walk."""
+    import simplemma
+
     lowered = word.lower()
     return simplemma.lemmatize(lowered, lang="en").lower() if lowered else ""  # simplemma refuses ""
 
@@ -102,6 +110,8 @@ def english_lemma(word: str) -> str:
 def is_english_word(word: str) -> bool:
     """Whether the dictionary knows the word (lower-cased): a capitalised word it does not
     know, opening a sentence, is taken for a name."""
+    import simplemma
+
     return bool(word) and simplemma.is_known(word.lower(), lang="en")
 
 

@@ -28,7 +28,9 @@ def test_the_demo_model_is_labelled_as_such(client):
     assert "random weights" in client.get("/").get_data(as_text=True)
 
 
-def test_the_web_process_never_imports_torch():
+def _modules_loaded_at_start(*names: str) -> list[str]:
+    """Which of `names` a fresh process has imported once the site is built and has answered
+    its first page."""
     check = (
         "import sys, tempfile\n"
         "from pathlib import Path\n"
@@ -39,10 +41,22 @@ def test_the_web_process_never_imports_torch():
         "bootstrap(Settings(data_dir=Path(tempfile.mkdtemp()))))\n"
         "client = app.test_client()\n"
         "assert client.get('/').status_code == 200\n"
-        "print(sorted({'torch', 'diffusers', 'transformers'} & set(sys.modules)))"
+        f"print(','.join(sorted({set(names)!r} & set(sys.modules))))"
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert result.stdout.strip() == "[]"
+    return [name for name in result.stdout.strip().split(",") if name]
+
+
+def test_the_web_process_never_imports_torch():
+    assert _modules_loaded_at_start("torch", "diffusers", "transformers") == []
+
+
+def test_the_site_starts_without_the_libraries_only_some_requests_use():
+    """Google's sign-in libraries, the email checker and the offline dialogue's dictionaries
+    were a third of each start; the requests that use them load them (tests/web/test_sign_in.py,
+    tests/dialogue run those)."""
+    lazy = ("authlib", "joserfc", "requests", "email_validator", "simplemma", "pymorphy3")
+    assert _modules_loaded_at_start(*lazy) == []
 
 
 @pytest.mark.slow
