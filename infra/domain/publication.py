@@ -186,10 +186,18 @@ def _key(value: str | None) -> str | None:
 
 def search_key(value: str | None) -> str | None:
     """Text as the search compares it: accents off (é is e, ё is е), case folded, anything
-    but letters and digits a single space. None when nothing is left."""
+    but letters and digits a single space. None when nothing is left. Russian й keeps its
+    breve: it is a letter of its own (война is a war, воина a warrior's), where ё is е as
+    most Russian print writes it."""
     if not value:
         return None
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    composed = unicodedata.normalize("NFC", value.casefold())  # й typed as и and a breve is й
+    bare = "".join(_without_accents(c) for c in composed)
     words = "".join(c if c.isalnum() else " " for c in unicodedata.normalize("NFKC", bare)).split()
     return " ".join(words) or None
+
+
+def _without_accents(character: str) -> str:
+    if character == "й":
+        return character
+    return "".join(c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c))

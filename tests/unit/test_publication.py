@@ -67,7 +67,11 @@ def test_the_review_queue_puts_held_clips_first_then_appeals_then_the_most_repor
         ("Café on the Néva", "cafe on the neva"),  # accents off
         ("Ёлка", "елка"),  # ё is е
         ("ＡＢＣ１２", "abc12"),  # full-width letters and digits are the plain ones
-        ("Война и мир", "воина и мир"),  # й loses its breve as ё its dots; a search is keyed alike
+        ("Война и мир", "война и мир"),  # й is a letter of its own: война (war) is not воина (a warrior's)
+        ("ВОЙНА", "война"),
+        ("Вои\u0306на", "война"),  # и typed with a combining breve is й
+        ("Воина", "воина"),
+        ("Ёлка и йод", "елка и йод"),  # ё is е beside a kept й
         ("!?—", None),  # nothing left
         ("", None),
         (None, None),
