@@ -149,6 +149,14 @@ class Admission:
                     for limit in self.limits(person, render.created_at)
                     if limit.key in render.quota
                 ]
+                # None of the counters it took are this person's now: they signed in since (the
+                # render moved to the account), so no allowance of theirs can count this give-back,
+                # and giving it back uncounted would let sign-in, cancel, sign-out repeat forever.
+                if not limits:
+                    log.warning(
+                        "render %s cancelled after it started, by a person it no longer counts against", render.id
+                    )
+                    return False
                 if counters.take(limits) is not None:
                     log.warning("render %s cancelled after it started: no give-back left today", render.id)
                     return False

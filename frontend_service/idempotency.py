@@ -111,7 +111,7 @@ def _fingerprint() -> str:
     body = request.get_data(cache=True)
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser: the route answers 400
         canonical = body
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     digest.update(canonical)

@@ -146,12 +146,19 @@ def scene_etag(scene: Scene) -> str:
     return str(scene.version)
 
 
+VERSION_DIGITS = 18
+
+
 def _if_match_versions() -> set[int] | None:
     """The versions an If-Match header names; None when it names none in particular (absent, or *)."""
     if_match = request.if_match
     if not if_match or if_match.star_tag:
         return None
-    versions = {int(tag) for tag in if_match.as_set() if tag and tag.isascii() and tag.isdigit()}
+    # A version is a count of saves: more digits than that can hold is no version of anything
+    # (and past 4,300 digits int() refuses it).
+    versions = {
+        int(tag) for tag in if_match.as_set() if tag and tag.isascii() and tag.isdigit() and len(tag) <= VERSION_DIGITS
+    }
     if not versions:
         raise ApiError(
             400, "invalid_if_match", gettext('Send If-Match with the ETag from GET /api/scenes/<id>, such as "3".')

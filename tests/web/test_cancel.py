@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from animate_job.run import run_render
-from tests.conftest import stored_render
+from tests.conftest import ApiClient, signed_in, stored_render
 from tests.usage import stored_events
 from tests.web.test_admission import start, with_storyboard
 
@@ -91,6 +91,22 @@ def test_the_local_worker_settles_a_request_whose_render_was_cancelled_while_it_
     adapters.queue.release(render_id)  # as if still to run: the worker delivers it again
     assert worker.run_once()
     assert adapters.queue.depth() == 0 and stored_render(adapters.records, render_id).state == "cancelled"
+
+
+def test_signing_in_between_start_and_cancel_does_not_buy_the_render_back(app, api, adapters, one_a_day):
+    """Anonymous, the render's job starts; signed in, it is the account's; cancelled, then
+    signed out: a new anonymous session at the same address is out of today's one render.
+    The counters the render took were the visitor's and the address's, never the account's,
+    so no allowance of the account's can count a give-back: the render is not given back."""
+    scene_id = with_storyboard(api)
+    render_id = start(api, scene_id).get_json()["render_id"]
+    adapters.records.mark_running(render_id, 1, "r")  # its job started: GPU time is being spent
+    account = signed_in(app, "mallory@example.com", client=api.client)
+    assert account.post(f"/api/renders/{render_id}/cancel").get_json()["state"] == "cancelled"
+    assert account.post("/signout").status_code == 302
+    again = ApiClient(api.client)  # the same browser, anonymous again: a new visitor's cookie
+    answer = start(again, with_storyboard(again))
+    assert answer.status_code == 429 and answer.get_json()["error"]["code"] == "quota"
 
 
 def test_give_backs_for_renders_cancelled_after_they_started_last_only_as_long_as_the_quota(api, adapters, one_a_day):

@@ -165,6 +165,15 @@ def test_a_nested_json_bomb_is_refused_by_every_route_that_reads_json(app, finis
     assert api.get(f"/api/books/{book['id']}").get_json() == book
 
 
+def test_a_nested_json_bomb_with_an_idempotency_key_is_refused_like_one_without(api):
+    scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
+    api.post(f"/api/scenes/{scene['id']}/finish")
+    for path in ("/api/scenes", f"/api/scenes/{scene['id']}/renders"):
+        response = api.post(path, data=BOMB, content_type="application/json", headers={"Idempotency-Key": "k1"})
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_json", path
+    assert api.get("/api/renders").get_json()["items"] == []
+
+
 def test_a_body_that_is_not_json_is_refused_where_the_body_is_optional(api):
     scene = api.post("/api/scenes", json={"text": "A lighthouse."}).get_json()
     api.post(f"/api/scenes/{scene['id']}/finish")

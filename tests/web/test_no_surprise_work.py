@@ -177,7 +177,18 @@ def test_a_save_without_if_match_still_works_last_one_wins(api):
     )
 
 
-@pytest.mark.parametrize("if_match", ['"abc"', '""', '"²"', 'W/"1"'])
+def test_an_if_match_of_18_digits_is_a_version_this_scene_has_not_reached(api):
+    scene = ready_scene(api)
+    answer = api.put(
+        f"/api/scenes/{scene['id']}/storyboard", json=scene["storyboard"], headers={"If-Match": '"' + "9" * 18 + '"'}
+    )
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "stale_storyboard"
+
+
+@pytest.mark.parametrize(
+    "if_match",
+    ['"abc"', '""', '"²"', 'W/"1"', '"' + "9" * 19 + '"', '"' + "9" * 4301 + '"'],  # past 18 digits: no version
+)
 def test_an_if_match_that_names_no_version_is_a_400(api, if_match):
     scene = ready_scene(api)
     bad = api.put(f"/api/scenes/{scene['id']}/storyboard", json=scene["storyboard"], headers={"If-Match": if_match})
