@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from frontend_service import services
 from frontend_service.book_flow import BookChanges, NewBook, NewBookScene
 from frontend_service.flow import MAX_SCENE_CHARS
+from frontend_service.forms import whole_number
 from frontend_service.i18n import field_errors
 from frontend_service.identity import current_person, current_user
 from frontend_service.middleware.security import limiter
@@ -69,7 +70,7 @@ def _book_form() -> tuple[dict[str, str], dict]:
             "period": form["period"],
         },
         "seed_policy": form["seed_policy"] or "shared",
-        "seed": int(form["seed"]) if form["seed"].strip().isdigit() else form["seed"] or 0,
+        "seed": whole_number(form["seed"]) if form["seed"].strip() else 0,
     }
     return form, data
 

@@ -14,6 +14,7 @@ from frontend_service import roles, services
 from frontend_service.api_models import PlanAccountOut, PlansPage
 from frontend_service.blueprints.api import json_body
 from frontend_service.flow import NotFound, Refusal
+from frontend_service.forms import whole_number
 from frontend_service.i18n import field_errors
 from frontend_service.plans_flow import PlanChoice, PlanFlow, PlanTerms
 from infra.domain.presets import CLIP_LENGTHS, DEFAULT_CLIP_SECONDS
@@ -53,8 +54,8 @@ def save():
     try:
         terms = PlanTerms.model_validate(
             {
-                "clip_seconds": [DEFAULT_CLIP_SECONDS, *(int(v) for v in form.getlist("clip_seconds") if v.isdigit())],
-                "daily_renders": int(form["daily_renders"]) if form.get("daily_renders", "").isdigit() else 0,
+                "clip_seconds": [DEFAULT_CLIP_SECONDS, *(whole_number(v) for v in form.getlist("clip_seconds"))],
+                "daily_renders": whole_number(form.get("daily_renders", "")) or 0,
             }
         )
         _flow().save(name, terms)

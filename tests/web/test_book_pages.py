@@ -3,6 +3,8 @@ ask for the reel; bad input comes back with the form and a message, never a 500.
 
 import re
 
+import pytest
+
 from tests.web.test_books import BOOK, SCENE, add_scene, new_book
 
 
@@ -49,6 +51,23 @@ def test_a_bad_book_form_comes_back_with_its_messages(client):
         "seed": "this must be a whole number, written as digits without quotes",
     }
     assert 'value="minus one"' in text  # the form comes back as it was typed
+
+
+@pytest.mark.parametrize(
+    ("seed", "message"),
+    [
+        ("²", "this must be a whole number, written as digits without quotes"),  # str.isdigit() takes it, int() not
+        ("9" * 5000, "this must be a whole number, written as digits without quotes"),  # past int()'s 4,300 digits
+        ("9" * 20, "this must be at most 4294967295"),  # 20 digits: read, and over the largest seed
+    ],
+)
+def test_a_seed_that_is_no_number_the_book_takes_comes_back_with_a_message(client, seed, message):
+    page = client.get("/books").get_data(as_text=True)
+    response = client.post("/books", data={"csrf_token": token(page), "title": "Anna Karenina", "seed": seed})
+    assert response.status_code == 422
+    errors = dict(re.findall(r'class="error" id="(\w+)-error">([^<]+)<', response.get_data(as_text=True)))
+    assert errors == {"seed": message}
+    assert "Anna Karenina" not in client.get("/books").get_data(as_text=True).split("</form>")[-1]  # nothing stored
 
 
 def test_a_scene_written_on_the_book_page_opens_its_scene_page(api, client):

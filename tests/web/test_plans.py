@@ -195,6 +195,15 @@ def test_the_plans_page_says_what_to_change(admin, adapters):
     assert adapters.records.plans() == []
 
 
+@pytest.mark.parametrize("daily_renders", ["¹", "9" * 5000])
+def test_a_plan_s_daily_renders_that_is_no_number_comes_back_with_a_message(admin, adapters, daily_renders):
+    form = {"csrf_token": admin.token, "name": "studio", "daily_renders": daily_renders, "clip_seconds": ["²"]}
+    page = admin.client.post("/plans", data=form)
+    assert page.status_code == 422
+    assert "this must be a whole number" in page.get_data(as_text=True)
+    assert adapters.records.plans() == []
+
+
 def test_the_editor_offers_only_the_plan_s_lengths(sonya):
     page = sonya.get(f"/scenes/{scene_with_storyboard(sonya)}").get_data(as_text=True)
     assert '<option value="15">15 seconds</option>' in page
