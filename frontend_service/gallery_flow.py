@@ -12,6 +12,7 @@ clips and stop an account from publishing (ModerationFlow; the blueprints check 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
@@ -199,7 +200,7 @@ class GalleryFlow:
             SignInRequired("sign in to vote: votes and reports count from accounts only, one each"),
             Forbidden("you cannot vote on your own clip"),
         )
-        publication = self._gallery.vote(render_id, person.user_id, value)
+        publication = self._counted(lambda: self._gallery.vote(render_id, person.user_id, value))
         self._adapters.usage.record(
             UsageEvent(kind="rating", user_id=person.user_id, render_id=render_id, status=VOTE_STATUS[value])
         )
@@ -212,7 +213,7 @@ class GalleryFlow:
             SignInRequired("sign in to report: votes and reports count from accounts only, one each"),
             Forbidden("you cannot report your own clip"),
         )
-        return self._gallery.report(render_id, person.user_id, request.reason)
+        return self._counted(lambda: self._gallery.report(render_id, person.user_id, request.reason))
 
     def appeal(self, person: Person, render_id: str, request: AppealRequest) -> Publication:
         """The owner's one appeal against a clip held for review or hidden."""
@@ -251,7 +252,7 @@ class GalleryFlow:
             remix_of=render_id,
         )
         self._records.save_scene(scene)
-        if self._gallery.get(render_id) is not None:
+        with contextlib.suppress(KeyError):  # never published, or taken down since it was read
             self._gallery.add_remix(render_id)
         return scene
 
@@ -284,6 +285,14 @@ class GalleryFlow:
         if render.user_id != user_id:
             raise Forbidden("only the clip's owner can do that")
         return render
+
+    def _counted(self, count: Callable[[], Publication]) -> Publication:
+        """A vote or report on a clip that was listed when read: deleted since (by its owner or
+        an admin, a moment before), it is not found, as it would be a moment later."""
+        try:
+            return count()
+        except KeyError:
+            raise NotFound("no such clip in the gallery") from None
 
     def _listed(self, render_id: str) -> Publication:
         publication = self._gallery.get(render_id)

@@ -8,6 +8,7 @@ import html
 
 import pytest
 
+from frontend_service.gallery_flow import GalleryFlow
 from tests.conftest import signed_in, user_of
 from tests.usage import stored_events
 
@@ -175,6 +176,47 @@ def test_deleting_a_render_deletes_its_files_and_its_gallery_entry(owner, visito
     assert adapters.records.get_render(render.id) is None and adapters.gallery.get(render.id) is None
     assert owner.get(f"/api/renders/{render.id}").status_code == 404
     assert owner.delete(f"/api/renders/{render.id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "action", "body"), [("vote", "put:vote", {"value": 1}), ("report", "post:report", {})]
+)
+def test_a_vote_or_report_on_a_clip_deleted_as_it_comes_is_not_found(
+    owner, visitor, finished_render, adapters, monkeypatch, method, action, body
+):
+    """The clip was listed when the request read it; its owner deleted it before the vote or
+    report was written (two requests at once, the order forced here)."""
+    render = finished_render(owner)
+    published(owner, render)
+    counted = getattr(adapters.gallery, method)
+
+    def deleted_first(*args, **kwargs):
+        GalleryFlow(adapters).remove(render)  # what the owner's DELETE does, in between
+        return counted(*args, **kwargs)
+
+    monkeypatch.setattr(adapters.gallery, method, deleted_first)
+    verb, path = action.split(":")
+    answer = getattr(visitor, verb)(f"/api/renders/{render.id}/{path}", json=body)
+    assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "not_found"
+    assert adapters.gallery.get(render.id) is None and [e for e in stored_events(adapters) if e["kind"] == "rating"] == []
+
+
+def test_a_remix_of_a_clip_deleted_as_it_comes_is_still_the_remixer_s_scene(
+    owner, visitor, finished_render, adapters, monkeypatch
+):
+    render = finished_render(owner, title="Neva at dusk")
+    published(owner, render)
+    add_remix = adapters.gallery.add_remix
+
+    def deleted_first(render_id):
+        GalleryFlow(adapters).remove(render)
+        return add_remix(render_id)
+
+    monkeypatch.setattr(adapters.gallery, "add_remix", deleted_first)
+    answer = visitor.post(f"/api/renders/{render.id}/remix")
+    assert answer.status_code == 201  # the storyboard was copied before the clip went
+    scene = visitor.get(f"/api/scenes/{answer.get_json()['scene_id']}").get_json()
+    assert scene["storyboard"]["title"] == "Remix of Neva at dusk"
 
 
 def test_a_render_in_progress_cannot_be_deleted(owner, make_render, adapters):
