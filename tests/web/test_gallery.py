@@ -198,7 +198,8 @@ def test_a_vote_or_report_on_a_clip_deleted_as_it_comes_is_not_found(
     verb, path = action.split(":")
     answer = getattr(visitor, verb)(f"/api/renders/{render.id}/{path}", json=body)
     assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "not_found"
-    assert adapters.gallery.get(render.id) is None and [e for e in stored_events(adapters) if e["kind"] == "rating"] == []
+    assert adapters.gallery.get(render.id) is None
+    assert [event for event in stored_events(adapters) if event["kind"] == "rating"] == []
 
 
 def test_a_remix_of_a_clip_deleted_as_it_comes_is_still_the_remixer_s_scene(
