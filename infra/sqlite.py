@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS renders (
     artifacts TEXT NOT NULL DEFAULT '{}',
     timings TEXT NOT NULL DEFAULT '{}',
     created_at TEXT NOT NULL,
+    dispatched_at TEXT,
     started_at TEXT,
     progress_at TEXT,
     finished_at TEXT,
@@ -142,6 +143,7 @@ ADDED_COLUMNS = {
         "quota": "TEXT NOT NULL DEFAULT '[]'",
         "requested_preset": "TEXT",
         "reel": "TEXT",
+        "dispatched_at": "TEXT",
     },
     "render_queue": {"claimed_by": "INTEGER"},
 }

@@ -41,6 +41,9 @@ class Render(BaseModel):
     artifacts: dict[str, str] = Field(default_factory=dict)  # name -> storage key
     timings: dict[str, float] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=now)
+    #: When a delivery of its request began starting its job (queued -> dispatching): how long a
+    #: dispatching render has waited for its job, which the sweeper judges (not how long it queued).
+    dispatched_at: datetime | None = None
     started_at: datetime | None = None
     #: When the running attempt last said how far it is: how long a killed attempt ran.
     progress_at: datetime | None = None

@@ -169,8 +169,9 @@ class Records(abc.ABC):
 
     @abc.abstractmethod
     def stale_renders(self, state: RenderState, before: datetime, limit: int = 100) -> list[Render]:
-        """Renders in `state` since before `before`: created then, for queued and dispatching;
-        started then, for running. The sweeper's query."""
+        """Renders in `state` since before `before`: created then, for queued; dispatched then,
+        for dispatching (its job has been starting that long); started then, for running. The
+        sweeper's query."""
 
     @abc.abstractmethod
     def recent_render_times(self, limit: int = 1000) -> list[tuple[float, int]]:

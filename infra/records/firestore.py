@@ -249,7 +249,11 @@ class FirestoreRecords(Records):
             .order_by(since)
             .limit(limit)
         )
-        return [_render(snapshot) for snapshot in query.stream()]
+        renders = [_render(snapshot) for snapshot in query.stream()]
+        if state == "dispatching":  # made before `before`, and dispatched before it too (the trigger's
+            # cap keeps a handful dispatching: no index of their own; one dispatched before the field: made)
+            renders = [render for render in renders if (render.dispatched_at or render.created_at) < before]
+        return renders
 
     def recent_render_times(self, limit: int = 1000) -> list[tuple[float, int]]:
         query = (
@@ -289,7 +293,9 @@ class FirestoreRecords(Records):
         return sum(count(mine.where(filter=FieldFilter("state", "==", state))) for state in ("dispatching", "running"))
 
     def mark_dispatching(self, render_id: str) -> bool:
-        return self._transition(render_id, lambda d: d["state"] == "queued", lambda d: {"state": "dispatching"})
+        return self._transition(
+            render_id, lambda d: d["state"] == "queued", lambda d: {"state": "dispatching", "dispatched_at": now()}
+        )
 
     def mark_running(self, render_id: str, attempt: int, runner: str) -> bool:
         return self._transition(

@@ -242,7 +242,8 @@ class SqliteRecords(Records):
         return self._execute("SELECT COUNT(*) FROM renders WHERE state = ?", (state,)).fetchone()[0]
 
     def stale_renders(self, state: RenderState, before: datetime, limit: int = 100) -> list[Render]:
-        since = "started_at" if state == "running" else "created_at"
+        # A render dispatched before dispatched_at was kept: since it was made, as it was judged then.
+        since = {"running": "started_at", "dispatching": "COALESCE(dispatched_at, created_at)"}.get(state, "created_at")
         rows = self._execute(
             f"SELECT * FROM renders WHERE state = ? AND {since} < ? ORDER BY {since} LIMIT ?",
             (state, _iso(before), limit),
@@ -287,7 +288,10 @@ class SqliteRecords(Records):
         ).fetchone()[0]
 
     def mark_dispatching(self, render_id: str) -> bool:
-        return self._changed("UPDATE renders SET state = 'dispatching' WHERE id = ? AND state = 'queued'", (render_id,))
+        return self._changed(
+            "UPDATE renders SET state = 'dispatching', dispatched_at = ? WHERE id = ? AND state = 'queued'",
+            (_iso(now()), render_id),
+        )
 
     def mark_running(self, render_id: str, attempt: int, runner: str) -> bool:
         return self._changed(
@@ -373,6 +377,7 @@ def _render(row: sqlite3.Row) -> Render:
         artifacts=json.loads(row["artifacts"]),
         timings=json.loads(row["timings"]),
         created_at=row["created_at"],
+        dispatched_at=row["dispatched_at"],
         started_at=row["started_at"],
         progress_at=row["progress_at"],
         finished_at=row["finished_at"],

@@ -204,6 +204,19 @@ def test_stale_renders_for_the_sweeper(records, make_render):
     assert len(records.stale_renders("queued", now() + timedelta(seconds=1))) == 2
 
 
+def test_a_dispatching_render_is_stale_by_when_it_was_dispatched_not_made(records, make_render):
+    """A render that waited long in the queue, then was dispatched a moment ago, has its job
+    starting: the sweeper must not dispatch it again (a second GPU job for one render)."""
+    long_dispatched, just_dispatched = make_render(), make_render()
+    assert records.mark_dispatching(long_dispatched.id)
+    cut = now()  # both were made before it; one was dispatched before it, the other after
+    assert records.mark_dispatching(just_dispatched.id)
+    dispatched_at = records.get_render(long_dispatched.id).dispatched_at
+    assert dispatched_at is not None and dispatched_at < cut < records.get_render(just_dispatched.id).dispatched_at
+    assert [r.id for r in records.stale_renders("dispatching", cut)] == [long_dispatched.id]
+    assert records.stale_renders("queued", cut) == []
+
+
 def test_reachable_records_are_ready(records):
     records.check()  # raises when they are not
 
