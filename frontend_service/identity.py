@@ -19,6 +19,7 @@ its assertion, so an allowlist it is); a Google email counts only once Google ve
 from __future__ import annotations
 
 import copy
+import ipaddress
 import logging
 import threading
 import time
@@ -62,7 +63,8 @@ class Person:
     #: "<provider>:<subject>" for an account ("google:...", "iap:...", "local:...").
     user_id: str
     account: bool
-    #: The client's address from the trusted proxy hop.
+    #: Where the request comes from, as the limits count it (`counted_address`): the client's
+    #: address from the trusted proxy hop; for IPv6, its /64.
     address: str
     email: str | None = None
     name: str | None = None
@@ -148,9 +150,25 @@ def current_user() -> str:
     return current_person().user_id
 
 
+def counted_address(address: str) -> str:
+    """A client address as the per-address limits count it. An IPv6 client counts by its /64:
+    one home or phone connection is given at least that block (RFC 6177), and may take any
+    address in it, a new one for each request; counted whole, each would be a new allowance.
+    An IPv4 address (mapped into IPv6 or not) counts as it is; anything else, as it came."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 def _work_out() -> Person:
     settings = services.adapters().settings
-    address = request.remote_addr or ""
+    address = counted_address(request.remote_addr or "")
     if settings.iap_audience:
         claims = _iap(current_app.extensions["iap_verifier"])
         email = claims["email"]

@@ -44,6 +44,21 @@ def test_the_address_comes_from_the_trusted_hop_only(adapters, trusted, forwarde
     assert person.address == seen
 
 
+@pytest.mark.parametrize(
+    ("remote", "counted"),
+    [
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # the last address of the same /64
+        ("2001:db8:1:3::", "2001:db8:1:3::/64"),  # the first of the next
+        ("::ffff:198.51.100.1", "198.51.100.1"),
+        ("198.51.100.1", "198.51.100.1"),
+    ],
+)
+def test_the_address_the_limits_count_is_an_ipv6_caller_s_64(app, remote, counted):
+    assert person_seen(app, environ_base={"REMOTE_ADDR": remote}).address == counted
+
+
 def test_admin_emails_are_read_from_a_comma_separated_setting(monkeypatch, tmp_path):
     from infra.settings import Settings
 
