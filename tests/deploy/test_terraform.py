@@ -158,6 +158,13 @@ def test_render_requests_retry_then_dead_letter_into_the_trigger():
     import animate_job.trigger as trigger
 
     assert all(callable(getattr(trigger, target)) for target in targets.values())
+    # The trigger counts the renders in progress, then dispatches: one request at a time, or two
+    # deliveries at once both count below the caps and both start a GPU job.
+    dispatcher = MODULE.locals["trigger_functions"]["render-trigger"]
+    assert (dispatcher["instances"], dispatcher["concurrency"]) == (1, 1)
+    trigger_service = first(MODULE.resources["google_cloud_run_v2_service.trigger"]["template"])
+    assert trigger_service["max_instance_request_concurrency"] == "${each.value.concurrency}"
+    assert first(trigger_service["scaling"])["max_instance_count"] == "${each.value.instances}"
     scheduler = MODULE.resources["google_cloud_scheduler_job.sweeper"]
     assert "render-sweeper" in first(scheduler["http_target"])["uri"]
 

@@ -251,10 +251,13 @@ resource "google_cloud_run_v2_job" "render" {
 locals {
   # functions-framework targets in animate_job/trigger.py, one Cloud Run service each; all
   # HTTP, so the trigger reads the push body as Pub/Sub sends it (deliveryAttempt included).
+  # The trigger takes one request at a time in one instance: it counts the renders in progress,
+  # then moves one to dispatching, and two deliveries at once would both count below the caps
+  # and both start a GPU job. A busy trigger answers 429, and Pub/Sub delivers again later.
   trigger_functions = {
-    "render-trigger"     = { target = "on_render_request", signature = "http" }
-    "render-dead-letter" = { target = "on_dead_letter", signature = "http" }
-    "render-sweeper"     = { target = "sweep_stuck_renders", signature = "http" }
+    "render-trigger"     = { target = "on_render_request", signature = "http", instances = 1, concurrency = 1 }
+    "render-dead-letter" = { target = "on_dead_letter", signature = "http", instances = 3, concurrency = 80 }
+    "render-sweeper"     = { target = "sweep_stuck_renders", signature = "http", instances = 1, concurrency = 1 }
   }
 }
 
@@ -268,12 +271,13 @@ resource "google_cloud_run_v2_service" "trigger" {
   labels              = local.labels
 
   template {
-    service_account = google_service_account.trigger.email
-    timeout         = "120s"
+    service_account                  = google_service_account.trigger.email
+    timeout                          = "120s"
+    max_instance_request_concurrency = each.value.concurrency
 
     scaling {
       min_instance_count = 0
-      max_instance_count = 3
+      max_instance_count = each.value.instances
     }
 
     containers {
