@@ -15,7 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from frontend_service.flow import NewScene, NotFound, NotReady, SceneFlow
 from frontend_service.identity import Person
 from infra.bootstrap import Adapters
-from infra.domain.book import MAX_BOOK_SCENES, MAX_CHAPTER_CHARS, Book, BookBible, Chapter, SeedPolicy
+from infra.domain.book import (
+    MAX_BOOK_SCENES,
+    MAX_CHAPTER_CHARS,
+    Book,
+    Chapter,
+    SeedPolicy,
+    SentBookBible,
+)
 from infra.domain.ids import now
 from infra.domain.presets import DEFAULT_ASPECT, Aspect
 from infra.domain.reel import Reel, ReelPart
@@ -34,7 +41,7 @@ class NewBook(BaseModel):
     title: VisibleText = Field(min_length=1, max_length=MAX_TITLE_CHARS)
     author: Text = Field(default="", max_length=200)
     aspect: Aspect = DEFAULT_ASPECT
-    bible: BookBible = Field(default_factory=BookBible)
+    bible: SentBookBible = Field(default_factory=SentBookBible)
     seed_policy: SeedPolicy = "shared"
     seed: int = Field(default=0, strict=True, ge=0, le=MAX_SEED)
 
@@ -48,7 +55,7 @@ class BookChanges(BaseModel):
     title: VisibleText | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
     author: Text | None = Field(default=None, max_length=200)
     aspect: Aspect | None = None
-    bible: BookBible | None = None
+    bible: SentBookBible | None = None
     seed_policy: SeedPolicy | None = None
     seed: int | None = Field(default=None, strict=True, ge=0, le=MAX_SEED)
     chapters: list[Chapter] | None = Field(default=None, max_length=MAX_BOOK_SCENES)

@@ -13,12 +13,21 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from infra.domain.ids import new_id, now
 from infra.domain.presets import DEFAULT_ASPECT, Aspect
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter, TokenCounter
-from infra.domain.storyboard import MAX_SEED, MAX_TITLE_CHARS, Shot, Storyboard, compose_prompt
+from infra.domain.storyboard import (
+    _CUSTOM_TEMPLATES,
+    MAX_SEED,
+    MAX_TITLE_CHARS,
+    Shot,
+    Storyboard,
+    compose_prompt,
+    token_counter,
+)
 from infra.domain.text import N_, Text, VisibleText
 
 MAX_BOOK_SCENES = 12
@@ -40,6 +49,12 @@ class Described(BaseModel):
     look: Text = Field(default="", max_length=200)
 
 
+#: Tokens the book's style and period may take together. Every shot's prompt carries them,
+#: and the text encoder reads 77: past this, too little is left for what a shot shows (a
+#: style and period of 83 tokens cut each drafted prompt to three words, then failed at render).
+MAX_LOOK_TOKENS = 40
+
+
 class BookBible(BaseModel):
     """What stays the same from scene to scene."""
 
@@ -52,7 +67,29 @@ class BookBible(BaseModel):
 
     def look_style(self) -> str:
         """The style every storyboard of the book gets: the style, then the period."""
-        return ", ".join(part for part in (self.style, self.period) if part)
+        return _look(self.style, self.period)
+
+
+class SentBookBible(BookBible):
+    """A bible as a person sends it, for a new book or a change: its style and period must
+    leave each shot room (`MAX_LOOK_TOKENS`). Bibles stored before this check read as they are."""
+
+    @field_validator("style")
+    @classmethod
+    def _leaves_room_for_the_shots(cls, style: str, info: ValidationInfo) -> str:
+        counter = token_counter(info)
+        tokens = counter(_look(style, info.data.get("period", "")))
+        if tokens > MAX_LOOK_TOKENS:
+            raise PydanticCustomError(
+                "book_look_too_long",
+                _CUSTOM_TEMPLATES["book_look_too_long"],
+                {"tokens": tokens, "method": counter.method, "limit": MAX_PROMPT_TOKENS, "budget": MAX_LOOK_TOKENS},
+            )
+        return style
+
+
+def _look(style: str, period: str) -> str:
+    return ", ".join(part for part in (style, period) if part)
 
 
 class Chapter(BaseModel):

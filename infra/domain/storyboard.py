@@ -122,7 +122,7 @@ class Storyboard(BaseModel):
     @field_validator("negative_prompt")
     @classmethod
     def _negative_prompt_fits(cls, value: str, info: ValidationInfo) -> str:
-        counter = _token_counter(info)
+        counter = token_counter(info)
         tokens = counter(value)
         if tokens > MAX_PROMPT_TOKENS:
             raise _too_long("negative_prompt_too_long", tokens, counter)
@@ -175,7 +175,7 @@ class Storyboard(BaseModel):
                     },
                 )
         style = info.data.get("style", "")
-        counter = _token_counter(info)
+        counter = token_counter(info)
         for index, shot in enumerate(shots):
             tokens = counter(compose_prompt(shot, style))
             if tokens > MAX_PROMPT_TOKENS:
@@ -395,7 +395,8 @@ def describe(error: ValidationError) -> str:
     return "; ".join(f"{e.field}: {e.message}" for e in field_errors(error))
 
 
-def _token_counter(info: ValidationInfo) -> TokenCounter:
+def token_counter(info: ValidationInfo) -> TokenCounter:
+    """The counter a validation was given (the renderer's real tokenizer), else the estimate."""
     context = info.context or {}
     return context.get("token_counter") or EstimatedTokenCounter()
 
@@ -411,6 +412,10 @@ _CUSTOM_TEMPLATES = {
     ),
     "negative_prompt_too_long": N_(
         "the negative prompt is {tokens} tokens ({method}); the text encoder reads at most {limit}, so shorten it"
+    ),
+    "book_look_too_long": N_(
+        "the style and the period together are {tokens} tokens ({method}); every shot's prompt carries them "
+        "and the text encoder reads at most {limit}, so keep them to {budget} to leave room for what each shot shows"
     ),
     "shot_prompt_too_long": N_(
         "shot {number}'s prompt, with its camera note and the style, is {tokens} tokens ({method}); "

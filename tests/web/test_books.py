@@ -169,6 +169,39 @@ def test_a_book_title_at_the_limit_and_one_past(api):
     assert too_long.status_code == 422 and too_long.get_json()["error"]["fields"][0]["field"] == "title"
 
 
+def test_a_book_s_style_and_period_leave_each_shot_room_at_40_tokens_and_not_41(api, adapters):
+    """Every shot's prompt carries the style and the period, and the text encoder reads 77
+    tokens. Estimated by hand: 2 for the start and end, 1 for each short word, 1 for the comma."""
+    at_limit = {"style": " ".join(["oil"] * 36), "period": "city"}  # 2 + 36 + 1 + 1 = 40
+    book = new_book(api, bible=BOOK["bible"] | at_limit)
+    scene = add_scene(api, book["id"], "Part One")
+    storyboard = api.post(f"/api/scenes/{scene['id']}/finish").get_json()["storyboard"]
+    assert api.post(f"/api/scenes/{scene['id']}/renders", json={}).status_code == 202  # its shots fit
+    assert all(len(shot["prompt"].split()) > 3 for shot in storyboard["shots"])  # none cut to the bone
+    past = {"style": " ".join(["oil"] * 37), "period": "city"}  # 41
+    refused = api.post("/api/books", json=BOOK | {"bible": BOOK["bible"] | past})
+    assert refused.status_code == 422
+    [field] = refused.get_json()["error"]["fields"]
+    assert field == {
+        "field": "bible.style",
+        "message": "the style and the period together are 41 tokens (estimated); every shot's prompt carries them "
+        "and the text encoder reads at most 77, so keep them to 40 to leave room for what each shot shows",
+    }
+    changed = api.patch(f"/api/books/{book['id']}", json={"bible": BOOK["bible"] | past})
+    assert changed.status_code == 422 and changed.get_json()["error"]["fields"][0]["field"] == "bible.style"
+    assert api.get(f"/api/books/{book['id']}").get_json()["bible"]["style"] == at_limit["style"]  # unchanged
+
+
+def test_a_book_stored_before_the_look_was_limited_still_opens(api, adapters):
+    book = new_book(api)
+    stored = adapters.records.get_book(book["id"])
+    long_look = stored.bible.model_copy(update={"style": " ".join(["a"] * 60)})  # as saved before the check
+    adapters.records.save_book(stored.model_copy(update={"bible": long_look}))
+    opened = api.get(f"/api/books/{book['id']}")
+    assert opened.status_code == 200, opened.get_json()
+    assert opened.get_json()["bible"]["style"] == " ".join(["a"] * 60)
+
+
 def _renders(adapters, person) -> int:
     return len(adapters.records.list_renders(user_of(person)))
 
