@@ -1,6 +1,8 @@
 """A whole book through the JSON API: its scenes in its look, their order, the reel and its
 refusals (clear 4xx, nothing stored), and the reel made by the job, played and published."""
 
+from typing import Any
+
 import pytest
 
 from animate_job.run import run_render
@@ -10,7 +12,7 @@ from infra.domain.subtitles import Cue, webvtt
 from tests.conftest import ApiClient, signed_in, user_of
 from tests.render.test_reel import BLUE, RED, clip_spec, solid_clip
 
-BOOK = {
+BOOK: dict[str, Any] = {
     "title": "Crime and Punishment",
     "author": "Fyodor Dostoevsky",
     "aspect": "16:9",
