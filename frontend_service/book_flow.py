@@ -26,7 +26,7 @@ from infra.domain.book import (
 from infra.domain.ids import now
 from infra.domain.presets import DEFAULT_ASPECT, Aspect
 from infra.domain.reel import Reel, ReelPart
-from infra.domain.render import Render
+from infra.domain.render import FINISHED, Render
 from infra.domain.scene import Scene
 from infra.domain.storyboard import MAX_SEED, MAX_TITLE_CHARS, RenderSpec
 from infra.domain.text import Text, VisibleText
@@ -146,13 +146,16 @@ class BookFlow:
         refuses (storing nothing) an empty book, a scene without a finished clip, clips of
         different frame shapes, and any reel once the day's render budget is spent (its job
         is billed like a clip's). A reel takes no render from the daily quota: it makes no
-        new animation."""
+        new animation. Asked for again while one of the book's reels is still being made (a
+        double-click, a script's retry), it is that reel: one job, not two."""
         user_id = person.user_id
         book = self.book(user_id, book_id)
         if not book.chapters:
             raise NotReady("this book has no scenes yet: write its scenes and render them before its reel")
         finished: dict[str, Render] = {}
         for render in self._records.list_renders(user_id, limit=RENDERS_LOOKED_AT):  # newest first
+            if render.reel is not None and render.reel.book_id == book.id and render.state not in FINISHED:
+                return render
             if render.state == "succeeded" and render.reel is None and render.scene_id:
                 finished.setdefault(render.scene_id, render)
         parts: list[ReelPart] = []

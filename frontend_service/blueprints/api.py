@@ -23,7 +23,8 @@ POST /api/books {title, author?, aspect?, bible?, seed_policy?, seed?} -> 201 bo
 GET|PATCH /api/books/<id>              -> the book with its scenes in order; PATCH changes what it sends
                                           (chapters: the whole new order of the book's own scenes)
 POST /api/books/<id>/scenes {text, chapter?, passage?} -> 201 scene, last in the book, in the book's look
-POST /api/books/<id>/reel              -> 202 {render_id}: the reel, a render (409 until every scene's clip is ready)
+POST /api/books/<id>/reel              -> 202 {render_id}: the reel, a render (409 until every scene's clip is ready;
+                                          the one still being made, if any)
 """
 
 from __future__ import annotations

@@ -256,12 +256,35 @@ def test_no_reel_once_the_days_render_budget_is_spent(api, adapters, tmp_path):
     finished_clip(adapters, api, scene["id"], tmp_path)
     adapters.settings.daily_spend_cap_usd = 1.0
     adapters.counters.add(spend_key(now().date()), 999_999, now() + timedelta(days=2))  # a micro-dollar below
-    assert api.post(f"/api/books/{book['id']}/reel").status_code == 202
+    first = api.post(f"/api/books/{book['id']}/reel")
+    assert first.status_code == 202
     adapters.counters.add(spend_key(now().date()), 1, now() + timedelta(days=2))  # at the cap
+    again = api.post(f"/api/books/{book['id']}/reel")  # the first is still being made: it is that one
+    assert again.status_code == 202 and again.get_json()["render_id"] == first.get_json()["render_id"]
+    assert adapters.records.cancel(first.get_json()["render_id"])
     refused = api.post(f"/api/books/{book['id']}/reel")
     assert (refused.status_code, refused.get_json()["error"]["code"]) == (429, "spend_cap")
     assert _renders(adapters, api) == 2  # the clip and the first reel; nothing for the refused one
-    assert adapters.queue.depth() == 1
+
+
+def test_asking_again_while_the_reel_is_made_is_that_reel(api, adapters, tmp_path):
+    """A double-click or a script's retry: one reel job, not two. Once it has finished, a
+    new request makes a new reel (the person may have changed the chapters)."""
+    book = new_book(api)
+    finished_clip(adapters, api, add_scene(api, book["id"], "Part One")["id"], tmp_path)
+    answers = [api.post(f"/api/books/{book['id']}/reel") for _ in range(3)]
+    assert {answer.status_code for answer in answers} == {202}
+    assert len({answer.get_json()["render_id"] for answer in answers}) == 1
+    assert adapters.queue.depth() == 1 and _renders(adapters, api) == 2  # the clip and one reel
+    reel_id = answers[0].get_json()["render_id"]
+    assert adapters.records.mark_running(reel_id, 1, "r")
+    assert api.post(f"/api/books/{book['id']}/reel").get_json()["render_id"] == reel_id  # running: the same
+    assert adapters.records.mark_succeeded(reel_id, "r", {}, {})
+    after = api.post(f"/api/books/{book['id']}/reel")
+    assert after.status_code == 202 and after.get_json()["render_id"] != reel_id
+    other_book = new_book(api, title="The Idiot")  # another book's reel is its own
+    finished_clip(adapters, api, add_scene(api, other_book["id"], "I")["id"], tmp_path)
+    assert api.post(f"/api/books/{other_book['id']}/reel").get_json()["render_id"] != after.get_json()["render_id"]
 
 
 def test_the_reel_is_queued_made_by_the_job_played_with_its_words_and_published_as_one(app, adapters, tmp_path):
