@@ -227,8 +227,17 @@ def on_dead_letter(request):
         log.error("dropped a dead-lettered message that is not a render request: %s", error)
         return "", 204
     attempts = push.message.attributes.get("CloudPubSubDeadLetterSourceDeliveryCount", "?")
-    if _adapters().records.mark_failed(render_id, failures.NOT_STARTED):
+    adapters = _adapters()
+    # Only a render still waiting fails: the sweeper republishes a waiting render's request, so
+    # one render may have several, and another copy may have started its job meanwhile.
+    if adapters.records.fail_unstarted(render_id, failures.NOT_STARTED):
         log.error("render %s failed: its request was dead-lettered after %s deliveries", render_id, attempts)
+        render = adapters.records.get_render(render_id)
+        if render is not None:  # it never started: its quota goes back, as a cancel while queued gives it
+            try:
+                adapters.counters.give_back(render.quota)
+            except Exception:
+                log.exception("could not give back the quota of render %s, which never started", render_id)
     return "", 204
 
 

@@ -213,6 +213,11 @@ class Records(abc.ABC):
         runner, only while that attempt still holds it."""
 
     @abc.abstractmethod
+    def fail_unstarted(self, render_id: str, error: str) -> bool:
+        """queued -> failed: a render whose request could not start a job. False when it is
+        no longer queued (a copy of its request started it meanwhile: it is left running)."""
+
+    @abc.abstractmethod
     def requeue(self, render_id: str, note: str | None = None, runner: str | None = None) -> bool:
         """dispatching | running -> queued, for another attempt; with a runner, only while
         that attempt still holds it."""

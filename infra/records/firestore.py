@@ -333,6 +333,13 @@ class FirestoreRecords(Records):
             lambda d: {"state": "failed", "stage": None, "error": error, "finished_at": now()},
         )
 
+    def fail_unstarted(self, render_id: str, error: str) -> bool:
+        return self._transition(
+            render_id,
+            lambda d: d["state"] == "queued",
+            lambda d: {"state": "failed", "error": error, "finished_at": now()},
+        )
+
     def requeue(self, render_id: str, note: str | None = None, runner: str | None = None) -> bool:
         return self._transition(
             render_id,

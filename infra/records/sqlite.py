@@ -322,6 +322,12 @@ class SqliteRecords(Records):
             (error, _iso(now()), render_id, runner, runner),
         )
 
+    def fail_unstarted(self, render_id: str, error: str) -> bool:
+        return self._changed(
+            "UPDATE renders SET state = 'failed', error = ?, finished_at = ? WHERE id = ? AND state = 'queued'",
+            (error, _iso(now()), render_id),
+        )
+
     def requeue(self, render_id: str, note: str | None = None, runner: str | None = None) -> bool:
         return self._changed(
             "UPDATE renders SET state = 'queued', progress = 0, stage = NULL, error = ?, runner = NULL "

@@ -297,6 +297,30 @@ def test_a_dead_lettered_request_fails_its_render_with_a_reason(adapters, make_r
     assert adapters.records.get_render(render.id) == failed
 
 
+def test_a_dead_lettered_request_gives_back_the_quota_of_a_render_never_started(adapters, make_render, monkeypatch):
+    monkeypatch.setattr(trigger, "_adapters", lambda: adapters)
+    render = make_render()
+    key = "renders:2031-01-01:user:reader-1"
+    assert adapters.counters.add(key, 1, datetime(2031, 1, 2, tzinfo=UTC)) == 1  # what starting it took
+    adapters.records.delete_render(render.id)
+    render = render.model_copy(update={"quota": [key]})  # as the site stores it, with the counters it took
+    adapters.records.create_render(render)
+    assert call(trigger.on_dead_letter, push_body(render.id)) == (204, "")
+    assert adapters.records.get_render(render.id).state == "failed"
+    assert adapters.counters.value(key) == 0  # back, as a cancel while it waited gives it
+
+
+def test_a_dead_lettered_copy_of_a_request_leaves_a_render_its_other_copy_started(adapters, make_render, monkeypatch):
+    """The sweeper republishes a waiting render's request, so one render may have two; the
+    first dispatched it, and the second ran out of deliveries while the job ran."""
+    monkeypatch.setattr(trigger, "_adapters", lambda: adapters)
+    render = make_render()
+    assert adapters.records.mark_dispatching(render.id) and adapters.records.mark_running(render.id, 1, "job")
+    assert call(trigger.on_dead_letter, push_body(render.id)) == (204, "")
+    running = adapters.records.get_render(render.id)
+    assert (running.state, running.error) == ("running", None)
+
+
 def test_the_sweeper_republishes_stuck_requests_and_fails_overdue_renders(adapters, make_render):
     from datetime import timedelta
 

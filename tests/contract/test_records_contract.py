@@ -217,6 +217,19 @@ def test_a_dispatching_render_is_stale_by_when_it_was_dispatched_not_made(record
     assert records.stale_renders("queued", cut) == []
 
 
+def test_only_a_render_still_waiting_fails_unstarted(records, make_render):
+    waiting, started, done = make_render(), make_render(), make_render()
+    assert records.mark_dispatching(started.id) and records.mark_running(started.id, 1, "job")
+    assert records.mark_dispatching(done.id)
+    assert records.fail_unstarted(waiting.id, "the render could not be started")
+    failed = records.get_render(waiting.id)
+    assert (failed.state, failed.error) == ("failed", "the render could not be started") and failed.finished_at
+    assert not records.fail_unstarted(waiting.id, "again")  # already failed: unchanged
+    assert records.get_render(waiting.id).error == "the render could not be started"
+    assert not records.fail_unstarted(started.id, "x") and records.get_render(started.id).state == "running"
+    assert not records.fail_unstarted(done.id, "x") and records.get_render(done.id).state == "dispatching"
+
+
 def test_reachable_records_are_ready(records):
     records.check()  # raises when they are not
 
