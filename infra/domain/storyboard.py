@@ -309,7 +309,7 @@ def one_shot_storyboard(prompt: str, *, style: str = "", seed: int = 0) -> Story
 # pydantic's own wording, said the way a person editing a storyboard would say it.
 _PLAIN_MESSAGES = {
     "missing": N_("this field is required"),
-    "extra_forbidden": N_("this field is not part of a storyboard; remove it"),
+    "extra_forbidden": N_("there is no such field here; remove it"),  # a storyboard's, a book's, a plan's...
     "string_too_short": N_("this must not be empty"),
     "greater_than_equal": N_("this must be at least {ge}"),
     "less_than_equal": N_("this must be at most {le}"),

@@ -179,7 +179,7 @@ def test_unknown_fields_and_wrong_types_are_named(storyboard_data):
     data["colour"] = "red"
     data["seed"] = "lucky"
     errors = errors_for(data)
-    assert errors["colour"] == "this field is not part of a storyboard; remove it"
+    assert errors["colour"] == "there is no such field here; remove it"
     assert errors["seed"] == "this must be a whole number, written as digits without quotes"
 
 

@@ -204,6 +204,14 @@ def test_a_book_stored_before_the_look_was_limited_still_opens(api, adapters):
     assert opened.get_json()["bible"]["style"] == " ".join(["a"] * 60)
 
 
+def test_a_field_a_book_does_not_have_is_named_as_such(api):
+    refused = api.post("/api/books", json={"title": "Crime and Punishment", "colour": "red"})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == [
+        {"field": "colour", "message": "there is no such field here; remove it"}
+    ]
+
+
 def _renders(adapters, person) -> int:
     return len(adapters.records.list_renders(user_of(person)))
 
