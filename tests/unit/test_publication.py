@@ -67,6 +67,7 @@ def test_the_review_queue_puts_held_clips_first_then_appeals_then_the_most_repor
         ("Café on the Néva", "cafe on the neva"),  # accents off
         ("Ёлка", "елка"),  # ё is е
         ("ＡＢＣ１２", "abc12"),  # full-width letters and digits are the plain ones
+        ("The ﬁrst", "the first"),  # a ligature is its letters
         ("Война и мир", "война и мир"),  # й is a letter of its own: война (war) is not воина (a warrior's)
         ("ВОЙНА", "война"),
         ("Вои\u0306на", "война"),  # и typed with a combining breve is й

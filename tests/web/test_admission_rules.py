@@ -100,6 +100,18 @@ def test_a_give_back_says_whether_the_render_came_back(adapters, make_render):
     assert admission.renders_left(p, now()) == (quota - 1, quota)
 
 
+def test_no_give_back_for_a_started_render_whose_counters_are_not_the_person_s(adapters, make_render):
+    """Started anonymously, cancelled once signed in (the render moved to the account): the
+    counters it took are not the account's, so no allowance of theirs can count the give-back."""
+    admission, visitor = Admission(adapters), person("anon-1")
+    render = make_render("anon-1")
+    render.quota = admission.take_quota(visitor, render.created_at)
+    account = Person(user_id="local:ann@example.com", account=True, address="127.0.0.1")
+    assert admission.give_back(render, account) is False
+    assert [adapters.counters.value(key) for key in render.quota] == [1, 1]  # still taken
+    assert admission.give_back(render, None) is True  # had it never started: back, whoever cancels
+
+
 def test_a_limits_day_is_the_utc_day_whatever_the_machines_time_zone(adapters, monkeypatch):
     monkeypatch.setenv("TZ", "Asia/Tokyo")
     time.tzset()
