@@ -269,8 +269,8 @@ def session_info():
 
 
 @bp.post("/scenes")
-@idempotent  # a repeat gets the first answer, outside the rate limit: it does nothing again
 @limiter.limit(_dialogue_limit)
+@idempotent
 def create_scene():
     scene = _flow().create_scene(current_user(), json_body(NewScene))
     return scene_json(scene), 201
@@ -309,8 +309,8 @@ def save_storyboard(scene_id: str):
 
 
 @bp.post("/scenes/<scene_id>/renders")
-@idempotent  # a repeat gets the first answer, outside the rate limit: it does nothing again
 @limiter.limit(_render_limit)
+@idempotent
 def start_render(scene_id: str):
     render = _flow().start_render(current_person(), scene_id, json_body(RenderRequest, optional=True))
     started = RenderStarted(render_id=render.id, preset=render.spec.preset, requested_preset=render.requested_preset)

@@ -114,19 +114,6 @@ def test_a_repeated_render_request_starts_one_render_and_takes_one_from_the_quot
     assert other.status_code == 422
 
 
-def test_repeats_of_a_request_get_its_answer_past_the_rate_limit(app, api):
-    """A script that lost its connection sends the same request again, as often as it must:
-    the repeats do nothing again, so they are not counted; a new request still is."""
-    app.config["RENDER_RATE_LIMIT"] = "2 per minute"
-    scene = ready_scene(api)
-    path, key = f"/api/scenes/{scene['id']}/renders", {"Idempotency-Key": str(uuid.uuid4())}
-    answers = [api.post(path, json={"preset": "draft"}, headers=key) for _ in range(4)]
-    assert [answer.status_code for answer in answers] == [202, 202, 202, 202]
-    assert [answer.headers.get("Idempotent-Replayed") for answer in answers] == [None, "true", "true", "true"]
-    assert api.post(path, json={"preset": "draft"}).status_code == 202  # the second request of the minute
-    assert api.post(path, json={"preset": "draft"}).status_code == 429  # the third
-
-
 def test_render_again_with_a_new_seed(api, adapters):
     scene = ready_scene(api)
     started = api.post(f"/api/scenes/{scene['id']}/renders", json={"preset": "draft", "seed": 4_294_967_295})
