@@ -114,6 +114,20 @@ def test_a_repeated_render_request_starts_one_render_and_takes_one_from_the_quot
     assert other.status_code == 422
 
 
+def test_repeats_of_a_request_count_against_the_rate_limit(app, api):
+    """Each repeat may wait for the first answer on one of the site's threads: uncounted, a
+    script could hold them all. Past the limit a repeat is a 429, and later the first answer."""
+    app.config["RENDER_RATE_LIMIT"] = "2 per minute"
+    scene = ready_scene(api)
+    path, key = f"/api/scenes/{scene['id']}/renders", {"Idempotency-Key": str(uuid.uuid4())}
+    answers = [api.post(path, json={"preset": "draft"}, headers=key) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [202, 202, 429]
+    assert answers[1].headers["Idempotent-Replayed"] == "true"
+    assert [render["id"] for render in api.get("/api/renders").get_json()["items"]] == [
+        answers[0].get_json()["render_id"]
+    ]
+
+
 def test_render_again_with_a_new_seed(api, adapters):
     scene = ready_scene(api)
     started = api.post(f"/api/scenes/{scene['id']}/renders", json={"preset": "draft", "seed": 4_294_967_295})
