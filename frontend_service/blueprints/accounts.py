@@ -14,7 +14,8 @@ Behind IAP nobody signs in here: IAP already did, and identity.py reads its asse
 Authlib, joserfc, requests and email-validator take a fifth of a second to import, a
 third of the site's start: they load only where they are used (Google's libraries
 where sign-in with Google is configured, the email check at the first local sign-in),
-so neither `make run` nor the site behind IAP waits for them at each start.
+so `make run` does not wait for them at each start, nor the site behind IAP for Authlib,
+joserfc and email-validator (there the Google Cloud clients bring requests anyway).
 """
 
 from __future__ import annotations

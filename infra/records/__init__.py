@@ -214,8 +214,9 @@ class Records(abc.ABC):
 
     @abc.abstractmethod
     def fail_unstarted(self, render_id: str, error: str) -> bool:
-        """queued -> failed: a render whose request could not start a job. False when it is
-        no longer queued (a copy of its request started it meanwhile: it is left running)."""
+        """queued -> failed, for a render whose request could not start a job and which no job
+        ever started. False otherwise: a copy of its request started it meanwhile (it is left
+        running), or an attempt ran and it waits for the job's retry (its GPU time was spent)."""
 
     @abc.abstractmethod
     def requeue(self, render_id: str, note: str | None = None, runner: str | None = None) -> bool:

@@ -336,7 +336,7 @@ class FirestoreRecords(Records):
     def fail_unstarted(self, render_id: str, error: str) -> bool:
         return self._transition(
             render_id,
-            lambda d: d["state"] == "queued",
+            lambda d: d["state"] == "queued" and not d.get("attempts"),
             lambda d: {"state": "failed", "error": error, "finished_at": now()},
         )
 

@@ -324,7 +324,8 @@ class SqliteRecords(Records):
 
     def fail_unstarted(self, render_id: str, error: str) -> bool:
         return self._changed(
-            "UPDATE renders SET state = 'failed', error = ?, finished_at = ? WHERE id = ? AND state = 'queued'",
+            "UPDATE renders SET state = 'failed', error = ?, finished_at = ? "
+            "WHERE id = ? AND state = 'queued' AND attempts = 0",
             (error, _iso(now()), render_id),
         )
 

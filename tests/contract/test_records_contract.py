@@ -228,6 +228,9 @@ def test_only_a_render_still_waiting_fails_unstarted(records, make_render):
     assert records.get_render(waiting.id).error == "the render could not be started"
     assert not records.fail_unstarted(started.id, "x") and records.get_render(started.id).state == "running"
     assert not records.fail_unstarted(done.id, "x") and records.get_render(done.id).state == "dispatching"
+    # Its first attempt stopped and put it back for the job's retry: queued, but started once.
+    assert records.requeue(started.id, runner="job") and records.get_render(started.id).state == "queued"
+    assert not records.fail_unstarted(started.id, "x") and records.get_render(started.id).state == "queued"
 
 
 def test_reachable_records_are_ready(records):

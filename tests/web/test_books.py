@@ -191,6 +191,9 @@ def test_a_book_s_style_and_period_leave_each_shot_room_at_40_tokens_and_not_41(
     }
     changed = api.patch(f"/api/books/{book['id']}", json={"bible": BOOK["bible"] | past})
     assert changed.status_code == 422 and changed.get_json()["error"]["fields"][0]["field"] == "bible.style"
+    period_alone = {"characters": [], "places": [], "period": " ".join(["a"] * 39)}  # no style sent: 2 + 39 = 41
+    no_style = api.post("/api/books", json={"title": "The Idiot", "bible": period_alone})
+    assert no_style.status_code == 422 and no_style.get_json()["error"]["fields"][0]["field"] == "bible.style"
     assert api.get(f"/api/books/{book['id']}").get_json()["bible"]["style"] == at_limit["style"]  # unchanged
 
 
