@@ -141,6 +141,8 @@ class Admission:
         """A cancelled render's quota goes back to the counters it came from: always when
         it never left the queue; when its job had started (`person` given), only while the
         person's give-backs of the day last. True when given back."""
+        if not render.quota:  # a book's reel takes none: nothing to give back, nothing to count
+            return True
         counters = self._adapters.counters
         try:
             if person is not None:

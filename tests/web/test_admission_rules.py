@@ -6,6 +6,7 @@ among its owner's, which renders have no place in the queue, and the counters' c
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -110,6 +111,16 @@ def test_no_give_back_for_a_started_render_whose_counters_are_not_the_person_s(a
     assert admission.give_back(render, account) is False
     assert [adapters.counters.value(key) for key in render.quota] == [1, 1]  # still taken
     assert admission.give_back(render, None) is True  # had it never started: back, whoever cancels
+
+
+def test_a_reel_took_no_quota_so_cancelling_it_counts_no_give_back(adapters, make_render, caplog):
+    admission, owner = Admission(adapters), person("p")
+    reel = make_render("p")  # as a reel is stored: with no counters taken
+    assert reel.quota == []
+    with caplog.at_level(logging.WARNING, logger="frontend_service.admission"):
+        assert admission.give_back(reel, owner) is True
+    assert caplog.records == []  # no "no give-back left", no "no longer counts against"
+    assert adapters.counters.value("give-backs:renders:" + now().date().isoformat() + ":user:p") == 0
 
 
 def test_a_limits_day_is_the_utc_day_whatever_the_machines_time_zone(adapters, monkeypatch):
