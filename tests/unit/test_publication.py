@@ -68,6 +68,7 @@ def test_the_review_queue_puts_held_clips_first_then_appeals_then_the_most_repor
         ("Ёлка", "елка"),  # ё is е
         ("ＡＢＣ１２", "abc12"),  # full-width letters and digits are the plain ones
         ("The ﬁrst", "the first"),  # a ligature is its letters
+        ("5 ㎏ of flour", "5 kg of flour"),  # one character of two letters (casefold leaves it whole)
         ("Война и мир", "война и мир"),  # й is a letter of its own: война (war) is not воина (a warrior's)
         ("ВОЙНА", "война"),
         ("Вои\u0306на", "война"),  # и typed with a combining breve is й
