@@ -221,10 +221,13 @@ class SceneFlow:
         nothing the second time."""
         user_id = person.user_id
         render = self.render(user_id, render_id)
-        if render.state not in FINISHED and self._records.cancel(render_id):
-            # Only the request that cancelled it gives its quota back: exactly once.
+        cancelled_from = self._records.cancel(render_id) if render.state not in FINISHED else None
+        if cancelled_from is not None:
+            # Only the request that cancelled it gives its quota back: exactly once. Whether
+            # its job had started is the state it was cancelled from, not the one read above:
+            # a job may have started in between.
             self._adapters.queue.withdraw(render_id)
-            self.admission.give_back(render, None if render.state == "queued" else person)
+            self.admission.give_back(render, None if cancelled_from == "queued" else person)
             self.admission.forget_queue()
             return self.render(user_id, render_id)
         render = self.render(user_id, render_id)  # it finished, or was cancelled, meanwhile

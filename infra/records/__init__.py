@@ -224,7 +224,8 @@ class Records(abc.ABC):
         that attempt still holds it."""
 
     @abc.abstractmethod
-    def cancel(self, render_id: str) -> bool:
-        """queued | dispatching | running -> cancelled. A running attempt's later writes
-        then change nothing (its progress reports fail), so it stops; False when the render
-        had already finished."""
+    def cancel(self, render_id: str) -> RenderState | None:
+        """queued | dispatching | running -> cancelled, in one step: the state it was
+        cancelled from (whether its job had started decides its quota's give-back), or None
+        when the render had already finished. A running attempt's later writes then change
+        nothing (its progress reports fail), so it stops."""

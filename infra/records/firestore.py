@@ -347,12 +347,14 @@ class FirestoreRecords(Records):
             lambda d: {"state": "queued", "progress": 0.0, "stage": None, "error": note, "runner": None},
         )
 
-    def cancel(self, render_id: str) -> bool:
-        return self._transition(
-            render_id,
-            lambda d: d["state"] in UNFINISHED,
-            lambda d: {"state": "cancelled", "stage": None, "finished_at": now()},
-        )
+    def cancel(self, render_id: str) -> RenderState | None:
+        seen: list[RenderState] = []  # the state each try of the transaction read; the last one wrote
+
+        def cancelled(document: Document) -> Document:
+            seen.append(document["state"])
+            return {"state": "cancelled", "stage": None, "finished_at": now()}
+
+        return seen[-1] if self._transition(render_id, lambda d: d["state"] in UNFINISHED, cancelled) else None
 
     def _transition(
         self, render_id: str, allowed: Callable[[Document], bool], changes: Callable[[Document], Document]

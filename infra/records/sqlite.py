@@ -14,7 +14,7 @@ from infra.domain.plan import Plan
 from infra.domain.presets import DEFAULT_CLIP_SECONDS
 from infra.domain.queueing import QueueEntry
 from infra.domain.reel import Reel
-from infra.domain.render import Render, RenderState
+from infra.domain.render import UNFINISHED, Render, RenderState
 from infra.domain.scene import Scene
 from infra.domain.user import User
 from infra.records import Records, stored_spec
@@ -336,12 +336,16 @@ class SqliteRecords(Records):
             (note, render_id, runner, runner),
         )
 
-    def cancel(self, render_id: str) -> bool:
-        return self._changed(
-            "UPDATE renders SET state = 'cancelled', stage = NULL, finished_at = ? "
-            f"WHERE id = ? AND state IN {_UNFINISHED}",
-            (_iso(now()), render_id),
-        )
+    def cancel(self, render_id: str) -> RenderState | None:
+        while True:  # compare and set: the update holds only while the state is the one read
+            row = self._execute("SELECT state FROM renders WHERE id = ?", (render_id,)).fetchone()
+            if row is None or row["state"] not in UNFINISHED:
+                return None
+            if self._changed(
+                "UPDATE renders SET state = 'cancelled', stage = NULL, finished_at = ? WHERE id = ? AND state = ?",
+                (_iso(now()), render_id, row["state"]),
+            ):
+                return row["state"]
 
     def _changed(self, sql: str, parameters: tuple | dict) -> bool:
         return self._execute(sql, parameters).rowcount == 1

@@ -347,8 +347,8 @@ def test_an_unfinished_render_can_be_cancelled_once(records, make_render, state)
         records.mark_dispatching(render.id)
     if state == "running":
         records.mark_running(render.id, 1, "r")
-    assert records.cancel(render.id)
-    assert not records.cancel(render.id)  # already cancelled: nothing changes
+    assert records.cancel(render.id) == state  # the state it was cancelled from
+    assert records.cancel(render.id) is None  # already cancelled: nothing changes
     stored = records.get_render(render.id)
     assert (stored.state, stored.stage) == ("cancelled", None) and stored.finished_at is not None
     # An attempt that was running can write nothing more, and nothing starts it again.
@@ -368,7 +368,7 @@ def test_a_finished_render_cannot_be_cancelled(records, make_render, outcome):
         records.mark_succeeded(render.id, "r", {"video": "renders/x/r/clip.mp4"}, {"render_s": 3.0})
     else:
         records.mark_failed(render.id, "no", runner="r")
-    assert not records.cancel(render.id)
+    assert records.cancel(render.id) is None
     assert records.get_render(render.id).state == outcome
 
 

@@ -109,6 +109,24 @@ def test_signing_in_between_start_and_cancel_does_not_buy_the_render_back(app, a
     assert answer.status_code == 429 and answer.get_json()["error"]["code"] == "quota"
 
 
+def test_a_render_whose_job_starts_as_it_is_cancelled_counts_its_give_back(api, adapters, monkeypatch):
+    """Read as queued, started by its job a moment later, then cancelled: GPU time was spent,
+    so the give-back is counted against the day's allowance, as for any started render."""
+    render_id = start(api, with_storyboard(api)).get_json()["render_id"]
+    cancel = adapters.records.cancel
+
+    def started_first(render_id: str):
+        assert adapters.records.mark_running(render_id, 1, "r")  # the job, between the read and the cancel
+        return cancel(render_id)
+
+    monkeypatch.setattr(adapters.records, "cancel", started_first)
+    assert api.post(f"/api/renders/{render_id}/cancel").get_json()["state"] == "cancelled"
+    render = stored_render(adapters.records, render_id)
+    allowance = [adapters.counters.value(f"give-backs:{key}") for key in render.quota]
+    assert allowance == [1, 1]  # one of today's give-backs spent, for each counter it took
+    assert [adapters.counters.value(key) for key in render.quota] == [0, 0]  # and the render given back
+
+
 def test_give_backs_for_renders_cancelled_after_they_started_last_only_as_long_as_the_quota(api, adapters, one_a_day):
     """Start, let it run, cancel, start again: the GPU time is spent each time, so a day's
     quota of one buys back one such cancel, not an endless loop of them."""
