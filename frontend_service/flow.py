@@ -223,11 +223,13 @@ class SceneFlow:
         render = self.render(user_id, render_id)
         cancelled_from = self._records.cancel(render_id) if render.state not in FINISHED else None
         if cancelled_from is not None:
-            # Only the request that cancelled it gives its quota back: exactly once. Whether
-            # its job had started is the state it was cancelled from, not the one read above:
-            # a job may have started in between.
+            # Only the request that cancelled it gives its quota back: exactly once. Whether a
+            # job had started is the state it was cancelled from, not the one read above (a job
+            # may have started in between), or an attempt already run: a render whose attempt
+            # stopped waits, queued again, for the job's retry, its GPU time spent.
+            started = cancelled_from != "queued" or render.attempts > 0
             self._adapters.queue.withdraw(render_id)
-            self.admission.give_back(render, None if cancelled_from == "queued" else person)
+            self.admission.give_back(render, person if started else None)
             self.admission.forget_queue()
             return self.render(user_id, render_id)
         render = self.render(user_id, render_id)  # it finished, or was cancelled, meanwhile

@@ -73,7 +73,7 @@ class BookBible(BaseModel):
 class SentBookBible(BookBible):
     """A bible as a person sends it, for a new book or a change: its style and period must
     leave each shot room (`MAX_LOOK_TOKENS`). Bibles stored before this check read as they are;
-    a change to such a book sends its whole bible, which must then fit."""
+    a change that sends such a book's bible (the page's form always does) must make it fit."""
 
     # The style is checked when left out too (a period alone can be too long): pydantic checks
     # no default otherwise.

@@ -226,6 +226,6 @@ class Records(abc.ABC):
     @abc.abstractmethod
     def cancel(self, render_id: str) -> RenderState | None:
         """queued | dispatching | running -> cancelled, in one step: the state it was
-        cancelled from (whether its job had started decides its quota's give-back), or None
-        when the render had already finished. A running attempt's later writes then change
+        cancelled from (with its attempts, whether a job had started decides its quota's
+        give-back), or None when the render had already finished. A running attempt's later writes then change
         nothing (its progress reports fail), so it stops."""

@@ -348,7 +348,7 @@ class FirestoreRecords(Records):
         )
 
     def cancel(self, render_id: str) -> RenderState | None:
-        seen: list[RenderState] = []  # the state each try of the transaction read; the last one wrote
+        seen: list[RenderState] = []  # the state each compare-and-set try read; the last one wrote
 
         def cancelled(document: Document) -> Document:
             seen.append(document["state"])

@@ -127,6 +127,18 @@ def test_a_render_whose_job_starts_as_it_is_cancelled_counts_its_give_back(api, 
     assert [adapters.counters.value(key) for key in render.quota] == [0, 0]  # and the render given back
 
 
+def test_a_render_queued_again_after_an_attempt_counts_its_give_back(api, adapters):
+    """Its attempt stopped and put it back for the job's retry: queued, its GPU time spent."""
+    render_id = start(api, with_storyboard(api)).get_json()["render_id"]
+    assert adapters.records.mark_running(render_id, 1, "job")
+    assert adapters.records.requeue(render_id, runner="job")  # as the job does when an attempt stops
+    assert stored_render(adapters.records, render_id).state == "queued"
+    assert api.post(f"/api/renders/{render_id}/cancel").get_json()["state"] == "cancelled"
+    render = stored_render(adapters.records, render_id)
+    assert [adapters.counters.value(f"give-backs:{key}") for key in render.quota] == [1, 1]
+    assert [adapters.counters.value(key) for key in render.quota] == [0, 0]
+
+
 def test_give_backs_for_renders_cancelled_after_they_started_last_only_as_long_as_the_quota(api, adapters, one_a_day):
     """Start, let it run, cancel, start again: the GPU time is spent each time, so a day's
     quota of one buys back one such cancel, not an endless loop of them."""

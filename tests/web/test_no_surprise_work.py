@@ -116,7 +116,7 @@ def test_a_repeated_render_request_starts_one_render_and_takes_one_from_the_quot
 
 def test_repeats_of_a_request_count_against_the_rate_limit(app, api):
     """Each repeat may wait for the first answer on one of the site's threads: uncounted, a
-    script could hold them all. Past the limit a repeat is a 429, and later the first answer."""
+    script could hold them all. Past the limit a repeat is a 429."""
     app.config["RENDER_RATE_LIMIT"] = "2 per minute"
     scene = ready_scene(api)
     path, key = f"/api/scenes/{scene['id']}/renders", {"Idempotency-Key": str(uuid.uuid4())}
