@@ -14,19 +14,18 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
 
 from infra.domain.ids import new_id, now
 from infra.domain.presets import DEFAULT_ASPECT, Aspect
 from infra.domain.prompt_tokens import MAX_PROMPT_TOKENS, EstimatedTokenCounter, TokenCounter
 from infra.domain.storyboard import (
-    _CUSTOM_TEMPLATES,
     MAX_SEED,
     MAX_TITLE_CHARS,
     Shot,
     Storyboard,
     compose_prompt,
     token_counter,
+    too_many_tokens,
 )
 from infra.domain.text import N_, Text, VisibleText
 
@@ -85,11 +84,7 @@ class SentBookBible(BookBible):
         counter = token_counter(info)
         tokens = counter(_look(style, info.data.get("period", "")))
         if tokens > MAX_LOOK_TOKENS:
-            raise PydanticCustomError(
-                "book_look_too_long",
-                _CUSTOM_TEMPLATES["book_look_too_long"],
-                {"tokens": tokens, "method": counter.method, "limit": MAX_PROMPT_TOKENS, "budget": MAX_LOOK_TOKENS},
-            )
+            raise too_many_tokens("book_look_too_long", tokens, counter, budget=MAX_LOOK_TOKENS)
         return style
 
 

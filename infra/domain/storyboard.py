@@ -125,7 +125,7 @@ class Storyboard(BaseModel):
         counter = token_counter(info)
         tokens = counter(value)
         if tokens > MAX_PROMPT_TOKENS:
-            raise _too_long("negative_prompt_too_long", tokens, counter)
+            raise too_many_tokens("negative_prompt_too_long", tokens, counter)
         return value
 
     @field_validator("shots")
@@ -179,7 +179,7 @@ class Storyboard(BaseModel):
         for index, shot in enumerate(shots):
             tokens = counter(compose_prompt(shot, style))
             if tokens > MAX_PROMPT_TOKENS:
-                raise _too_long(
+                raise too_many_tokens(
                     "shot_prompt_too_long", tokens, counter, number=index + 1, field=f"shots.{index}.prompt"
                 )
         return shots
@@ -352,7 +352,37 @@ _COUNTED_MESSAGES = {
         ),
         "max_length",
     ),
+    # Counted by tokens: Russian says 41 токен, 42 токена, 45 токенов (`too_many_tokens` raises these).
+    "negative_prompt_too_long": (
+        Nn_(
+            "the negative prompt is {tokens} token ({method}); the text encoder reads at most {limit}, so shorten it",
+            "the negative prompt is {tokens} tokens ({method}); the text encoder reads at most {limit}, so shorten it",
+        ),
+        "tokens",
+    ),
+    "book_look_too_long": (
+        Nn_(
+            "the style and the period together take {tokens} token ({method}); every shot's prompt carries them "
+            "and the text encoder reads at most {limit}, so keep them to {budget} to leave room for what each shot "
+            "shows",
+            "the style and the period together take {tokens} tokens ({method}); every shot's prompt carries them "
+            "and the text encoder reads at most {limit}, so keep them to {budget} to leave room for what each shot "
+            "shows",
+        ),
+        "tokens",
+    ),
+    "shot_prompt_too_long": (
+        Nn_(
+            "shot {number}'s prompt, with its camera note and the style, is {tokens} token ({method}); "
+            "the text encoder reads at most {limit}, so shorten it",
+            "shot {number}'s prompt, with its camera note and the style, is {tokens} tokens ({method}); "
+            "the text encoder reads at most {limit}, so shorten it",
+        ),
+        "tokens",
+    ),
 }
+#: How a count of tokens was made (TokenCounter.method), worded in the person's language.
+TOKEN_METHODS = {"estimated": N_("estimated"), "counted": N_("counted")}
 
 
 class FieldError(BaseModel):
@@ -379,6 +409,8 @@ def field_errors(
         kind = item["type"]
         if kind in ("too_long", "too_short") and isinstance(item.get("input"), str):
             kind = f"string_{kind}"  # constraints applied after a validator lose their string wording
+        if "method" in context:
+            context = context | {"method": translate(TOKEN_METHODS.get(context["method"], context["method"]))}
         if kind in _COUNTED_MESSAGES:
             (singular, plural), counted = _COUNTED_MESSAGES[kind]
             message = translate_plural(singular, plural, int(context[counted])).format(**context)
@@ -410,17 +442,6 @@ _CUSTOM_TEMPLATES = {
         "shot {number} starts at {start} s: each shot must start at least {gap} s after the one "
         "before it (shot {before_number} starts at {before_start} s)"
     ),
-    "negative_prompt_too_long": N_(
-        "the negative prompt is {tokens} tokens ({method}); the text encoder reads at most {limit}, so shorten it"
-    ),
-    "book_look_too_long": N_(
-        "the style and the period together are {tokens} tokens ({method}); every shot's prompt carries them "
-        "and the text encoder reads at most {limit}, so keep them to {budget} to leave room for what each shot shows"
-    ),
-    "shot_prompt_too_long": N_(
-        "shot {number}'s prompt, with its camera note and the style, is {tokens} tokens ({method}); "
-        "the text encoder reads at most {limit}, so shorten it"
-    ),
     "clip_length_not_in_plan": N_(
         "your plan allows clips of {allowed} s, not {length} s; choose one of those, or ask an admin for a plan "
         "with longer clips"
@@ -440,6 +461,8 @@ def custom_error(kind: str, **context: Any) -> PydanticCustomError:
     return PydanticCustomError(kind, _CUSTOM_TEMPLATES[kind], context)
 
 
-def _too_long(kind: str, tokens: int, counter: TokenCounter, **context: Any) -> PydanticCustomError:
+def too_many_tokens(kind: str, tokens: int, counter: TokenCounter, **context: Any) -> PydanticCustomError:
+    """A text past what the encoder reads (a kind of `_COUNTED_MESSAGES` counted by tokens)."""
+    (_, plural), _ = _COUNTED_MESSAGES[kind]  # always past 77 tokens: the plural in English
     context |= {"tokens": tokens, "method": counter.method, "limit": MAX_PROMPT_TOKENS}
-    return PydanticCustomError(kind, _CUSTOM_TEMPLATES[kind], context)
+    return PydanticCustomError(kind, plural, context)

@@ -186,7 +186,7 @@ def test_a_book_s_style_and_period_leave_each_shot_room_at_40_tokens_and_not_41(
     [field] = refused.get_json()["error"]["fields"]
     assert field == {
         "field": "bible.style",
-        "message": "the style and the period together are 41 tokens (estimated); every shot's prompt carries them "
+        "message": "the style and the period together take 41 tokens (estimated); every shot's prompt carries them "
         "and the text encoder reads at most 77, so keep them to 40 to leave room for what each shot shows",
     }
     changed = api.patch(f"/api/books/{book['id']}", json={"bible": BOOK["bible"] | past})

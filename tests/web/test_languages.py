@@ -101,6 +101,29 @@ def test_api_errors_answer_in_russian_by_accept_language(app, api, adapters, fin
     assert quota.startswith("Сегодня вы запустили 1 рендер — это дневной лимит. Он обнулится в 00:00 UTC, через ")
 
 
+def test_a_count_of_tokens_takes_its_russian_plural_form_and_the_method_its_word(api):
+    """Estimated by hand: 2 for the start and end, 1 for each one-letter word, 1 for a comma."""
+    scene = api.post("/api/scenes", json={"text": "Маяк в бурю."}).get_json()
+    api.post(f"/api/scenes/{scene['id']}/finish")
+
+    def shot_message(words: int) -> str:
+        shots = [{"start_s": 0, "prompt": " ".join(["a"] * words)}]
+        answer = api.put(
+            f"/api/scenes/{scene['id']}/storyboard", json={"title": "Маяк", "shots": shots}, headers=RUSSIAN
+        )
+        return answer.get_json()["error"]["fields"][0]["message"]
+
+    tail = "; текстовый кодировщик читает не больше 77, сократите его"
+    assert shot_message(81) == "промпт кадра 1 вместе с камерой и стилем — 83 токена (оценка)" + tail
+    assert shot_message(83) == "промпт кадра 1 вместе с камерой и стилем — 85 токенов (оценка)" + tail
+    look = {"style": " ".join(["a"] * 38), "period": "a"}  # 2 + 38 + 1 + 1 = 42
+    book = api.post("/api/books", json={"title": "Идиот", "bible": look}, headers=RUSSIAN).get_json()["error"]
+    assert book["fields"][0]["message"].startswith("стиль и эпоха вместе занимают 42 токена (оценка); ")
+    look = {"style": " ".join(["a"] * 37), "period": "a"}  # 41
+    book = api.post("/api/books", json={"title": "Идиот", "bible": look}, headers=RUSSIAN).get_json()["error"]
+    assert book["fields"][0]["message"].startswith("стиль и эпоха вместе занимают 41 токен (оценка); ")
+
+
 def test_the_quota_message_takes_each_russian_plural_form(app):
     from flask_babel import force_locale, ngettext
 
