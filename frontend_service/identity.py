@@ -26,6 +26,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
@@ -150,6 +151,7 @@ def current_user() -> str:
     return current_person().user_id
 
 
+@lru_cache(maxsize=4096)  # on every request that works the person out; parsing IPv6 took 17 µs
 def counted_address(address: str) -> str:
     """A client address as the per-address limits count it. An IPv6 client counts by its /64:
     one home or phone connection is given at least that block (RFC 6177), and may take any

@@ -76,7 +76,7 @@ class SentBookBible(BookBible):
 
     # The style is checked when left out too (a period alone can be too long): pydantic checks
     # no default otherwise.
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(validate_default=True)  # merged with BookBible's extra="forbid"
 
     @field_validator("style")
     @classmethod
